@@ -1,0 +1,111 @@
+// Copyright (c) 2026, the h5linalg developers. BSD-3-Clause license (see LICENSE).
+//
+// Shared by every binding file: pybind11, NumPy's C API (one API table for the
+// whole extension, imported once in module.cpp), and the helpers that turn
+// Python objects into core sources and core results into NumPy arrays.
+#pragma once
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+// NumPy's C API: every translation unit shares the table imported in module.cpp.
+#define PY_ARRAY_UNIQUE_SYMBOL H5LINALG_ARRAY_API
+#ifndef H5LINALG_IMPORTS_NUMPY
+#define NO_IMPORT_ARRAY
+#endif
+#include <numpy/arrayobject.h>
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/block_pipeline.hpp"
+#include "core/hdf5_dataset.hpp"
+#include "core/row_source.hpp"
+
+namespace py = pybind11;
+using namespace pybind11::literals;
+
+namespace h5linalg::bindings {
+
+/// A dataset named by the Python layer (which has already parsed and checked
+/// the path); opened without the GIL when a computation starts.
+struct DatasetRef {
+    std::string path;
+    std::string name;
+    OpenOptions options;
+};
+
+/// A source prepared while holding the GIL: a NumPy array (kept alive here and
+/// read without the GIL) or a DatasetRef. open() needs no GIL.
+class SourceSpec {
+public:
+    /// `obj` is a numpy.ndarray or a DatasetRef; anything else is a TypeError.
+    /// `allow_1d` accepts 1-D data as one column (lstsq's y).
+    SourceSpec(const py::object& obj, bool allow_1d = false);
+    std::unique_ptr<RowSource> open() const;
+    /// Records whether the opened source is 1-D (needs no GIL).
+    void note_rank(const RowSource& opened);
+    /// Whether the source is 1-D: known for arrays, and for datasets after note_rank().
+    bool is_vector() const { return vector_; }
+
+private:
+    py::object keep_alive_;
+    std::unique_ptr<DatasetRef> dataset_;
+    bool allow_1d_ = false;
+    bool vector_ = false;
+    // For arrays:
+    const char* data_ = nullptr;
+    std::size_t rows_ = 0, cols_ = 0;
+    std::ptrdiff_t row_stride_ = 0, col_stride_ = 0;
+    int element_ = 0;
+    bool swap_bytes_ = false;
+};
+
+/// Options shared by every computation, from the Python keyword arguments.
+struct RunOptions {
+    std::size_t block_rows = 0;
+    std::size_t memory_limit = default_memory_limit;
+    py::object progress;  // None or a callable (rows_done, rows_total)
+};
+
+/// Checks for Ctrl-C and reports progress once per block, with the GIL held
+/// only for that moment. Whatever Python raises stops the run.
+class PythonObserver final : public Observer {
+public:
+    explicit PythonObserver(py::object callback) : callback_(std::move(callback)) {}
+    void progress(std::size_t rows_done, std::size_t rows_total) override;
+
+private:
+    py::object callback_;
+};
+
+/// How many times any run has checked for signals (a test hook).
+std::size_t signal_check_count();
+
+/// A float64 NumPy array (the annotation stubs show as NDArray[float64]).
+using FloatArray = py::array_t<double>;
+
+/// A new float64 NumPy array of the given shape, filled from row-major values.
+FloatArray to_array(const std::vector<double>& values, const std::vector<std::size_t>& shape);
+
+/// A new uninitialised C-contiguous float64 NumPy array of the given shape.
+FloatArray new_array(const std::vector<std::size_t>& shape);
+
+/// Pointer to the first element of a C-contiguous float64 array.
+double* array_data(const FloatArray& array);
+
+/// `obj` as a C-contiguous, aligned float64 array of 1 or 2 dimensions, converted
+/// through NumPy's C API (a copy only when needed). TypeError for dtypes h5linalg
+/// cannot use, ValueError for other ranks; `what` names the argument.
+FloatArray as_float64(const py::object& obj, const std::string& what);
+
+void register_sources(py::module_& m);
+void register_statistics(py::module_& m);
+void register_solvers(py::module_& m);
+void register_info(py::module_& m);
+void register_errors(py::module_& m);
+
+}  // namespace h5linalg::bindings

@@ -1,0 +1,44 @@
+// Copyright (c) 2026, the h5linalg developers. BSD-3-Clause license (see LICENSE).
+//
+// Versions and build facts, plus the hooks tests use to prove that interrupted
+// runs leave nothing behind.
+#include "bindings/bindings.hpp"
+#include "core/hdf5_handles.hpp"
+#include "core/library_info.hpp"
+
+// Set by CMake from the package version (setuptools-scm), in this file only, so
+// a new version recompiles one small file.
+#ifndef H5LINALG_VERSION
+#define H5LINALG_VERSION "0.0.0+unknown"
+#endif
+
+namespace h5linalg::bindings {
+
+void register_info(py::module_& m) {
+    m.attr("__version__") = H5LINALG_VERSION;
+
+    m.def(
+        "build_info",
+        [] {
+            const LibraryInfo info = library_info();
+            py::dict out;
+            out["version"] = H5LINALG_VERSION;
+            out["hdf5_built"] = info.hdf5_built;
+            out["hdf5_running"] = info.hdf5_running;
+            out["hdf5_threadsafe"] = info.hdf5_threadsafe;
+            out["zlib_built"] = info.zlib_built;
+            out["zlib_running"] = info.zlib_running;
+            out["numpy_built"] = NPY_FEATURE_VERSION_STRING;  // oldest NumPy the ABI targets
+            out["compiler"] = info.compiler;
+            out["worker_threads"] = info.worker_threads;
+            return out;
+        },
+        "Versions of the libraries h5linalg was built against and runs with.");
+
+    m.def("_signal_checks", &signal_check_count,
+          "How many times runs have checked for Ctrl-C (a test hook).");
+    m.def("_open_hdf5_objects", &open_hdf5_object_count,
+          "HDF5 objects h5linalg's HDF5 library holds open (a test hook).");
+}
+
+}  // namespace h5linalg::bindings

@@ -1,0 +1,134 @@
+// Copyright (c) 2026, the h5linalg developers. BSD-3-Clause license (see LICENSE).
+//
+// lstsq (streaming QR) and matmul (into a NumPy array or an HDF5 dataset).
+#include <memory>
+
+#include "bindings/bindings.hpp"
+#include "core/errors.hpp"
+#include "core/hdf5_output.hpp"
+#include "core/lstsq.hpp"
+#include "core/matmul.hpp"
+
+namespace h5linalg::bindings {
+
+void register_output(py::module_& m);
+
+void register_solvers(py::module_& m) {
+    register_output(m);
+    m.def(
+        "lstsq",
+        [](const py::object& x, const py::object& y, std::size_t block_rows,
+           std::size_t memory_limit, const py::object& progress) {
+            SourceSpec x_spec(x);
+            SourceSpec y_spec(y, /*allow_1d=*/true);
+            PythonObserver observer(progress);
+            std::vector<double> coefficients;
+            std::size_t n = 0, m_cols = 0;
+            {
+                py::gil_scoped_release release;
+                auto x_rows = x_spec.open();
+                auto y_rows = y_spec.open();
+                y_spec.note_rank(*y_rows);
+                n = x_rows->cols();
+                m_cols = y_rows->cols();
+                StreamOptions options;
+                options.block_rows = block_rows;
+                options.memory_limit = memory_limit;
+                options.observer = &observer;
+                coefficients = compute_lstsq(*x_rows, *y_rows, options);
+            }
+            if (y_spec.is_vector()) {
+                return to_array(coefficients, {n});
+            }
+            return to_array(coefficients, {n, m_cols});
+        },
+        "x"_a, "y"_a, py::kw_only(), "block_rows"_a = 0, "memory_limit"_a = default_memory_limit,
+        "progress"_a = py::none(),
+        "Least-squares coefficients (n, m) by streaming QR; y may be 1-D (m = 1).");
+
+    py::class_<OutputSpec>(m, "OutputRef", "Where matmul writes: a dataset in an HDF5 file.")
+        .def(py::init([](std::string path, std::string name, bool create_file, bool overwrite,
+                         bool vector) {
+                 OutputSpec spec;
+                 spec.vector = vector;
+                 spec.path = std::move(path);
+                 spec.name = std::move(name);
+                 spec.create_file = create_file;
+                 spec.overwrite = overwrite;
+                 return spec;
+             }),
+             "path"_a, "name"_a, py::kw_only(), "create_file"_a = false, "overwrite"_a = false,
+             "vector"_a = false)
+        .def_readonly("path", &OutputSpec::path)
+        .def_readonly("name", &OutputSpec::name);
+
+    m.def(
+        "matmul",
+        [](const py::object& a, const py::object& b, const std::optional<OutputSpec>& out,
+           std::size_t block_rows, std::size_t memory_limit,
+           const py::object& progress) -> std::optional<FloatArray> {
+            SourceSpec a_spec(a);
+            const FloatArray b_matrix = as_float64(b, "b");
+            const std::size_t k = static_cast<std::size_t>(b_matrix.shape(0));
+            const std::size_t p = b_matrix.ndim() == 2 ? static_cast<std::size_t>(b_matrix.shape(1)) : 1;
+            const double* b_data = array_data(b_matrix);
+            PythonObserver observer(progress);
+            StreamOptions options;
+            options.block_rows = block_rows;
+            options.memory_limit = memory_limit;
+            options.observer = &observer;
+
+            if (!out) {
+                std::unique_ptr<RowSource> rows;
+                {
+                    py::gil_scoped_release release;
+                    rows = a_spec.open();
+                }
+                FloatArray result = b_matrix.ndim() == 1 ? new_array({rows->rows()})
+                                                         : new_array({rows->rows(), p});
+                double* result_data = array_data(result);
+                {
+                    py::gil_scoped_release release;
+                    MemorySink sink(result_data, p);
+                    const BlockPlan plan = plan_blocks(*rows, options, matmul_memory_needs(p, false));
+                    compute_matmul(*rows, b_data, k, p, plan, sink, &observer);
+                    rows.reset();
+                }
+                return result;
+            }
+            {
+                py::gil_scoped_release release;
+                auto rows = a_spec.open();
+                check_matmul_shapes(*rows, k, p);  // before the output file is touched
+                const BlockPlan plan = plan_blocks(*rows, options, matmul_memory_needs(p, true));
+                Hdf5OutputDataset output(*out, rows->rows(), p, plan.block_rows);
+                {
+                    Hdf5Sink sink(output, plan.block_rows, p);
+                    compute_matmul(*rows, b_data, k, p, plan, sink, &observer);
+                }
+                output.commit();
+            }
+            return std::nullopt;
+        },
+        "a"_a, "b"_a, py::kw_only(), "out"_a = py::none(), "block_rows"_a = 0,
+        "memory_limit"_a = default_memory_limit, "progress"_a = py::none(),
+        "A @ B for a streamed A and an in-memory B: returned as an array, or written to `out`.");
+}
+
+void register_output(py::module_& m) {
+    m.def(
+        "write_array",
+        [](const py::object& values, const OutputSpec& out) {
+            const FloatArray array = as_float64(values, "the array to write");
+            const std::size_t rows = static_cast<std::size_t>(array.shape(0));
+            const std::size_t cols = array.ndim() == 2 ? static_cast<std::size_t>(array.shape(1)) : 1;
+            const double* data = array_data(array);
+            py::gil_scoped_release release;
+            Hdf5OutputDataset output(out, rows, cols, rows);
+            output.write(0, rows, data);
+            output.commit();
+        },
+        "array"_a, "out"_a, "Writes a float64 array to `out`, atomically like matmul.");
+}
+
+}  // namespace h5linalg::bindings

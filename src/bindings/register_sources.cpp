@@ -1,0 +1,213 @@
+// Copyright (c) 2026, the h5linalg developers. BSD-3-Clause license (see LICENSE).
+//
+// Turning Python inputs into core sources: NumPy arrays through NumPy's C API
+// (any dtype we can read, either byte order, any strides, read in place) and
+// HDF5 datasets by file and name. Also `describe` for the CLI.
+#include <atomic>
+#include <cstring>
+
+#include "bindings/bindings.hpp"
+#include "core/array_source.hpp"
+#include "core/errors.hpp"
+#include "core/hdf5_source.hpp"
+
+namespace h5linalg::bindings {
+
+namespace {
+
+std::atomic<std::size_t> signal_checks{0};
+
+std::string dtype_text(PyArrayObject* array) {
+    return py::str(py::handle(reinterpret_cast<PyObject*>(PyArray_DESCR(array))));
+}
+
+std::string shape_text_of(PyArrayObject* array) {
+    std::vector<std::size_t> shape;
+    for (int i = 0; i < PyArray_NDIM(array); ++i) {
+        shape.push_back(static_cast<std::size_t>(PyArray_DIM(array, i)));
+    }
+    return shape_text(shape);
+}
+
+/// The element type of a NumPy dtype we can read, or throws a TypeError naming it.
+ElementType element_of(PyArrayObject* array) {
+    PyArray_Descr* descr = PyArray_DESCR(array);
+    const std::size_t size = static_cast<std::size_t>(PyArray_ITEMSIZE(array));
+    const char kind = descr->kind;
+    const int type_num = descr->type_num;
+    if (kind == 'f' && type_num != NPY_LONGDOUBLE) {
+        if (size == 2) return ElementType::Float16;
+        if (size == 4) return ElementType::Float32;
+        if (size == 8) return ElementType::Float64;
+    }
+    if (kind == 'i' || kind == 'u') {
+        const bool is_signed = kind == 'i';
+        switch (size) {
+            case 1: return is_signed ? ElementType::Int8 : ElementType::UInt8;
+            case 2: return is_signed ? ElementType::Int16 : ElementType::UInt16;
+            case 4: return is_signed ? ElementType::Int32 : ElementType::UInt32;
+            case 8: return is_signed ? ElementType::Int64 : ElementType::UInt64;
+            default: break;
+        }
+    }
+    fail(ErrorKind::Type, "the array has dtype " + dtype_text(array) +
+                              ", which h5linalg cannot use; it needs integer or floating-point "
+                              "data (computed in float64)");
+}
+
+}  // namespace
+
+std::size_t signal_check_count() { return signal_checks.load(); }
+
+void PythonObserver::progress(std::size_t rows_done, std::size_t rows_total) {
+    py::gil_scoped_acquire gil;
+    ++signal_checks;
+    if (PyErr_CheckSignals() != 0) {
+        throw py::error_already_set();  // KeyboardInterrupt, usually
+    }
+    if (!callback_.is_none()) {
+        callback_(rows_done, rows_total);
+    }
+}
+
+SourceSpec::SourceSpec(const py::object& obj, bool allow_1d) : allow_1d_(allow_1d) {
+    if (py::isinstance<DatasetRef>(obj)) {
+        dataset_ = std::make_unique<DatasetRef>(obj.cast<DatasetRef>());
+        return;
+    }
+    if (!PyArray_Check(obj.ptr())) {
+        fail(ErrorKind::Type, "internal error: a source must reach _core as a NumPy array or a "
+                              "DatasetRef");
+    }
+    auto* array = reinterpret_cast<PyArrayObject*>(obj.ptr());
+    const int ndim = PyArray_NDIM(array);
+    if (!(ndim == 2 || (allow_1d && ndim == 1))) {
+        fail(ErrorKind::Value, "the array has shape " + shape_text_of(array) +
+                                   "; h5linalg needs a 2-D array (rows, columns)" +
+                                   (allow_1d ? " or a 1-D one" : ""));
+    }
+    element_ = static_cast<int>(element_of(array));
+    vector_ = ndim == 1;
+    rows_ = static_cast<std::size_t>(PyArray_DIM(array, 0));
+    cols_ = ndim == 2 ? static_cast<std::size_t>(PyArray_DIM(array, 1)) : 1;
+    if (rows_ == 0) {
+        fail(ErrorKind::Value, "the array has shape " + shape_text_of(array) + ": it has no rows");
+    }
+    if (cols_ == 0) {
+        fail(ErrorKind::Value,
+             "the array has shape " + shape_text_of(array) + ": it has no columns");
+    }
+    row_stride_ = PyArray_STRIDE(array, 0);
+    col_stride_ = ndim == 2 ? PyArray_STRIDE(array, 1) : 0;
+    data_ = static_cast<const char*>(PyArray_DATA(array));
+    swap_bytes_ = !PyArray_ISNOTSWAPPED(array);
+    keep_alive_ = obj;
+}
+
+void SourceSpec::note_rank(const RowSource& opened) {
+    if (const auto* dataset = dynamic_cast<const Hdf5Source*>(&opened)) {
+        vector_ = dataset->info().shape.size() == 1;
+    }
+}
+
+std::unique_ptr<RowSource> SourceSpec::open() const {
+    if (dataset_) {
+        return std::make_unique<Hdf5Source>(
+            open_matrix(dataset_->path, dataset_->name, dataset_->options, allow_1d_));
+    }
+    StridedArray array;
+    array.data = data_;
+    array.rows = rows_;
+    array.cols = cols_;
+    array.row_stride = row_stride_;
+    array.col_stride = col_stride_;
+    array.type = static_cast<ElementType>(element_);
+    array.swap_bytes = swap_bytes_;
+    return std::make_unique<ArraySource>(array);
+}
+
+FloatArray new_array(const std::vector<std::size_t>& shape) {
+    std::vector<npy_intp> dims(shape.begin(), shape.end());
+    PyObject* array = PyArray_SimpleNew(static_cast<int>(dims.size()), dims.data(), NPY_DOUBLE);
+    if (array == nullptr) {
+        throw py::error_already_set();
+    }
+    return py::reinterpret_steal<FloatArray>(array);
+}
+
+double* array_data(const FloatArray& array) {
+    return static_cast<double*>(PyArray_DATA(reinterpret_cast<PyArrayObject*>(array.ptr())));
+}
+
+FloatArray to_array(const std::vector<double>& values, const std::vector<std::size_t>& shape) {
+    FloatArray array = new_array(shape);
+    std::memcpy(array_data(array), values.data(), values.size() * sizeof(double));
+    return array;
+}
+
+FloatArray as_float64(const py::object& obj, const std::string& what) {
+    py::object array = py::reinterpret_steal<py::object>(PyArray_FROM_O(obj.ptr()));
+    if (!array) {
+        throw py::error_already_set();
+    }
+    auto* view = reinterpret_cast<PyArrayObject*>(array.ptr());
+    const int ndim = PyArray_NDIM(view);
+    if (ndim != 1 && ndim != 2) {
+        fail(ErrorKind::Value, what + " has shape " + shape_text_of(view) +
+                                   "; it must be 1-D or 2-D");
+    }
+    static_cast<void>(element_of(view));  // TypeError for bool, complex, strings, ...
+    PyObject* converted = PyArray_FROMANY(array.ptr(), NPY_DOUBLE, 1, 2,
+                                          NPY_ARRAY_C_CONTIGUOUS | NPY_ARRAY_ALIGNED);
+    if (converted == nullptr) {
+        throw py::error_already_set();
+    }
+    return py::reinterpret_steal<FloatArray>(converted);
+}
+
+void register_sources(py::module_& m) {
+    py::class_<DatasetRef>(m, "DatasetRef",
+                           "A dataset inside an HDF5 file, as the Python layer resolved it.")
+        .def(py::init([](std::string path, std::string name, bool allow_external,
+                         bool ignore_file_locks) {
+                 DatasetRef ref;
+                 ref.path = std::move(path);
+                 ref.name = std::move(name);
+                 ref.options.allow_external = allow_external;
+                 ref.options.ignore_file_locks = ignore_file_locks;
+                 return ref;
+             }),
+             "path"_a, "name"_a, py::kw_only(), "allow_external"_a = false,
+             "ignore_file_locks"_a = false)
+        .def_readonly("path", &DatasetRef::path)
+        .def_readonly("name", &DatasetRef::name)
+        .def_property_readonly("allow_external",
+                               [](const DatasetRef& ref) { return ref.options.allow_external; })
+        .def_property_readonly("ignore_file_locks",
+                               [](const DatasetRef& ref) { return ref.options.ignore_file_locks; });
+
+    m.def(
+        "describe",
+        [](const DatasetRef& ref) {
+            DatasetInfo info;
+            {
+                py::gil_scoped_release release;
+                info = describe_dataset(ref.path, ref.name, ref.options);
+            }
+            py::dict out;
+            out["file"] = info.file;
+            out["name"] = info.name;
+            out["shape"] = py::tuple(py::cast(info.shape));
+            out["dtype"] = info.type.name;
+            out["numeric"] = info.type.element.has_value();
+            out["layout"] = info.layout;
+            out["chunks"] = info.chunk_shape.empty() ? py::object(py::none())
+                                                     : py::object(py::tuple(py::cast(info.chunk_shape)));
+            out["filters"] = py::cast(info.filters);
+            out["storage_bytes"] = info.storage_bytes;
+            return out;
+        },
+        "dataset"_a, "Shape, dtype, layout, chunking, filters and stored size of a dataset.");
+}
+
+}  // namespace h5linalg::bindings

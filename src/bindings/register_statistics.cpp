@@ -1,0 +1,108 @@
+// Copyright (c) 2026, the h5linalg developers. BSD-3-Clause license (see LICENSE).
+//
+// moments, gram, the centred scatter behind covariance, and pca. Each call
+// releases the GIL for all HDF5 I/O and BLAS work; the Python layer applies
+// ddof and builds the result objects.
+#include <tuple>
+
+#include "bindings/bindings.hpp"
+#include "core/gram.hpp"
+#include "core/moments.hpp"
+#include "core/pca.hpp"
+
+namespace h5linalg::bindings {
+
+namespace {
+
+StreamOptions stream_options(std::size_t block_rows, std::size_t memory_limit,
+                             PythonObserver& observer) {
+    StreamOptions options;
+    options.block_rows = block_rows;
+    options.memory_limit = memory_limit;
+    options.observer = &observer;
+    return options;
+}
+
+}  // namespace
+
+void register_statistics(py::module_& m) {
+    m.def(
+        "moments",
+        [](const py::object& source, std::size_t block_rows, std::size_t memory_limit,
+           const py::object& progress) {
+            SourceSpec spec(source);
+            PythonObserver observer(progress);
+            MomentsResult r;
+            {
+                py::gil_scoped_release release;
+                auto rows = spec.open();
+                r = compute_moments(*rows, stream_options(block_rows, memory_limit, observer));
+            }
+            const std::vector<std::size_t> shape{r.mean.size()};
+            return std::make_tuple(r.count, to_array(r.mean, shape), to_array(r.m2, shape),
+                                   to_array(r.min, shape), to_array(r.max, shape));
+        },
+        "source"_a, py::kw_only(), "block_rows"_a = 0, "memory_limit"_a = default_memory_limit,
+        "progress"_a = py::none(),
+        "(count, mean, sum of squared deviations, min, max) of each column, in one pass.");
+
+    m.def(
+        "gram",
+        [](const py::object& source, std::size_t block_rows, std::size_t memory_limit,
+           const py::object& progress) {
+            SourceSpec spec(source);
+            PythonObserver observer(progress);
+            std::vector<double> gram;
+            std::size_t n = 0;
+            {
+                py::gil_scoped_release release;
+                auto rows = spec.open();
+                n = rows->cols();
+                gram = compute_gram(*rows, stream_options(block_rows, memory_limit, observer));
+            }
+            return to_array(gram, {n, n});
+        },
+        "source"_a, py::kw_only(), "block_rows"_a = 0, "memory_limit"_a = default_memory_limit,
+        "progress"_a = py::none(), "X.T @ X, streamed through BLAS dsyrk.");
+
+    m.def(
+        "scatter",
+        [](const py::object& source, std::size_t block_rows, std::size_t memory_limit,
+           const py::object& progress) {
+            SourceSpec spec(source);
+            PythonObserver observer(progress);
+            ScatterResult r;
+            {
+                py::gil_scoped_release release;
+                auto rows = spec.open();
+                r = compute_scatter(*rows, stream_options(block_rows, memory_limit, observer));
+            }
+            const std::size_t n = r.mean.size();
+            return std::make_tuple(r.count, to_array(r.mean, {n}), to_array(r.scatter, {n, n}));
+        },
+        "source"_a, py::kw_only(), "block_rows"_a = 0, "memory_limit"_a = default_memory_limit,
+        "progress"_a = py::none(),
+        "(count, mean, centred scatter matrix); covariance = scatter / (count - ddof).");
+
+    m.def(
+        "pca",
+        [](const py::object& source, std::size_t k, std::size_t block_rows,
+           std::size_t memory_limit, const py::object& progress) {
+            SourceSpec spec(source);
+            PythonObserver observer(progress);
+            PcaResult r;
+            {
+                py::gil_scoped_release release;
+                auto rows = spec.open();
+                r = compute_pca(*rows, k, stream_options(block_rows, memory_limit, observer));
+            }
+            const std::size_t n = r.mean.size();
+            return std::make_tuple(to_array(r.mean, {n}), to_array(r.components, {k, n}),
+                                   to_array(r.explained_variance, {k}));
+        },
+        "source"_a, "k"_a, py::kw_only(), "block_rows"_a = 0,
+        "memory_limit"_a = default_memory_limit, "progress"_a = py::none(),
+        "(mean, components (k, n), explained variance (k,)) of the covariance, ddof=1.");
+}
+
+}  // namespace h5linalg::bindings

@@ -1,0 +1,93 @@
+// Copyright (c) 2026, the h5linalg developers. BSD-3-Clause license (see LICENSE).
+#include "core/gram.hpp"
+
+#include <algorithm>
+
+#include "core/blas_lapack.hpp"
+
+namespace h5linalg {
+
+namespace {
+
+/// C += B^T B for a row-major block B (rows x n, leading dimension ld). Read as
+/// column-major, B is the n x rows matrix A = B^T, and dsyrk computes A A^T.
+void add_block_gram(const Block& block, std::size_t n, double* c) {
+    cblas_dsyrk(blas::ColMajor, blas::Upper, blas::NoTrans, static_cast<int>(n),
+                static_cast<int>(block.rows), 1.0, block.data, static_cast<int>(block.ld), 1.0,
+                c, static_cast<int>(n));
+}
+
+}  // namespace
+
+void symmetrize_from_upper(std::vector<double>& matrix, std::size_t n) {
+    for (std::size_t j = 0; j < n; ++j) {
+        for (std::size_t i = j + 1; i < n; ++i) {
+            matrix[i + j * n] = matrix[j + i * n];
+        }
+    }
+}
+
+std::vector<double> compute_gram(RowSource& source, const StreamOptions& options) {
+    const std::size_t n = source.cols();
+    std::vector<double> gram(n * n, 0.0);
+    const BlockPlan plan = plan_blocks(source, options, MemoryNeeds{});
+    stream_blocks(source, plan, options.observer,
+                  [&](const Block& block) { add_block_gram(block, n, gram.data()); });
+    symmetrize_from_upper(gram, n);
+    return gram;
+}
+
+ScatterResult compute_scatter(RowSource& source, const StreamOptions& options) {
+    const std::size_t n = source.cols();
+    ScatterResult result;
+    result.mean.assign(n, 0.0);
+    result.scatter.assign(n * n, 0.0);
+    std::vector<double> delta(n);
+
+    // Runs on the reader thread: centre the block on its own column means and
+    // keep the means for the merge.
+    const PrepareBlock centre = [n](Block& block) {
+        block.aux.assign(n, 0.0);
+        double* mean = block.aux.data();
+        for (std::size_t i = 0; i < block.rows; ++i) {
+            const double* row = block.data + i * block.ld;
+            for (std::size_t j = 0; j < n; ++j) {
+                mean[j] += row[j];
+            }
+        }
+        const double inverse = 1.0 / static_cast<double>(block.rows);
+        for (std::size_t j = 0; j < n; ++j) {
+            mean[j] *= inverse;
+        }
+        for (std::size_t i = 0; i < block.rows; ++i) {
+            double* row = block.data + i * block.ld;
+            for (std::size_t j = 0; j < n; ++j) {
+                row[j] -= mean[j];
+            }
+        }
+    };
+    const BlockPlan plan = plan_blocks(source, options, MemoryNeeds{});
+    stream_blocks(
+        source, plan, options.observer,
+        [&](const Block& block) {
+            add_block_gram(block, n, result.scatter.data());
+            // Chan et al.: S = S_a + S_b + (n_a n_b / n) d d^T with d = mean_b - mean_a.
+            const double na = static_cast<double>(result.count);
+            const double nb = static_cast<double>(block.rows);
+            const double total = na + nb;
+            for (std::size_t j = 0; j < n; ++j) {
+                delta[j] = block.aux[j] - result.mean[j];
+                result.mean[j] += delta[j] * (nb / total);
+            }
+            if (result.count > 0) {
+                cblas_dsyr(blas::ColMajor, blas::Upper, static_cast<int>(n), na * nb / total,
+                           delta.data(), 1, result.scatter.data(), static_cast<int>(n));
+            }
+            result.count += block.rows;
+        },
+        centre);
+    symmetrize_from_upper(result.scatter, n);
+    return result;
+}
+
+}  // namespace h5linalg

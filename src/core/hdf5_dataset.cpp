@@ -1,0 +1,411 @@
+// Copyright (c) 2026, the h5linalg developers. BSD-3-Clause license (see LICENSE).
+#include "core/hdf5_dataset.hpp"
+
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <sstream>
+
+#include "core/errors.hpp"
+
+namespace h5linalg {
+
+namespace {
+
+std::string in_quotes(const std::string& text) { return "'" + text + "'"; }
+
+bool native_is_little_endian() {
+    const std::uint16_t probe = 1;
+    unsigned char first;
+    std::memcpy(&first, &probe, 1);
+    return first == 1;
+}
+
+bool swapped(H5T_order_t order) {
+    return (order == H5T_ORDER_BE) == native_is_little_endian();
+}
+
+std::string order_suffix(H5T_order_t order) {
+    if (order == H5T_ORDER_BE) {
+        return native_is_little_endian() ? " (big-endian)" : "";
+    }
+    if (order == H5T_ORDER_LE) {
+        return native_is_little_endian() ? "" : " (little-endian)";
+    }
+    return "";
+}
+
+/// True when a float type has the IEEE 754 layout of its size (half, single, double).
+bool is_ieee_float(hid_t type, std::size_t size) {
+    std::size_t spos = 0, epos = 0, esize = 0, mpos = 0, msize = 0;
+    if (H5Tget_fields(type, &spos, &epos, &esize, &mpos, &msize) < 0) {
+        return false;
+    }
+    const std::size_t bias = H5Tget_ebias(type);
+    const std::size_t precision = H5Tget_precision(type);
+    const int offset = H5Tget_offset(type);
+    if (offset != 0 || precision != 8 * size) {
+        return false;
+    }
+    switch (size) {
+        case 2: return spos == 15 && epos == 10 && esize == 5 && mpos == 0 && msize == 10 && bias == 15;
+        case 4: return spos == 31 && epos == 23 && esize == 8 && mpos == 0 && msize == 23 && bias == 127;
+        case 8: return spos == 63 && epos == 52 && esize == 11 && mpos == 0 && msize == 52 && bias == 1023;
+        default: return false;
+    }
+}
+
+std::string compound_name(hid_t type, std::size_t size) {
+    // h5py stores complex numbers as a compound of two floats named "r" and "i".
+    if (H5Tget_nmembers(type) == 2 && H5Tget_member_class(type, 0) == H5T_FLOAT &&
+        H5Tget_member_class(type, 1) == H5T_FLOAT) {
+        return "complex" + std::to_string(size * 8);
+    }
+    return "compound";
+}
+
+std::string enum_name(hid_t type) {
+    // h5py stores NumPy bools as an int8 enum {FALSE: 0, TRUE: 1}.
+    if (H5Tget_nmembers(type) == 2 && H5Tget_size(type) == 1) {
+        char* first = H5Tget_member_name(type, 0);
+        char* second = H5Tget_member_name(type, 1);
+        const bool is_bool = first != nullptr && second != nullptr &&
+                             std::string(first) == "FALSE" && std::string(second) == "TRUE";
+        H5free_memory(first);
+        H5free_memory(second);
+        if (is_bool) {
+            return "bool";
+        }
+    }
+    return "enum";
+}
+
+StoredType classify_type(hid_t type) {
+    StoredType stored;
+    const H5T_class_t cls = H5Tget_class(type);
+    const std::size_t size = H5Tget_size(type);
+    switch (cls) {
+        case H5T_INTEGER: {
+            const bool is_signed = H5Tget_sign(type) == H5T_SGN_2;
+            const H5T_order_t order = H5Tget_order(type);
+            stored.name = std::string(is_signed ? "int" : "uint") + std::to_string(size * 8) +
+                          order_suffix(order);
+            const bool plain = H5Tget_precision(type) == size * 8 && H5Tget_offset(type) == 0 &&
+                               (order == H5T_ORDER_LE || order == H5T_ORDER_BE);
+            if (plain) {
+                static const ElementType signed_types[] = {ElementType::Int8, ElementType::Int16,
+                                                           ElementType::Int32, ElementType::Int64};
+                static const ElementType unsigned_types[] = {
+                    ElementType::UInt8, ElementType::UInt16, ElementType::UInt32, ElementType::UInt64};
+                const int index = size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : size == 8 ? 3 : -1;
+                if (index >= 0) {
+                    stored.element = is_signed ? signed_types[index] : unsigned_types[index];
+                    stored.swap_bytes = swapped(order);
+                }
+            }
+            stored.raw_readable = stored.element.has_value();
+            return stored;
+        }
+        case H5T_FLOAT: {
+            const H5T_order_t order = H5Tget_order(type);
+            if (size > 8) {
+                stored.name = "longdouble (" + std::to_string(size * 8) + "-bit float)";
+                return stored;  // not supported: no element, not numeric
+            }
+            stored.name = "float" + std::to_string(size * 8) + order_suffix(order);
+            if ((order == H5T_ORDER_LE || order == H5T_ORDER_BE) && is_ieee_float(type, size)) {
+                stored.element = size == 2   ? ElementType::Float16
+                                 : size == 4 ? ElementType::Float32
+                                             : ElementType::Float64;
+                stored.swap_bytes = swapped(order);
+                stored.raw_readable = true;
+            } else {
+                // An unusual float layout: still numeric, HDF5 converts it for us.
+                stored.name += " (non-IEEE layout)";
+                stored.element = ElementType::Float64;
+                stored.raw_readable = false;
+            }
+            return stored;
+        }
+        case H5T_ENUM: stored.name = enum_name(type); return stored;
+        case H5T_COMPOUND: stored.name = compound_name(type, size); return stored;
+        case H5T_STRING: {
+            const htri_t variable = H5Tis_variable_str(type);
+            stored.name = variable > 0 ? "string (variable-length)"
+                                       : "string (fixed-length, " + std::to_string(size) + " bytes)";
+            return stored;
+        }
+        case H5T_OPAQUE: stored.name = "opaque"; return stored;
+        case H5T_BITFIELD: stored.name = "bitfield"; return stored;
+        case H5T_REFERENCE: stored.name = "reference"; return stored;
+        case H5T_VLEN: stored.name = "vlen (variable-length sequence)"; return stored;
+        case H5T_ARRAY: stored.name = "array (HDF5 array type)"; return stored;
+        case H5T_TIME: stored.name = "time"; return stored;
+        default: stored.name = "unknown"; return stored;
+    }
+}
+
+std::string filter_name(H5Z_filter_t id, const unsigned* values, std::size_t nvalues,
+                        const char* hdf5_name) {
+    switch (id) {
+        case H5Z_FILTER_DEFLATE:
+            return "gzip(" + (nvalues > 0 ? std::to_string(values[0]) : std::string("?")) + ")";
+        case H5Z_FILTER_SHUFFLE: return "shuffle";
+        case H5Z_FILTER_FLETCHER32: return "fletcher32";
+        case H5Z_FILTER_SZIP: return "szip";
+        case H5Z_FILTER_NBIT: return "nbit";
+        case H5Z_FILTER_SCALEOFFSET: return "scaleoffset";
+        case 32000: return "lzf";
+        case 32001: return "blosc";
+        case 32004: return "lz4";
+        case 32008: return "bitshuffle";
+        case 32015: return "zstd";
+        default:
+            if (hdf5_name != nullptr && hdf5_name[0] != '\0') {
+                return std::string(hdf5_name);
+            }
+            return "filter " + std::to_string(id);
+    }
+}
+
+/// Refuses to traverse external links: called by HDF5 before it opens the other file.
+herr_t refuse_external_link(const char*, const char*, const char*, const char*, unsigned*,
+                            hid_t, void*) {
+    return -1;
+}
+
+Hid link_access_plist(const OpenOptions& options) {
+    Hid lapl = checked(H5Pcreate(H5P_LINK_ACCESS), "cannot create a link access property list");
+    if (options.allow_external) {
+        // Files reached through external links are opened read-only too.
+        check_status(H5Pset_elink_acc_flags(lapl.get(), H5F_ACC_RDONLY),
+                     "cannot configure external links");
+    } else {
+        check_status(H5Pset_elink_cb(lapl.get(), refuse_external_link, nullptr),
+                     "cannot configure external links");
+    }
+    return lapl;
+}
+
+std::string file_name_of(hid_t object) {
+    const ssize_t length = H5Fget_name(object, nullptr, 0);
+    if (length <= 0) {
+        return {};
+    }
+    std::string name(static_cast<std::size_t>(length) + 1, '\0');
+    H5Fget_name(object, name.data(), name.size());
+    name.resize(static_cast<std::size_t>(length));
+    return name;
+}
+
+/// Checks each link on the way to `name`, so a missing group, a dataset used as a
+/// group, or an external link gives a precise error before anything is opened.
+void walk_links(hid_t file, const std::string& path, const std::string& name, hid_t lapl,
+                const OpenOptions& options) {
+    std::string prefix;
+    std::stringstream parts(name);
+    std::string part;
+    while (std::getline(parts, part, '/')) {
+        if (part.empty()) {
+            continue;
+        }
+        const std::string parent = prefix.empty() ? "/" : prefix;
+        prefix += "/" + part;
+        const htri_t exists = H5Lexists(file, prefix.c_str(), lapl);
+        if (exists <= 0) {
+            hdf5_error_detail();  // clear the stack; the message below says it all
+            std::string why;
+            if (exists < 0 && parent != "/") {
+                why = " (" + in_quotes(parent) + " is not a group)";
+            } else if (prefix != name) {
+                why = " (no object " + in_quotes(prefix) + ")";
+            }
+            fail(ErrorKind::Key, "dataset " + in_quotes(name) + " not found in " + in_quotes(path) + why);
+        }
+        H5L_info_t link;
+        check_status(H5Lget_info(file, prefix.c_str(), &link, lapl),
+                     "cannot read link " + in_quotes(prefix) + " in " + in_quotes(path));
+        if (link.type != H5L_TYPE_HARD && link.type != H5L_TYPE_SOFT && !options.allow_external) {
+            fail(ErrorKind::Permission,
+                 in_quotes(prefix) + " in " + in_quotes(path) +
+                     " is an external link to another file; h5linalg does not follow links "
+                     "out of the file it was given unless you pass allow_external=True");
+        }
+    }
+}
+
+}  // namespace
+
+std::string shape_text(const std::vector<std::size_t>& shape) {
+    std::string text = "(";
+    for (std::size_t i = 0; i < shape.size(); ++i) {
+        text += (i ? ", " : "") + std::to_string(shape[i]);
+    }
+    return text + (shape.size() == 1 ? ",)" : ")");
+}
+
+OpenDataset open_dataset(const std::string& path, const std::string& name_in,
+                         const OpenOptions& options) {
+    std::error_code error;
+    if (!std::filesystem::exists(path, error)) {
+        fail(ErrorKind::FileNotFound, "No such file: " + in_quotes(path));
+    }
+    if (std::filesystem::is_directory(path, error)) {
+        fail(ErrorKind::IO, in_quotes(path) + " is a directory, not an HDF5 file");
+    }
+    const std::string name = name_in.empty() || name_in[0] != '/' ? "/" + name_in : name_in;
+
+    Hdf5Lock lock;
+    OpenDataset opened;
+    Hid fapl = checked(H5Pcreate(H5P_FILE_ACCESS), "cannot create a file access property list");
+#if H5_VERSION_GE(1, 10, 7)
+    if (options.ignore_file_locks) {
+        check_status(H5Pset_file_locking(fapl.get(), false, true), "cannot disable file locking");
+    }
+#endif
+    const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get());
+    if (file < 0) {
+        const std::string detail = hdf5_error_detail();
+        std::string message = "cannot open " + in_quotes(path) +
+                              " as an HDF5 file: it is not HDF5, or it is truncated or damaged";
+        if (detail.find("lock") != std::string::npos) {
+            message = "cannot open " + in_quotes(path) +
+                      ": another program holds it open for writing (HDF5 file lock). Close it "
+                      "there first, or pass the open h5py.Dataset itself";
+        }
+        fail(ErrorKind::IO, message + (detail.empty() ? "" : " (HDF5: " + detail + ")"));
+    }
+    opened.file = Hid(file);
+    opened.info.file = path;
+    opened.info.name = name;
+
+    Hid lapl = link_access_plist(options);
+    walk_links(file, path, name, lapl.get(), options);
+
+    const hid_t object = H5Oopen(file, name.c_str(), lapl.get());
+    if (object < 0) {
+        const std::string detail = hdf5_error_detail();
+        fail(ErrorKind::IO, "cannot open " + in_quotes(name) + " in " + in_quotes(path) +
+                                ": the file is damaged" +
+                                (detail.empty() ? "" : " (HDF5: " + detail + ")"));
+    }
+    Hid handle(object);
+    const H5I_type_t kind = H5Iget_type(object);
+    if (kind == H5I_GROUP) {
+        fail(ErrorKind::Type, in_quotes(name) + " in " + in_quotes(path) +
+                                  " is a group, not a dataset; name one of its datasets");
+    }
+    if (kind != H5I_DATASET) {
+        fail(ErrorKind::Type, in_quotes(name) + " in " + in_quotes(path) +
+                                  " is a named datatype, not a dataset");
+    }
+    if (!options.allow_external && file_name_of(object) != file_name_of(file)) {
+        fail(ErrorKind::Permission, in_quotes(name) + " in " + in_quotes(path) +
+                                        " resolves into another file; pass allow_external=True "
+                                        "to read it");
+    }
+    opened.dataset = std::move(handle);
+    DatasetInfo& info = opened.info;
+
+    Hid type = checked(H5Dget_type(object), "cannot read the datatype of " + opened.label());
+    info.type = classify_type(type.get());
+
+    Hid space = checked(H5Dget_space(object), "cannot read the shape of " + opened.label());
+    const int rank = H5Sget_simple_extent_ndims(space.get());
+    if (rank < 0) {
+        check_status(rank, "cannot read the shape of " + opened.label());
+    }
+    std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
+    if (rank > 0) {
+        check_status(H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr),
+                     "cannot read the shape of " + opened.label());
+    }
+    info.shape.assign(dims.begin(), dims.end());
+
+    Hid dcpl = checked(H5Dget_create_plist(object),
+                       "cannot read the storage properties of " + opened.label());
+    switch (H5Pget_layout(dcpl.get())) {
+        case H5D_COMPACT: info.layout = "compact"; break;
+        case H5D_CONTIGUOUS: info.layout = "contiguous"; break;
+        case H5D_CHUNKED: info.layout = "chunked"; break;
+        case H5D_VIRTUAL: info.layout = "virtual"; break;
+        default: info.layout = "unknown"; break;
+    }
+    info.external_storage = H5Pget_external_count(dcpl.get()) > 0;
+    if (!options.allow_external && info.layout == "virtual") {
+        fail(ErrorKind::Permission,
+             opened.label() + " is a virtual dataset, which reads from other datasets and files; "
+                              "pass allow_external=True if you trust this file");
+    }
+    if (!options.allow_external && info.external_storage) {
+        fail(ErrorKind::Permission,
+             opened.label() + " keeps its raw data in external files (HDF5 external storage); "
+                              "pass allow_external=True if you trust this file");
+    }
+    if (info.layout == "chunked" && rank > 0) {
+        std::vector<hsize_t> chunk(static_cast<std::size_t>(rank));
+        check_status(H5Pget_chunk(dcpl.get(), rank, chunk.data()),
+                     "cannot read the chunk shape of " + opened.label());
+        info.chunk_shape.assign(chunk.begin(), chunk.end());
+    }
+    const int nfilters = H5Pget_nfilters(dcpl.get());
+    for (int i = 0; i < nfilters; ++i) {
+        unsigned flags = 0;
+        unsigned values[8] = {};
+        std::size_t nvalues = 8;
+        char hdf5_name[64] = {};
+        unsigned config = 0;
+        const H5Z_filter_t id = H5Pget_filter2(dcpl.get(), static_cast<unsigned>(i), &flags,
+                                               &nvalues, values, sizeof hdf5_name, hdf5_name, &config);
+        if (id < 0) {
+            check_status(-1, "cannot read the filters of " + opened.label());
+        }
+        const std::string filter = filter_name(id, values, nvalues, hdf5_name);
+        info.filters.push_back(filter);
+        info.filter_ids.push_back(static_cast<int>(id));
+        info.deflate_level.push_back(id == H5Z_FILTER_DEFLATE && nvalues > 0 ? values[0] : 0);
+        if (H5Zfilter_avail(id) <= 0) {
+            hdf5_error_detail();
+            fail(ErrorKind::IO,
+                 opened.label() + " is compressed with the '" + filter + "' filter (id " +
+                     std::to_string(id) +
+                     "), which this HDF5 library cannot decode; install the matching HDF5 "
+                     "plugin (HDF5_PLUGIN_PATH) or rewrite the dataset with gzip");
+        }
+    }
+    info.storage_bytes = static_cast<std::size_t>(H5Dget_storage_size(object));
+    return opened;
+}
+
+OpenDataset open_matrix(const std::string& path, const std::string& name,
+                        const OpenOptions& options, bool allow_1d) {
+    OpenDataset opened = open_dataset(path, name, options);
+    const DatasetInfo& info = opened.info;
+    if (!info.type.element.has_value()) {
+        fail(ErrorKind::Type, opened.label() + " has dtype " + info.type.name +
+                                  ", which h5linalg cannot use; it needs integer or "
+                                  "floating-point data (computed in float64)");
+    }
+    const bool rank_ok = info.shape.size() == 2 || (allow_1d && info.shape.size() == 1);
+    if (!rank_ok) {
+        fail(ErrorKind::Value, opened.label() + " has shape " + shape_text(info.shape) +
+                                   "; h5linalg needs a 2-D dataset (rows, columns)" +
+                                   (allow_1d ? " or a 1-D one" : ""));
+    }
+    if (info.shape[0] == 0) {
+        fail(ErrorKind::Value,
+             opened.label() + " has shape " + shape_text(info.shape) + ": it has no rows");
+    }
+    if (info.shape.size() == 2 && info.shape[1] == 0) {
+        fail(ErrorKind::Value,
+             opened.label() + " has shape " + shape_text(info.shape) + ": it has no columns");
+    }
+    return opened;
+}
+
+DatasetInfo describe_dataset(const std::string& path, const std::string& name,
+                             const OpenOptions& options) {
+    return open_dataset(path, name, options).info;
+}
+
+}  // namespace h5linalg

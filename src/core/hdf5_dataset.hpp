@@ -1,0 +1,76 @@
+// Copyright (c) 2026, the h5linalg developers. BSD-3-Clause license (see LICENSE).
+//
+// Opening an HDF5 dataset safely: read-only, with clear errors for every way a
+// path can be wrong, and refusing by default to follow anything that makes the
+// file read bytes from another file (external links, external raw storage,
+// virtual datasets). Also the description `h5linalg describe` prints.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/element_type.hpp"
+#include "core/hdf5_handles.hpp"
+
+namespace h5linalg {
+
+struct OpenOptions {
+    /// Follow external links and read external or virtual storage.
+    bool allow_external = false;
+    /// Open without HDF5's file lock: for a file the caller itself holds open for
+    /// writing (an h5py.Dataset passed in), after it has been flushed.
+    bool ignore_file_locks = false;
+};
+
+/// How the stored numbers reach float64.
+struct StoredType {
+    std::string name;                       // NumPy-style, e.g. "float32", ">i4", "bool"
+    std::optional<ElementType> element;     // set when the type is numeric and supported
+    bool swap_bytes = false;                // stored in non-native byte order
+    bool raw_readable = false;              // standard layout: read raw bytes, widen ourselves
+};
+
+struct DatasetInfo {
+    std::string file;
+    std::string name;
+    std::vector<std::size_t> shape;
+    StoredType type;
+    std::string layout;                       // "contiguous", "chunked", "compact", "virtual"
+    std::vector<std::size_t> chunk_shape;     // empty unless chunked
+    std::vector<std::string> filters;         // e.g. {"shuffle", "gzip(4)"}
+    std::vector<int> filter_ids;
+    std::vector<unsigned> deflate_level;      // parallel to filter_ids, level for gzip
+    bool external_storage = false;            // raw data in other files
+    std::size_t storage_bytes = 0;            // bytes the data occupies in the file
+};
+
+/// An open, validated dataset. Movable, closes itself.
+class OpenDataset {
+public:
+    Hid file;
+    Hid dataset;
+    DatasetInfo info;
+    std::string label() const { return info.file + ":" + info.name; }
+};
+
+/// Opens `name` in `path` read-only and describes it. Errors: FileNotFound,
+/// IO (not HDF5 / damaged), Key (no such object), Type (a group or named type),
+/// Permission (external storage without allow_external). Does not check rank or dtype.
+OpenDataset open_dataset(const std::string& path, const std::string& name,
+                         const OpenOptions& options);
+
+/// Like open_dataset, then requires a numeric dtype h5linalg can read and a
+/// 2-D shape with rows and columns (or 1-D, as one column, when `allow_1d`).
+OpenDataset open_matrix(const std::string& path, const std::string& name,
+                        const OpenOptions& options, bool allow_1d = false);
+
+/// The description only (for `h5linalg describe`); the file is closed again.
+DatasetInfo describe_dataset(const std::string& path, const std::string& name,
+                             const OpenOptions& options);
+
+/// "(3, 4)"-style rendering of a shape, as NumPy prints it.
+std::string shape_text(const std::vector<std::size_t>& shape);
+
+}  // namespace h5linalg

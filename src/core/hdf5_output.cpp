@@ -1,0 +1,262 @@
+// Copyright (c) 2026, the h5linalg developers. BSD-3-Clause license (see LICENSE).
+#include "core/hdf5_output.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <random>
+#include <sstream>
+
+#include "core/errors.hpp"
+
+namespace h5linalg {
+
+namespace {
+
+std::string in_quotes(const std::string& text) { return "'" + text + "'"; }
+
+std::string parent_of(const std::string& name) {
+    const std::size_t slash = name.find_last_of('/');
+    return slash == 0 || slash == std::string::npos ? "/" : name.substr(0, slash);
+}
+
+std::string unique_suffix() {
+    static std::atomic<unsigned> counter{0};
+    std::random_device device;
+    std::ostringstream text;
+    text << std::hex << device() << "-" << counter++;
+    return text.str();
+}
+
+/// What a link name refers to: nothing, a group, a dataset or something else.
+enum class Existing { Nothing, Group, Dataset, Other };
+
+Existing object_at(hid_t file, const std::string& name) {
+    const htri_t exists = H5Lexists(file, name.c_str(), H5P_DEFAULT);
+    if (exists <= 0) {
+        hdf5_error_detail();
+        return Existing::Nothing;
+    }
+    const hid_t object = H5Oopen(file, name.c_str(), H5P_DEFAULT);
+    if (object < 0) {
+        hdf5_error_detail();
+        return Existing::Other;
+    }
+    Hid handle(object);
+    switch (H5Iget_type(object)) {
+        case H5I_GROUP: return Existing::Group;
+        case H5I_DATASET: return Existing::Dataset;
+        default: return Existing::Other;
+    }
+}
+
+}  // namespace
+
+Hdf5OutputDataset::Hdf5OutputDataset(const OutputSpec& spec, std::size_t rows, std::size_t cols,
+                                     std::size_t chunk_rows)
+    : spec_(spec), rows_(rows), cols_(cols) {
+    const std::string where = in_quotes(spec.name) + " in " + in_quotes(spec.path);
+    Hdf5Lock lock;
+    try {
+        if (!spec.create_file) {
+            // Decide on a read-only handle: refusing must not touch the file at all
+            // (opening for writing can rewrite superblock flags).
+            Hid probe = checked(H5Fopen(spec.path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT),
+                                "cannot open " + in_quotes(spec.path) +
+                                    " as an HDF5 file: it is not HDF5, or it is damaged");
+            const Existing target = object_at(probe.get(), spec.name);
+            if (target != Existing::Nothing && !spec.overwrite) {
+                fail(ErrorKind::FileExists,
+                     where + " already exists; pass overwrite=True to replace it");
+            }
+            if (target == Existing::Group || target == Existing::Other) {
+                fail(ErrorKind::Value,
+                     where + " is not a dataset; h5linalg only replaces datasets");
+            }
+        }
+        const hid_t file = spec.create_file
+                               ? H5Fcreate(spec.path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT)
+                               : H5Fopen(spec.path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+        file_ = checked(file, "cannot open " + in_quotes(spec.path) +
+                                  " for writing (is it writable, and not open elsewhere?)");
+
+        // Create missing parent groups one by one, remembering them for roll-back.
+        std::string prefix;
+        std::stringstream parts(parent_of(spec.name));
+        std::string part;
+        while (std::getline(parts, part, '/')) {
+            if (part.empty()) {
+                continue;
+            }
+            prefix += "/" + part;
+            const Existing existing = object_at(file, prefix);
+            if (existing == Existing::Group) {
+                continue;
+            }
+            if (existing != Existing::Nothing) {
+                fail(ErrorKind::Value, in_quotes(prefix) + " in " + in_quotes(spec.path) +
+                                           " exists and is not a group, so " + in_quotes(spec.name) +
+                                           " cannot be created");
+            }
+            Hid group = checked(H5Gcreate2(file, prefix.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                                "cannot create group " + in_quotes(prefix) + " in " + in_quotes(spec.path));
+            created_groups_.push_back(prefix);
+        }
+
+        const std::string parent = parent_of(spec.name);
+        temporary_name_ = (parent == "/" ? "" : parent) + "/.h5linalg-partial-" + unique_suffix();
+        const int rank = spec.vector ? 1 : 2;
+        const hsize_t dims[2] = {rows, cols};
+        Hid space = checked(H5Screate_simple(rank, dims, nullptr), "cannot create a dataspace");
+        Hid dcpl = checked(H5Pcreate(H5P_DATASET_CREATE), "cannot create a property list");
+        // About 4 MiB per chunk; at most 4 GiB, HDF5's limit, whatever the width.
+        const std::size_t chunk_cols = std::min<std::size_t>(cols, std::size_t{1} << 19);
+        const std::size_t rows_per_chunk = std::max<std::size_t>(
+            1, std::min({chunk_rows, rows, (std::size_t{1} << 19) / chunk_cols}));
+        const hsize_t chunk[2] = {rows_per_chunk, chunk_cols};
+        check_status(H5Pset_chunk(dcpl.get(), rank, chunk), "cannot set the chunk shape");
+        // Every element gets written: skip writing fill values first.
+        check_status(H5Pset_fill_time(dcpl.get(), H5D_FILL_TIME_NEVER), "cannot set the fill time");
+        dataset_ = checked(H5Dcreate2(file, temporary_name_.c_str(), H5T_IEEE_F64LE, space.get(),
+                                      H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
+                           "cannot create " + where);
+    } catch (...) {
+        roll_back();  // drop the groups and partial dataset created so far
+        throw;
+    }
+}
+
+Hdf5OutputDataset::~Hdf5OutputDataset() {
+    if (!committed_) {
+        roll_back();
+    }
+}
+
+void Hdf5OutputDataset::write(std::size_t first, std::size_t count, const double* rows) {
+    Hdf5Lock lock;
+    Hid file_space = checked(H5Dget_space(dataset_.get()), "cannot read the output dataspace");
+    const hsize_t start[2] = {first, 0};
+    const hsize_t extent[2] = {count, cols_};
+    check_status(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, extent,
+                                     nullptr),
+                 "cannot select output rows");
+    // For a 1-D dataset (cols == 1) only the first entries of start and extent count.
+    Hid memory_space = checked(H5Screate_simple(spec_.vector ? 1 : 2, extent, nullptr),
+                               "cannot create a dataspace");
+    check_status(H5Dwrite(dataset_.get(), H5T_NATIVE_DOUBLE, memory_space.get(), file_space.get(),
+                          H5P_DEFAULT, rows),
+                 "cannot write rows " + std::to_string(first) + " to " +
+                     std::to_string(first + count) + " of " + in_quotes(spec_.name) + " in " +
+                     in_quotes(spec_.path) + " (disk full?)");
+}
+
+void Hdf5OutputDataset::commit() {
+    Hdf5Lock lock;
+    dataset_.reset();
+    const hid_t file = file_.get();
+    if (spec_.overwrite && object_at(file, spec_.name) == Existing::Dataset) {
+        check_status(H5Ldelete(file, spec_.name.c_str(), H5P_DEFAULT),
+                     "cannot replace " + in_quotes(spec_.name) + " in " + in_quotes(spec_.path));
+    }
+    check_status(H5Lmove(file, temporary_name_.c_str(), file, spec_.name.c_str(), H5P_DEFAULT,
+                         H5P_DEFAULT),
+                 "cannot move the result to " + in_quotes(spec_.name) + " in " + in_quotes(spec_.path));
+    committed_ = true;
+    check_status(H5Fflush(file, H5F_SCOPE_LOCAL), "cannot flush " + in_quotes(spec_.path));
+    file_.reset();
+}
+
+void Hdf5OutputDataset::roll_back() noexcept {
+    Hdf5Lock lock;
+    dataset_.reset();
+    if (!file_.valid()) {
+        return;
+    }
+    const hid_t file = file_.get();
+    if (!temporary_name_.empty()) {
+        H5Ldelete(file, temporary_name_.c_str(), H5P_DEFAULT);
+    }
+    for (auto group = created_groups_.rbegin(); group != created_groups_.rend(); ++group) {
+        H5Ldelete(file, group->c_str(), H5P_DEFAULT);
+    }
+    H5Fflush(file, H5F_SCOPE_LOCAL);
+    hdf5_error_detail();  // discard whatever failed on the way out
+    file_.reset();
+}
+
+Hdf5Sink::Hdf5Sink(Hdf5OutputDataset& output, std::size_t block_rows, std::size_t cols)
+    : output_(output) {
+    for (std::size_t i = 0; i < 2; ++i) {
+        slots_[i].data.reset(new double[block_rows * cols]);
+        free_.push_back(i);
+    }
+    thread_ = std::thread([this] { run(); });
+}
+
+Hdf5Sink::~Hdf5Sink() {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        stopping_ = true;
+    }
+    changed_.notify_all();
+    thread_.join();
+}
+
+double* Hdf5Sink::acquire(std::size_t first, std::size_t count) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait(lock, [this] { return !free_.empty() || error_; });
+    if (error_) {
+        std::rethrow_exception(error_);
+    }
+    current_ = free_.back();
+    free_.pop_back();
+    slots_[current_].first = first;
+    slots_[current_].count = count;
+    return slots_[current_].data.get();
+}
+
+void Hdf5Sink::release() {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        pending_.insert(pending_.begin(), current_);
+    }
+    changed_.notify_all();
+}
+
+void Hdf5Sink::finish() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait(lock, [this] { return (pending_.empty() && !writing_) || error_; });
+    if (error_) {
+        std::rethrow_exception(error_);
+    }
+}
+
+void Hdf5Sink::run() {
+    for (;;) {
+        std::size_t slot;
+        {
+            std::unique_lock<std::mutex> lock(mutex_);
+            changed_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
+            if (stopping_ || error_) {
+                return;
+            }
+            slot = pending_.back();  // oldest first
+            pending_.pop_back();
+            writing_ = true;
+        }
+        try {
+            output_.write(slots_[slot].first, slots_[slot].count, slots_[slot].data.get());
+        } catch (...) {
+            std::lock_guard<std::mutex> lock(mutex_);
+            error_ = std::current_exception();
+        }
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            writing_ = false;
+            free_.push_back(slot);
+        }
+        changed_.notify_all();
+    }
+}
+
+}  // namespace h5linalg

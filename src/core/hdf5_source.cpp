@@ -1,0 +1,84 @@
+// Copyright (c) 2026, the h5linalg developers. BSD-3-Clause license (see LICENSE).
+#include "core/hdf5_source.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/errors.hpp"
+
+namespace h5linalg {
+
+Hdf5Source::Hdf5Source(OpenDataset dataset)
+    : dataset_(std::move(dataset)),
+      rows_(dataset_.info.shape.at(0)),
+      cols_(dataset_.info.shape.size() == 2 ? dataset_.info.shape[1] : 1),
+      filtered_(!dataset_.info.filters.empty()),
+      chunk_reader_(ChunkReader::create(dataset_)) {}
+
+std::size_t Hdf5Source::preferred_alignment() const {
+    const auto& chunks = dataset_.info.chunk_shape;
+    return chunks.empty() ? 1 : std::max<std::size_t>(1, chunks[0]);
+}
+
+std::size_t Hdf5Source::minimum_block_rows() const {
+    // A compressed chunk is always inflated whole, so a smaller block saves no memory.
+    return filtered_ ? std::min(rows_, preferred_alignment()) : 1;
+}
+
+std::size_t Hdf5Source::scratch_bytes_per_row() const {
+    // The fast path holds a band of raw chunks; compressed, they are no bigger than the rows.
+    return chunk_reader_ ? cols_ * element_size(*dataset_.info.type.element) : 0;
+}
+
+void Hdf5Source::read(std::size_t first, std::size_t count, double* dst, std::size_t ld) {
+    if (first + count > rows_) {
+        fail(ErrorKind::Runtime, "internal error: read past the end of " + label());
+    }
+    if (chunk_reader_ && chunk_reader_->read(first, count, dst, ld)) {
+        return;
+    }
+    if (ld == cols_) {
+        read_packed(first, count, dst);
+        return;
+    }
+    staging_.resize(count * cols_);
+    read_packed(first, count, staging_.data());
+    for (std::size_t i = 0; i < count; ++i) {
+        std::memcpy(dst + i * ld, staging_.data() + i * cols_, cols_ * sizeof(double));
+    }
+}
+
+void Hdf5Source::read_packed(std::size_t first, std::size_t count, double* dst) {
+    const StoredType& type = dataset_.info.type;
+    const hid_t dataset = dataset_.dataset.get();
+    const std::string where =
+        label() + " rows " + std::to_string(first) + " to " + std::to_string(first + count);
+    {
+        Hdf5Lock lock;
+        Hid file_space = checked(H5Dget_space(dataset), "cannot read the shape of " + label());
+        const hsize_t start[2] = {first, 0};
+        const hsize_t extent[2] = {count, cols_};
+        check_status(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, extent,
+                                         nullptr),
+                     "cannot select " + where);
+        const hsize_t elements = count * cols_;
+        Hid memory_space = checked(H5Screate_simple(1, &elements, nullptr),
+                                   "cannot create a memory dataspace");
+        // Plain numbers are read as stored (no HDF5 conversion, often a single
+        // pread) and widened below, outside the lock; anything else HDF5 converts.
+        Hid stored_type;
+        hid_t memory_type = H5T_NATIVE_DOUBLE;
+        if (type.raw_readable) {
+            stored_type = checked(H5Dget_type(dataset), "cannot read the datatype of " + label());
+            memory_type = stored_type.get();
+        }
+        check_status(H5Dread(dataset, memory_type, memory_space.get(), file_space.get(),
+                             H5P_DEFAULT, dst),
+                     "cannot read " + where + ": the file is damaged or unreadable");
+    }
+    if (type.raw_readable) {
+        widen_in_place(dst, *type.element, type.swap_bytes, count * cols_);
+    }
+}
+
+}  // namespace h5linalg

@@ -1,0 +1,158 @@
+// Copyright (c) 2026, the h5linalg developers. BSD-3-Clause license (see LICENSE).
+//
+// How it works. Stack A = [X | y] (w = n + m columns). Row-major blocks of A
+// read as column-major are blocks of A^T, so instead of transposing we keep the
+// LQ factor L of A^T, which is R^T for the QR factor R of A. Each slab of rows
+// is folded into L with LAPACK's blocked triangular-pentagonal LQ (dtplqt):
+// LQ([L | slab]) is the LQ of all rows so far. At the end L = [[Rx^T, 0], [z^T, *]]
+// and the coefficients solve Rx b = z.
+#include "core/lstsq.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "core/blas_lapack.hpp"
+#include "core/column_stack.hpp"
+#include "core/errors.hpp"
+
+namespace h5linalg {
+
+namespace {
+
+// Rows folded in per dtplqt call: a slab of w x slab_rows doubles stays in the
+// L2 cache while its Householder reflectors are applied.
+constexpr std::size_t slab_rows = 512;
+
+std::string shape_of(const RowSource& source) {
+    return "(" + std::to_string(source.rows()) + ", " + std::to_string(source.cols()) + ")";
+}
+
+class StreamingLq {
+public:
+    explicit StreamingLq(std::size_t width)
+        : w_(width),
+          mb_(std::min<std::size_t>(width, 32)),
+          l_(width * width, 0.0),
+          t_(mb_ * std::max(width, slab_rows)),
+          work_(mb_ * width) {}
+
+    /// Folds rows (row-major, leading dimension ld, overwritten) into L.
+    void add(double* rows, std::size_t count, std::size_t ld) {
+        const int m = static_cast<int>(w_), l = 0, mb = static_cast<int>(mb_);
+        const int lda = static_cast<int>(w_), ldb = static_cast<int>(ld), ldt = mb;
+        for (std::size_t start = 0; start < count; start += slab_rows) {
+            const int n = static_cast<int>(std::min(slab_rows, count - start));
+            int info = 0;
+            dtplqt_(&m, &n, &l, &mb, l_.data(), &lda, rows + start * ld, &ldb, t_.data(), &ldt,
+                    work_.data(), &info);
+            if (info != 0) {
+                fail(ErrorKind::Runtime, "internal error: LAPACK dtplqt failed (info=" +
+                                             std::to_string(info) + ")");
+            }
+        }
+    }
+
+    const std::vector<double>& factor() const { return l_; }
+
+private:
+    std::size_t w_, mb_;
+    std::vector<double> l_;  // w x w, column-major, lower triangular
+    std::vector<double> t_, work_;
+};
+
+std::vector<double> singular_values(std::vector<double> matrix, std::size_t n) {
+    const int order = static_cast<int>(n);
+    const int one = 1;
+    int info = 0, lwork = -1;
+    double dummy = 0.0, work_size = 0.0;
+    std::vector<double> s(n);
+    std::vector<int> iwork(8 * n);
+    dgesdd_("N", &order, &order, matrix.data(), &order, s.data(), &dummy, &one, &dummy, &one,
+            &work_size, &lwork, iwork.data(), &info, 1);
+    lwork = static_cast<int>(work_size);
+    std::vector<double> work(static_cast<std::size_t>(std::max(lwork, 1)));
+    dgesdd_("N", &order, &order, matrix.data(), &order, s.data(), &dummy, &one, &dummy, &one,
+            work.data(), &lwork, iwork.data(), &info, 1);
+    if (info != 0) {
+        fail(ErrorKind::LinAlg, "the SVD (LAPACK dgesdd) did not converge (info=" +
+                                    std::to_string(info) + ")");
+    }
+    return s;  // descending
+}
+
+}  // namespace
+
+std::vector<double> compute_lstsq(RowSource& x, RowSource& y, const StreamOptions& options) {
+    const std::size_t rows = x.rows(), n = x.cols(), m = y.cols();
+    if (y.rows() != rows) {
+        fail(ErrorKind::Value, "X and y must have the same number of rows: X " + x.label() +
+                                   " has shape " + shape_of(x) + ", y " + y.label() +
+                                   " has shape " + shape_of(y));
+    }
+    if (rows < n) {
+        fail(ErrorKind::Value, "lstsq needs at least as many rows as columns; X " + x.label() +
+                                   " has shape " + shape_of(x));
+    }
+    const std::size_t w = n + m;
+    ColumnStack stacked(x, y);
+    StreamingLq lq(w);
+    MemoryNeeds needs;
+    needs.fixed_bytes = (w * w + 2 * 32 * std::max(w, slab_rows)) * sizeof(double);
+    const BlockPlan plan = plan_blocks(stacked, options, needs);
+    stream_blocks(stacked, plan, options.observer, [&](const Block& block) {
+        // ColumnStack never lends memory, so the block is ours to overwrite.
+        lq.add(block.data, block.rows, block.ld);
+    });
+
+    const std::vector<double>& l = lq.factor();
+    for (const double value : l) {
+        if (!std::isfinite(value)) {
+            fail(ErrorKind::Value, "lstsq needs finite data, but " + stacked.label() +
+                                       " contain NaN or Inf");
+        }
+    }
+    // Rx^T is the leading n x n block of L.
+    std::vector<double> rx(n * n);
+    for (std::size_t j = 0; j < n; ++j) {
+        for (std::size_t i = 0; i < n; ++i) {
+            rx[i + j * n] = l[i + j * w];
+        }
+    }
+    // Rank as numpy.linalg.lstsq decides it: singular values above eps * max(M, N) * s_max.
+    const std::vector<double> s = singular_values(rx, n);
+    const double rcond = std::numeric_limits<double>::epsilon() * static_cast<double>(std::max(rows, n));
+    const std::size_t rank = static_cast<std::size_t>(
+        std::count_if(s.begin(), s.end(), [&](double v) { return v > rcond * s[0]; }));
+    if (rank < n) {
+        fail(ErrorKind::LinAlg, "X (" + x.label() + ") is rank-deficient: rank " +
+                                    std::to_string(rank) + " < " + std::to_string(n) +
+                                    " columns (by NumPy's default rcond); remove or combine "
+                                    "linearly dependent columns");
+    }
+    // z (n x m): row n + j of L holds column j of z in its first n entries.
+    std::vector<double> z(n * m);
+    for (std::size_t j = 0; j < m; ++j) {
+        for (std::size_t i = 0; i < n; ++i) {
+            z[i + j * n] = l[(n + j) + i * w];
+        }
+    }
+    const int order = static_cast<int>(n), nrhs = static_cast<int>(m);
+    int info = 0;
+    // Rx b = z  <=>  (Rx^T)^T b = z.
+    dtrtrs_("L", "T", "N", &order, &nrhs, rx.data(), &order, z.data(), &order, &info, 1, 1, 1);
+    if (info != 0) {
+        fail(ErrorKind::LinAlg, "X (" + x.label() + ") is singular (LAPACK dtrtrs info=" +
+                                    std::to_string(info) + ")");
+    }
+    std::vector<double> coefficients(n * m);
+    for (std::size_t i = 0; i < n; ++i) {
+        for (std::size_t j = 0; j < m; ++j) {
+            coefficients[i * m + j] = z[i + j * n];
+        }
+    }
+    return coefficients;
+}
+
+}  // namespace h5linalg

@@ -1,0 +1,48 @@
+// Copyright (c) 2026, the h5linalg developers. BSD-3-Clause license (see LICENSE).
+#include "core/matmul.hpp"
+
+#include <string>
+
+#include "core/blas_lapack.hpp"
+#include "core/errors.hpp"
+
+namespace h5linalg {
+
+MemoryNeeds matmul_memory_needs(std::size_t p, bool buffered_output) {
+    MemoryNeeds needs;
+    if (buffered_output) {
+        needs.extra_bytes_per_row = 2 * p * sizeof(double);
+    }
+    return needs;
+}
+
+void check_matmul_shapes(const RowSource& a, std::size_t k, std::size_t p) {
+    if (a.cols() != k) {
+        fail(ErrorKind::Value, "matmul: shapes (" + std::to_string(a.rows()) + ", " +
+                                   std::to_string(a.cols()) + ") and (" + std::to_string(k) +
+                                   ", " + std::to_string(p) + ") not aligned: " +
+                                   std::to_string(a.cols()) + " (dim 1) != " +
+                                   std::to_string(k) + " (dim 0)");
+    }
+}
+
+void compute_matmul(RowSource& a, const double* b, std::size_t k, std::size_t p,
+                    const BlockPlan& plan, RowSink& sink, Observer* observer) {
+    check_matmul_shapes(a, k, p);
+    stream_blocks(a, plan, observer, [&](const Block& block) {
+        double* out = sink.acquire(block.first, block.rows);
+        const int rows = static_cast<int>(block.rows), lda = static_cast<int>(block.ld);
+        if (p == 1) {
+            cblas_dgemv(blas::RowMajor, blas::NoTrans, rows, static_cast<int>(k), 1.0, block.data,
+                        lda, b, 1, 0.0, out, 1);
+        } else {
+            cblas_dgemm(blas::RowMajor, blas::NoTrans, blas::NoTrans, rows, static_cast<int>(p),
+                        static_cast<int>(k), 1.0, block.data, lda, b, static_cast<int>(p), 0.0,
+                        out, static_cast<int>(p));
+        }
+        sink.release();
+    });
+    sink.finish();
+}
+
+}  // namespace h5linalg

@@ -1,0 +1,44 @@
+// Copyright (c) 2026, the h5linalg developers. BSD-3-Clause license (see LICENSE).
+//
+// A RowSource is a 2-D table of numbers that can be read a block of rows at a
+// time as float64: an HDF5 dataset, an in-memory array, or several side by side.
+// Every kernel streams a RowSource, so none of them knows where the rows live.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+namespace h5linalg {
+
+class RowSource {
+public:
+    virtual ~RowSource() = default;
+
+    virtual std::size_t rows() const = 0;
+    virtual std::size_t cols() const = 0;
+
+    /// Where the rows come from, for error messages ("data.h5:/x", "array").
+    virtual std::string label() const = 0;
+
+    /// Block boundaries are best placed at multiples of this many rows (the
+    /// dataset's chunk height); 1 when any boundary is as good as another.
+    virtual std::size_t preferred_alignment() const { return 1; }
+
+    /// The fewest rows one read may cover without holding more than a block in
+    /// memory anyway (compressed chunks are inflated whole); 1 if unconstrained.
+    virtual std::size_t minimum_block_rows() const { return 1; }
+
+    /// Working memory read() needs per row of a block, beyond the block itself.
+    virtual std::size_t scratch_bytes_per_row() const { return 0; }
+
+    /// Copies rows [first, first + count) as float64 into `dst`, row-major, with
+    /// `ld` (>= cols()) doubles between the starts of consecutive rows.
+    /// Called from one thread at a time.
+    virtual void read(std::size_t first, std::size_t count, double* dst, std::size_t ld) = 0;
+
+    /// The rows themselves, if they already are contiguous float64 in memory
+    /// (zero copy); nullptr otherwise.
+    virtual const double* view(std::size_t /*first*/, std::size_t /*count*/) { return nullptr; }
+};
+
+}  // namespace h5linalg

@@ -1,0 +1,110 @@
+"""lstsq (streaming QR) and matmul (into memory or into an HDF5 dataset)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from . import _core
+from ._output import output_target
+from ._results import FloatArray
+from ._run import run
+from ._sources import H5Source, Source, file_of, resolve
+
+Progress = bool | Callable[[int, int], None]
+
+
+def lstsq(
+    x_source: Source,
+    y_source: Source,
+    *,
+    block_rows: int | None = None,
+    progress: Progress = False,
+    allow_external: bool = False,
+    memory_limit: int | None = None,
+) -> FloatArray:
+    """Least-squares coefficients ``b`` minimising ``||X b - y||``.
+
+    Shape (n,) for a 1-D ``y`` and (n, m) for a 2-D one. Uses a streaming QR
+    factorisation (TSQR), never the normal equations, so it matches
+    ``numpy.linalg.lstsq`` even for ill-conditioned X (cond ~ 1e8). Needs at
+    least as many rows as columns; a rank-deficient X (by NumPy's default
+    rcond) raises ``numpy.linalg.LinAlgError``; NaN or Inf raise ValueError.
+    """
+    return run(
+        _core.lstsq,
+        [(x_source, "x_source"), (y_source, "y_source")],
+        block_rows=block_rows,
+        memory_limit=memory_limit,
+        progress=progress,
+        allow_external=allow_external,
+        label="lstsq",
+    )
+
+
+def matmul(
+    a_source: Source,
+    b: npt.ArrayLike,
+    out: H5Source | str | None = None,
+    overwrite: bool = False,
+    *,
+    block_rows: int | None = None,
+    progress: Progress = False,
+    allow_external: bool = False,
+    memory_limit: int | None = None,
+) -> FloatArray | H5Source:
+    """``A @ b`` for a streamed A (m, k) and an in-memory NumPy ``b`` (k, p) or (k,).
+
+    Without ``out``, returns a C-contiguous float64 array of shape (m, p), or
+    (m,) for a 1-D ``b``. With ``out="file.h5:/C"`` (or an H5Source), streams
+    the result into a chunked float64 dataset, creating the file and groups as
+    needed, and returns that H5Source. ``out`` may not be in A's file; an
+    existing dataset is replaced only with ``overwrite=True``. On any error or
+    Ctrl-C the output never appears half-written under its name.
+    """
+    b_array = np.asarray(b)
+    if not isinstance(out, (H5Source, str)) and out is not None:
+        msg = f"out must be None, a FILE:/DATASET string or an H5Source, not {type(out).__name__}"
+        raise TypeError(msg)
+    if out is None:
+        return run(
+            _core.matmul,
+            [(a_source, "a_source")],
+            b_array,
+            block_rows=block_rows,
+            memory_limit=memory_limit,
+            progress=progress,
+            allow_external=allow_external,
+            label="matmul",
+        )
+    a_input = resolve(a_source, allow_external=allow_external, role="a_source")
+    with output_target(
+        out, overwrite=overwrite, vector=b_array.ndim == 1, inputs=[file_of(a_input)]
+    ) as (target, result):
+        _write(a_input, b_array, target, block_rows, memory_limit, progress, allow_external)
+    return result
+
+
+def _write(
+    a_input: Any,
+    b: np.ndarray,
+    target: _core.OutputRef,
+    block_rows: int | None,
+    memory_limit: int | None,
+    progress: Progress,
+    allow_external: bool,
+) -> None:
+    run(
+        _core.matmul,
+        [(a_input, "a_source")],
+        b,
+        out=target,
+        block_rows=block_rows,
+        memory_limit=memory_limit,
+        progress=progress,
+        allow_external=allow_external,
+        label="matmul",
+    )

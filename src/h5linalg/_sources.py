@@ -1,0 +1,158 @@
+"""What a *source* can be, and how each kind reaches the C++ core.
+
+A source is a 2-D NumPy array (read in place, any dtype h5linalg supports), an
+``h5py.Dataset`` (reopened read-only by file and name in h5linalg's own HDF5
+library), an :class:`H5Source`, or the string ``"path/to/file.h5:/group/dataset"``.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import sys
+from dataclasses import dataclass
+from typing import Any, Union
+
+import numpy as np
+
+from . import _core
+
+#: Everything the functions accept as a source.
+Source = Union[np.ndarray, "H5Source", str, Any]
+
+_FORM = "FILE:/DATASET (for example 'data.h5:/group/x')"
+
+
+@dataclass(frozen=True)
+class H5Source:
+    """A dataset inside an HDF5 file.
+
+    ``H5Source("data.h5", "group/x")`` and ``H5Source.parse("data.h5:/group/x")``
+    name the same dataset; ``dataset`` is always absolute and ``str()`` gives
+    the ``FILE:/DATASET`` form the command line uses.
+    """
+
+    path: str
+    dataset: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.path, (str, os.PathLike)):
+            msg = f"H5Source path must be a str or os.PathLike, not {type(self.path).__name__}"
+            raise TypeError(msg)
+        if not isinstance(self.dataset, str) or not self.dataset.strip("/"):
+            msg = f"H5Source needs a dataset name such as '/group/x', got {self.dataset!r}"
+            raise ValueError(msg)
+        object.__setattr__(self, "path", os.fspath(self.path))
+        if not self.dataset.startswith("/"):
+            object.__setattr__(self, "dataset", "/" + self.dataset)
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.dataset}"
+
+    @classmethod
+    def parse(cls, text: str) -> H5Source:
+        """Splits ``"file.h5:/group/x"`` into file and dataset.
+
+        The split is at the right-most ``:/`` whose left part is an existing file
+        (so paths may contain ``:/``, as Windows paths do); when no left part
+        exists, at the right-most ``:/``, so a missing file is reported as such.
+        """
+        positions = [i for i in range(len(text) - 1) if text.startswith(":/", i)]
+        if not positions:
+            msg = f"{text!r} does not name a dataset; write it as {_FORM}"
+            raise ValueError(msg)
+        for position in reversed(positions):
+            if os.path.isfile(text[:position]):
+                return cls(text[:position], text[position + 1 :])
+        position = positions[-1]
+        return cls(text[:position], text[position + 1 :])
+
+
+def as_h5source(value: H5Source | str, role: str = "source") -> H5Source:
+    """An H5Source from an H5Source or a ``FILE:/DATASET`` string."""
+    if isinstance(value, H5Source):
+        return value
+    if isinstance(value, str):
+        return H5Source.parse(value)
+    msg = f"{role} must be a {_FORM} string or an H5Source, not {type(value).__name__}"
+    raise TypeError(msg)
+
+
+def _h5py_dataset_ref(dataset: Any, allow_external: bool) -> _core.DatasetRef:
+    """Reopens an h5py.Dataset by file name and dataset name.
+
+    h5py from PyPI carries its own libhdf5, so its identifiers mean nothing to
+    h5linalg's HDF5 library; the file on disk is what both can share.
+    """
+    file = dataset.file
+    if file.driver in {"core", "fileobj"}:
+        msg = (
+            f"the h5py dataset {dataset.name!r} lives in an in-memory or Python "
+            f"file object (driver={file.driver!r}), which h5linalg cannot reopen; "
+            "write the file to disk, or pass the data itself (dataset[()])"
+        )
+        raise ValueError(msg)
+    if dataset.name is None:
+        msg = "the h5py dataset is anonymous (not linked into its file); link it to a name first"
+        raise ValueError(msg)
+    writable = file.mode != "r"
+    if writable:
+        # Make what the caller wrote visible to the second reader of this file.
+        file.flush()
+    return _core.DatasetRef(
+        file.filename,
+        dataset.name,
+        allow_external=allow_external,
+        # The caller holds the file open for writing, so HDF5's lock would refuse us.
+        ignore_file_locks=writable,
+    )
+
+
+def _file_ref(source: H5Source, allow_external: bool) -> _core.DatasetRef:
+    if not os.path.exists(source.path):
+        raise FileNotFoundError(errno.ENOENT, "No such file", source.path)
+    return _core.DatasetRef(source.path, source.dataset, allow_external=allow_external)
+
+
+def resolve(source: Source, *, allow_external: bool, role: str = "source") -> Any:
+    """The object _core reads: a NumPy array or a _core.DatasetRef."""
+    if isinstance(source, _core.DatasetRef):
+        return source
+    if isinstance(source, H5Source):
+        return _file_ref(source, allow_external)
+    if isinstance(source, str):
+        return _file_ref(H5Source.parse(source), allow_external)
+    h5py = sys.modules.get("h5py")
+    if h5py is not None:
+        if isinstance(source, h5py.Dataset):
+            return _h5py_dataset_ref(source, allow_external)
+        if isinstance(source, h5py.Group):
+            msg = f"{role} {source.name!r} is an h5py group, not a dataset; pass one of its datasets"
+            raise TypeError(msg)
+    if isinstance(source, np.ma.MaskedArray):
+        msg = (
+            f"{role} is a masked array; h5linalg would ignore the mask. "
+            "Pass .filled(np.nan) or drop the masked rows first"
+        )
+        raise TypeError(msg)
+    if isinstance(source, np.ndarray):
+        return source
+    if isinstance(source, (os.PathLike, bytes)):
+        msg = (
+            f"{role} {source!r} names a file but not a dataset; write it as {_FORM} "
+            "or use H5Source(path, dataset)"
+        )
+        raise TypeError(msg)
+    array = np.asarray(source)
+    if array.dtype == object:
+        msg = (
+            f"{role} of type {type(source).__name__} is not a NumPy array, "
+            f"an h5py.Dataset, an H5Source or a {_FORM} string"
+        )
+        raise TypeError(msg)
+    return array
+
+
+def file_of(resolved: Any) -> str | None:
+    """The file a resolved source reads, if any."""
+    return resolved.path if isinstance(resolved, _core.DatasetRef) else None

@@ -1,0 +1,170 @@
+"""The ``h5linalg`` command: describe a dataset, or compute its covariance.
+
+    h5linalg describe data.h5:/x
+    h5linalg cov data.h5:/x -o cov.npy
+    h5linalg cov data.h5:/x --out results.h5:/cov
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import secrets
+import sys
+from collections.abc import Sequence
+
+import numpy as np
+
+from . import _core, covariance, moments
+from ._output import output_target
+from ._sources import H5Source, resolve
+
+_EXIT_ERROR = 1
+_EXIT_INTERRUPTED = 130
+
+
+def _human_bytes(count: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if count < 1024 or unit == "TiB":
+            return f"{count:.1f} {unit}" if unit != "B" else f"{int(count)} B"
+        count /= 1024
+    return f"{count:.1f} TiB"  # pragma: no cover
+
+
+def _describe(args: argparse.Namespace) -> None:
+    source = H5Source.parse(args.dataset)
+    info = _core.describe(resolve(source, allow_external=args.allow_external))
+    shape = tuple(info["shape"])
+    layout = info["layout"]
+    if info["chunks"] is not None:
+        layout += f", chunks {tuple(info['chunks'])}"
+    if info["filters"]:
+        layout += ", filters " + " + ".join(info["filters"])
+    stored = _human_bytes(info["storage_bytes"])
+    print(f"{source}")
+    print(f"  shape   {shape}")
+    print(f"  dtype   {info['dtype']}")
+    print(f"  layout  {layout}")
+    print(f"  stored  {stored}")
+    if not info["numeric"] or len(shape) != 2 or 0 in shape:
+        print("  (no column statistics: h5linalg reads 2-D numeric datasets with rows)")
+        return
+    stats = moments(
+        source,
+        block_rows=args.block_rows,
+        progress=not args.no_progress,
+        allow_external=args.allow_external,
+        memory_limit=args.memory_limit,
+    )
+    columns = shape[1]
+    shown = columns if args.all_columns else min(columns, 20)
+    print()
+    print(f"  {'column':>8} {'mean':>14} {'std':>14} {'min':>14} {'max':>14}")
+    std = np.sqrt(stats.var)
+    for j in range(shown):
+        print(
+            f"  {j:>8} {stats.mean[j]:>14.6g} {std[j]:>14.6g} "
+            f"{stats.min[j]:>14.6g} {stats.max[j]:>14.6g}"
+        )
+    if shown < columns:
+        print(f"  ... {columns - shown} more columns (show them with --all-columns)")
+
+
+def _save_npy(path: str, array: np.ndarray, overwrite: bool) -> None:
+    """np.save to a temporary name, then rename: never a half-written file."""
+    if os.path.exists(path) and not overwrite:
+        msg = f"{path!r} exists; pass --overwrite to replace it"
+        raise FileExistsError(msg)
+    directory = os.path.dirname(os.path.abspath(path))
+    temporary = os.path.join(directory, f".{os.path.basename(path)}.{secrets.token_hex(4)}.tmp")
+    try:
+        with open(temporary, "wb") as handle:
+            np.save(handle, array)
+        os.replace(temporary, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(temporary)
+
+
+def _cov(args: argparse.Namespace) -> None:
+    source = H5Source.parse(args.dataset)
+    result = covariance(
+        source,
+        ddof=args.ddof,
+        block_rows=args.block_rows,
+        progress=not args.no_progress,
+        allow_external=args.allow_external,
+        memory_limit=args.memory_limit,
+    )
+    if args.output is not None:
+        _save_npy(args.output, result, args.overwrite)
+        print(f"wrote the {result.shape[0]}x{result.shape[1]} covariance to {args.output}")
+    else:
+        with output_target(args.out, overwrite=args.overwrite, inputs=[source.path]) as (
+            target,
+            written,
+        ):
+            _core.write_array(result, target)
+        print(f"wrote the {result.shape[0]}x{result.shape[1]} covariance to {written}")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="h5linalg",
+        description="Statistics and linear algebra on HDF5 datasets larger than memory.",
+        epilog="Datasets are written FILE:/DATASET, for example data.h5:/group/x.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_core.__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("dataset", metavar="FILE:/DATASET", help="the dataset to read")
+    common.add_argument("--block-rows", type=int, default=None, metavar="N",
+                        help="rows per block (default: chosen from the chunking and memory)")
+    common.add_argument("--memory-limit", type=int, default=None, metavar="BYTES",
+                        help="bytes of block buffers (default: 256 MiB)")
+    common.add_argument("--allow-external", action="store_true",
+                        help="follow external links and external or virtual storage")
+    common.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    describe = commands.add_parser(
+        "describe", parents=[common], help="shape, dtype, layout and per-column statistics",
+        description="Shape, dtype, layout, chunking, compression and per-column "
+        "count/mean/std/min/max of a dataset, in one pass.",
+    )
+    describe.add_argument("--all-columns", action="store_true",
+                          help="list every column (default: the first 20)")
+    describe.set_defaults(run=_describe)
+
+    cov = commands.add_parser(
+        "cov", parents=[common], help="covariance matrix of the columns",
+        description="The covariance matrix of the columns (numpy.cov(X, rowvar=False)), "
+        "in one pass over the dataset.",
+    )
+    target = cov.add_mutually_exclusive_group(required=True)
+    target.add_argument("-o", "--output", metavar="FILE.npy", help="write a .npy file")
+    target.add_argument("--out", metavar="FILE:/DATASET", help="write an HDF5 dataset")
+    cov.add_argument("--ddof", type=int, default=1, help="delta degrees of freedom (default 1)")
+    cov.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    cov.set_defaults(run=_cov)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``h5linalg`` console script; returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        args.run(args)
+    except KeyboardInterrupt:
+        print("h5linalg: interrupted", file=sys.stderr)
+        return _EXIT_INTERRUPTED
+    except (OSError, ValueError, TypeError, KeyError, MemoryError, np.linalg.LinAlgError) as error:
+        message = error.args[0] if isinstance(error, KeyError) and error.args else error
+        print(f"h5linalg: error: {message}", file=sys.stderr)
+        return _EXIT_ERROR
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
