@@ -51,6 +51,7 @@ ElementType element_of(PyArrayObject* array) {
         }
     }
     fail(ErrorKind::Type, "the array has dtype " + dtype_text(array) +
+                              (type_num == NPY_LONGDOUBLE ? " (long double)" : "") +
                               ", which h5linalg cannot use; it needs integer or floating-point "
                               "data (computed in float64)");
 }

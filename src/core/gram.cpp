@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "core/blas_lapack.hpp"
+#include "core/centering.hpp"
 
 namespace h5linalg {
 
@@ -40,21 +41,20 @@ std::vector<double> compute_gram(RowSource& source, const StreamOptions& options
 ScatterResult compute_scatter(RowSource& source, const StreamOptions& options) {
     const std::size_t n = source.cols();
     ScatterResult result;
-    result.mean.assign(n, 0.0);
+    result.mean.assign(n, 0.0);  // of x - shift until the end
     result.scatter.assign(n * n, 0.0);
+    std::vector<double> shift;  // set by the first block (see centering.hpp)
     std::vector<double> delta(n);
 
-    // Runs on the reader thread: centre the block on its own column means and
-    // keep the means for the merge.
-    const PrepareBlock centre = [n](Block& block) {
-        block.aux.assign(n, 0.0);
-        double* mean = block.aux.data();
-        for (std::size_t i = 0; i < block.rows; ++i) {
-            const double* row = block.data + i * block.ld;
-            for (std::size_t j = 0; j < n; ++j) {
-                mean[j] += row[j];
-            }
+    // Runs on the reader thread, overlapping the BLAS work of the previous
+    // block: centre the block on its own (shifted) column means and keep them.
+    const PrepareBlock centre = [n, &shift](Block& block) {
+        if (block.first == 0) {
+            shift = choose_shift(block, n);
         }
+        block.aux.resize(n);
+        double* mean = block.aux.data();
+        shifted_column_sums(block, n, shift.data(), mean);
         const double inverse = 1.0 / static_cast<double>(block.rows);
         for (std::size_t j = 0; j < n; ++j) {
             mean[j] *= inverse;
@@ -62,7 +62,7 @@ ScatterResult compute_scatter(RowSource& source, const StreamOptions& options) {
         for (std::size_t i = 0; i < block.rows; ++i) {
             double* row = block.data + i * block.ld;
             for (std::size_t j = 0; j < n; ++j) {
-                row[j] -= mean[j];
+                row[j] = (row[j] - shift[j]) - mean[j];
             }
         }
     };
@@ -86,6 +86,9 @@ ScatterResult compute_scatter(RowSource& source, const StreamOptions& options) {
             result.count += block.rows;
         },
         centre);
+    for (std::size_t j = 0; j < n; ++j) {
+        result.mean[j] += shift[j];
+    }
     symmetrize_from_upper(result.scatter, n);
     return result;
 }

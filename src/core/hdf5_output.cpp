@@ -50,6 +50,30 @@ Existing object_at(hid_t file, const std::string& name) {
     }
 }
 
+/// The parent groups of spec.name that do not exist yet, outermost first.
+/// Value error if one of the parents exists but is not a group.
+std::vector<std::string> missing_parents(hid_t file, const OutputSpec& spec) {
+    std::vector<std::string> missing;
+    std::string prefix;
+    std::stringstream parts(parent_of(spec.name));
+    std::string part;
+    while (std::getline(parts, part, '/')) {
+        if (part.empty()) {
+            continue;
+        }
+        prefix += "/" + part;
+        const Existing existing = missing.empty() ? object_at(file, prefix) : Existing::Nothing;
+        if (existing == Existing::Nothing) {
+            missing.push_back(prefix);
+        } else if (existing != Existing::Group) {
+            fail(ErrorKind::Value, in_quotes(prefix) + " in " + in_quotes(spec.path) +
+                                       " exists and is not a group, so " + in_quotes(spec.name) +
+                                       " cannot be created");
+        }
+    }
+    return missing;
+}
+
 }  // namespace
 
 Hdf5OutputDataset::Hdf5OutputDataset(const OutputSpec& spec, std::size_t rows, std::size_t cols,
@@ -73,6 +97,7 @@ Hdf5OutputDataset::Hdf5OutputDataset(const OutputSpec& spec, std::size_t rows, s
                 fail(ErrorKind::Value,
                      where + " is not a dataset; h5linalg only replaces datasets");
             }
+            static_cast<void>(missing_parents(probe.get(), spec));  // fails before any write
         }
         const hid_t file = spec.create_file
                                ? H5Fcreate(spec.path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT)
@@ -81,23 +106,7 @@ Hdf5OutputDataset::Hdf5OutputDataset(const OutputSpec& spec, std::size_t rows, s
                                   " for writing (is it writable, and not open elsewhere?)");
 
         // Create missing parent groups one by one, remembering them for roll-back.
-        std::string prefix;
-        std::stringstream parts(parent_of(spec.name));
-        std::string part;
-        while (std::getline(parts, part, '/')) {
-            if (part.empty()) {
-                continue;
-            }
-            prefix += "/" + part;
-            const Existing existing = object_at(file, prefix);
-            if (existing == Existing::Group) {
-                continue;
-            }
-            if (existing != Existing::Nothing) {
-                fail(ErrorKind::Value, in_quotes(prefix) + " in " + in_quotes(spec.path) +
-                                           " exists and is not a group, so " + in_quotes(spec.name) +
-                                           " cannot be created");
-            }
+        for (const std::string& prefix : missing_parents(file, spec)) {
             Hid group = checked(H5Gcreate2(file, prefix.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
                                 "cannot create group " + in_quotes(prefix) + " in " + in_quotes(spec.path));
             created_groups_.push_back(prefix);

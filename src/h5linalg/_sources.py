@@ -39,7 +39,7 @@ class H5Source:
         if not isinstance(self.path, (str, os.PathLike)):
             msg = f"H5Source path must be a str or os.PathLike, not {type(self.path).__name__}"
             raise TypeError(msg)
-        if not isinstance(self.dataset, str) or not self.dataset.strip("/"):
+        if not isinstance(self.dataset, str) or not self.dataset:
             msg = f"H5Source needs a dataset name such as '/group/x', got {self.dataset!r}"
             raise ValueError(msg)
         object.__setattr__(self, "path", os.fspath(self.path))

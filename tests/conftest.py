@@ -1,0 +1,121 @@
+"""Shared fixtures: data written every way h5linalg can read it, and NumPy references."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+import pytest
+
+import h5linalg
+from h5linalg import _core
+
+
+def pytest_report_header() -> list[str]:
+    info = _core.build_info()
+    return [
+        f"h5linalg {h5linalg.__version__}: HDF5 {info['hdf5_running']} "
+        f"(built {info['hdf5_built']}, threadsafe={info['hdf5_threadsafe']}), "
+        f"NumPy {np.__version__} (ABI target {info['numpy_built']}), h5py {h5py.__version__} "
+        f"(HDF5 {h5py.version.hdf5_version})",
+    ]
+
+
+#: How a source reaches h5linalg.
+SOURCE_KINDS = ("array", "h5py", "H5Source", "string")
+
+#: Storage layouts: h5py.create_dataset keyword arguments (chunk rows that do
+#: not divide the block size, chunks narrower than the row, gzip with shuffle).
+LAYOUTS: dict[str, dict[str, Any]] = {
+    "contiguous": {},
+    "chunked-gzip": {"chunks": (7, None), "compression": "gzip"},
+    "narrow-chunks-shuffle-gzip": {
+        "chunks": (5, 2),
+        "compression": "gzip",
+        "compression_opts": 4,
+        "shuffle": True,
+    },
+}
+
+#: Shapes that exercise the edges: many blocks, one row, one column, and more
+#: columns than a block has rows.
+SHAPES = {"tall": (203, 6), "one-row": (1, 4), "one-column": (150, 1), "wide-block": (23, 9)}
+
+
+def reference(array: np.ndarray) -> np.ndarray:
+    """What h5linalg computes on: the data as float64, as NumPy would."""
+    return np.asarray(array).astype(np.float64)
+
+
+def sample(shape: tuple[int, int], dtype: str, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    values = rng.normal(loc=3.0, scale=2.0, size=shape)
+    if np.dtype(dtype).kind in "iu":
+        values = np.round(values * 10)
+    return values.astype(dtype)
+
+
+SourceFactory = Callable[..., Any]
+
+
+@pytest.fixture
+def make_source(tmp_path: Path) -> Iterator[SourceFactory]:
+    """make_source(kind, array, layout="contiguous", name="/x") -> a source of that kind."""
+    opened: list[h5py.File] = []
+    counter = itertools.count()
+
+    def make(kind: str, array: np.ndarray, layout: str = "contiguous", name: str = "/x") -> Any:
+        if kind == "array":
+            return array
+        path = tmp_path / f"data{next(counter)}.h5"
+        options = dict(LAYOUTS[layout])
+        if "chunks" in options:
+            chunk_rows, chunk_cols = options["chunks"]
+            cols = array.shape[1] if array.ndim == 2 else 1
+            chunk_cols = cols if chunk_cols is None else min(chunk_cols, cols)
+            rows = max(1, min(chunk_rows, array.shape[0]))
+            options["chunks"] = (rows, chunk_cols) if array.ndim == 2 else (rows,)
+        with h5py.File(path, "w") as file:
+            file.create_dataset(name, data=array, **options)
+        if kind == "h5py":
+            handle = h5py.File(path, "r")
+            opened.append(handle)
+            return handle[name]
+        if kind == "H5Source":
+            return h5linalg.H5Source(path, name)
+        if kind == "string":
+            return f"{path}:{name}"
+        msg = f"unknown source kind {kind!r}"
+        raise ValueError(msg)
+
+    yield make
+    for handle in opened:
+        handle.close()
+
+
+@pytest.fixture
+def h5_path(tmp_path: Path) -> Callable[..., Path]:
+    """h5_path(**datasets) -> a new HDF5 file holding the given arrays."""
+    counter = itertools.count()
+
+    def write(**datasets: np.ndarray) -> Path:
+        path = tmp_path / f"file{next(counter)}.h5"
+        with h5py.File(path, "w") as file:
+            for name, data in datasets.items():
+                file.create_dataset(name, data=data)
+        return path
+
+    return write
+
+
+def assert_close(actual: np.ndarray, expected: np.ndarray, rtol: float = 1e-10) -> None:
+    """Element-wise agreement, scaled by the size of the expected values."""
+    expected = np.asarray(expected, dtype=np.float64)
+    assert actual.dtype == np.float64
+    assert actual.shape == expected.shape
+    scale = max(1.0, float(np.max(np.abs(expected)))) if expected.size else 1.0
+    np.testing.assert_allclose(actual, expected, rtol=rtol, atol=rtol * scale)

@@ -1,0 +1,44 @@
+"""Which BLAS the extension runs with. CI runs the whole suite twice, with
+OpenBLAS and with the reference BLAS selected through Debian's alternatives,
+and sets H5LINALG_EXPECT_BLAS so this test proves the swap really happened."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from h5linalg import _core
+
+
+def loaded_libraries() -> list[str]:
+    paths = set()
+    for line in Path("/proc/self/maps").read_text().splitlines():
+        parts = line.split()
+        if len(parts) >= 6 and parts[5].startswith("/"):
+            paths.add(parts[5])
+    return sorted(paths)
+
+
+def blas_implementation() -> str:
+    """The file behind libblas.so.3 in this process: 'openblas' or 'reference'."""
+    for path in loaded_libraries():
+        name = os.path.basename(path)
+        if "openblas" in path and "numpy" not in path and "scipy" not in name:
+            return "openblas"
+    for path in loaded_libraries():
+        if os.path.basename(path) == "libblas.so.3" and "/blas/" in path:
+            return "reference"
+    return "unknown"
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc/self/maps")
+def test_extension_links_the_generic_blas_and_lapack():
+    libraries = [os.path.basename(p) for p in loaded_libraries()]
+    assert "libblas.so.3" in libraries or any("openblas" in p for p in loaded_libraries())
+    assert _core.__file__  # the extension is loaded
+    expected = os.environ.get("H5LINALG_EXPECT_BLAS")
+    if expected is not None:
+        assert blas_implementation() == expected

@@ -1,0 +1,88 @@
+"""lstsq against numpy.linalg.lstsq, including where the normal equations fail."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import h5linalg
+from conftest import LAYOUTS, SOURCE_KINDS, assert_close, reference, sample
+
+
+@pytest.mark.parametrize("kind", SOURCE_KINDS)
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+@pytest.mark.parametrize("dtype", ["float64", "float32", "int32"])
+@pytest.mark.parametrize("y_columns", [None, 1, 3], ids=["1-D y", "(m,1) y", "(m,3) y"])
+@pytest.mark.parametrize("block_rows", [None, 4])
+def test_matches_numpy(make_source, kind, layout, dtype, y_columns, block_rows):
+    x_data = sample((120, 5), dtype, seed=1)
+    y_shape = (120,) if y_columns is None else (120, y_columns)
+    y_data = np.random.default_rng(2).normal(size=y_shape)
+    x = reference(x_data)
+    expected = np.linalg.lstsq(x, y_data, rcond=None)[0]
+    result = h5linalg.lstsq(
+        make_source(kind, x_data, layout),
+        make_source(kind, y_data, "contiguous", name="/y"),
+        block_rows=block_rows,
+    )
+    assert result.shape == expected.shape
+    assert_close(result, expected, rtol=1e-9)
+
+
+def test_square_system_is_solved_exactly():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(6, 6))
+    b = rng.normal(size=6)
+    np.testing.assert_allclose(h5linalg.lstsq(x, x @ b), b, rtol=1e-10)
+
+
+@pytest.mark.parametrize("block_rows", [None, 997])
+def test_ill_conditioned_where_normal_equations_fail(block_rows):
+    # cond(X) ~ 1e8: the normal equations square it to 1e16 and lose every digit.
+    rng = np.random.default_rng(4)
+    rows, cols = 20_000, 8
+    u, _ = np.linalg.qr(rng.normal(size=(rows, cols)))
+    v, _ = np.linalg.qr(rng.normal(size=(cols, cols)))
+    x = (u * np.logspace(0, -8, cols)) @ v.T
+    truth = rng.normal(size=cols)
+    y = x @ truth + 1e-10 * rng.normal(size=rows)
+    assert np.linalg.cond(x) == pytest.approx(1e8, rel=1e-3)
+    expected = np.linalg.lstsq(x, y, rcond=None)[0]
+    result = h5linalg.lstsq(x, y, block_rows=block_rows)
+    # Agreement to what a backward-stable solver can promise (cond * eps ~ 2e-8).
+    np.testing.assert_allclose(result, expected, rtol=1e-6, atol=1e-6 * np.abs(expected).max())
+    normal = np.linalg.solve(x.T @ x, x.T @ y)
+    assert np.abs(normal - expected).max() > 100 * np.abs(result - expected).max()
+
+
+def test_rank_deficient_x_raises_linalgerror():
+    x = sample((50, 4), "float64")
+    x[:, 3] = 2 * x[:, 0] - x[:, 1]
+    with pytest.raises(np.linalg.LinAlgError, match="rank-deficient: rank 3 < 4"):
+        h5linalg.lstsq(x, np.ones(50))
+
+
+def test_zero_x_is_rank_deficient():
+    with pytest.raises(np.linalg.LinAlgError, match="rank 0"):
+        h5linalg.lstsq(np.zeros((5, 2)), np.ones(5))
+
+
+def test_fewer_rows_than_columns():
+    with pytest.raises(ValueError, match=r"at least as many rows as columns.*\(3, 4\)"):
+        h5linalg.lstsq(np.ones((3, 4)), np.ones(3))
+
+
+def test_row_counts_must_match(make_source):
+    x = make_source("string", sample((10, 2), "float64"))
+    with pytest.raises(ValueError, match=r"same number of rows.*\(10, 2\).*\(9, 1\)"):
+        h5linalg.lstsq(x, np.ones(9))
+
+
+@pytest.mark.parametrize("where", ["x", "y"])
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+def test_non_finite_input(where, value):
+    x = sample((20, 3), "float64")
+    y = np.ones(20)
+    (x if where == "x" else y)[5] = value
+    with pytest.raises(ValueError, match="finite"):
+        h5linalg.lstsq(x, y)
