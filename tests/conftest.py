@@ -18,10 +18,12 @@ from h5linalg import _core
 def pytest_report_header() -> list[str]:
     info = _core.build_info()
     return [
-        f"h5linalg {h5linalg.__version__}: HDF5 {info['hdf5_running']} "
-        f"(built {info['hdf5_built']}, threadsafe={info['hdf5_threadsafe']}), "
-        f"NumPy {np.__version__} (ABI target {info['numpy_built']}), h5py {h5py.__version__} "
-        f"(HDF5 {h5py.version.hdf5_version})",
+        (
+            f"h5linalg {h5linalg.__version__}: HDF5 {info['hdf5_running']} "
+            f"(built {info['hdf5_built']}, threadsafe={info['hdf5_threadsafe']}), "
+            f"NumPy {np.__version__} (ABI target {info['numpy_built']}), "
+            f"h5py {h5py.__version__} (HDF5 {h5py.version.hdf5_version})"
+        ),
     ]
 
 
@@ -43,7 +45,12 @@ LAYOUTS: dict[str, dict[str, Any]] = {
 
 #: Shapes that exercise the edges: many blocks, one row, one column, and more
 #: columns than a block has rows.
-SHAPES = {"tall": (203, 6), "one-row": (1, 4), "one-column": (150, 1), "wide-block": (23, 9)}
+SHAPES = {
+    "tall": (203, 6),
+    "one-row": (1, 4),
+    "one-column": (150, 1),
+    "wide-block": (23, 9),
+}
 
 
 def reference(array: np.ndarray) -> np.ndarray:
@@ -68,7 +75,9 @@ def make_source(tmp_path: Path) -> Iterator[SourceFactory]:
     opened: list[h5py.File] = []
     counter = itertools.count()
 
-    def make(kind: str, array: np.ndarray, layout: str = "contiguous", name: str = "/x") -> Any:
+    def make(
+        kind: str, array: np.ndarray, layout: str = "contiguous", name: str = "/x"
+    ) -> Any:
         if kind == "array":
             return array
         path = tmp_path / f"data{next(counter)}.h5"

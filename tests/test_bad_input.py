@@ -13,9 +13,14 @@ import pytest
 
 import h5linalg
 
+
 def _rows(source: Any) -> int:
     """Rows of an array source (4 for files: the tests' files fail before y matters)."""
-    return int(np.shape(source)[0]) if isinstance(source, np.ndarray) and source.ndim else 4
+    return (
+        int(np.shape(source)[0])
+        if isinstance(source, np.ndarray) and source.ndim
+        else 4
+    )
 
 
 #: Every public function, called on one source with valid other arguments.
@@ -27,13 +32,15 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "lstsq": lambda source, **kw: h5linalg.lstsq(source, np.ones(_rows(source)), **kw),
     "matmul": lambda source, **kw: h5linalg.matmul(source, np.ones(2), **kw),
 }
-each_function = pytest.mark.parametrize("function", list(FUNCTIONS.values()), ids=list(FUNCTIONS))
+each_function = pytest.mark.parametrize(
+    "function", list(FUNCTIONS.values()), ids=list(FUNCTIONS)
+)
 
 
 @each_function
 def test_missing_file(function, tmp_path):
     missing = tmp_path / "nope.h5"
-    with pytest.raises(FileNotFoundError, match="nope.h5"):
+    with pytest.raises(FileNotFoundError, match=r"nope\.h5"):
         function(f"{missing}:/x")
 
 
@@ -41,7 +48,7 @@ def test_missing_file(function, tmp_path):
 def test_not_hdf5(function, tmp_path):
     path = tmp_path / "text.h5"
     path.write_text("not an HDF5 file\n" * 100)
-    with pytest.raises(OSError, match="text.h5.*not HDF5"):
+    with pytest.raises(OSError, match=r"text.h5.*not HDF5"):
         function(f"{path}:/x")
 
 
@@ -50,10 +57,12 @@ def test_not_hdf5(function, tmp_path):
 def test_truncated_file(function, tmp_path, keep):
     path = tmp_path / "whole.h5"
     with h5py.File(path, "w") as file:
-        file.create_dataset("x", data=np.ones((4000, 2)), chunks=(100, 2), compression="gzip")
+        file.create_dataset(
+            "x", data=np.ones((4000, 2)), chunks=(100, 2), compression="gzip"
+        )
     data = path.read_bytes()
     path.write_bytes(data[: int(len(data) * keep)])
-    with pytest.raises(OSError, match="whole.h5"):
+    with pytest.raises(OSError, match=r"whole\.h5"):
         function(f"{path}:/x")
 
 
@@ -64,7 +73,7 @@ def test_missing_dataset(function, h5_path):
         function(f"{path}:/y")
     with pytest.raises(KeyError, match=r"'/g/x' not found .*no object '/g'"):
         function(f"{path}:/g/x")
-    with pytest.raises(KeyError, match="'/x' is not a group"):
+    with pytest.raises(KeyError, match=r"'/x' is not a group"):
         function(f"{path}:/x/y")
 
 
@@ -73,7 +82,7 @@ def test_group_is_not_a_dataset(function, tmp_path):
     path = tmp_path / "g.h5"
     with h5py.File(path, "w") as file:
         file.create_group("g")
-    with pytest.raises(TypeError, match="'/g' in .* is a group"):
+    with pytest.raises(TypeError, match=r"'/g' in .* is a group"):
         function(f"{path}:/g")
     with pytest.raises(TypeError, match="group"):
         function(f"{path}:/")
@@ -95,9 +104,9 @@ def test_rank_must_be_two(function, h5_path, shape):
 def test_empty(function, h5_path, shape):
     data = np.ones(shape)
     path = h5_path(x=data)
-    with pytest.raises(ValueError, match="no rows|no columns"):
+    with pytest.raises(ValueError, match=r"no rows|no columns"):
         function(f"{path}:/x")
-    with pytest.raises(ValueError, match="no rows|no columns"):
+    with pytest.raises(ValueError, match=r"no rows|no columns"):
         function(data)
 
 
@@ -135,8 +144,14 @@ def test_block_rows_beyond_the_memory_limit(function):
 def test_huge_compressed_chunk_gives_memory_error(tmp_path):
     path = tmp_path / "big-chunk.h5"
     with h5py.File(path, "w") as file:
-        file.create_dataset("x", shape=(20_000, 100), chunks=(20_000, 100), compression="gzip",
-                            dtype="f8", fillvalue=1.0)
+        file.create_dataset(
+            "x",
+            shape=(20_000, 100),
+            chunks=(20_000, 100),
+            compression="gzip",
+            dtype="f8",
+            fillvalue=1.0,
+        )
         file["x"][:10] = 2.0
     # One compressed chunk is 16 MB: it cannot be read in 4 MB.
     with pytest.raises(MemoryError, match="whole compressed chunk"):
@@ -152,6 +167,8 @@ def test_unknown_filter_is_explained(tmp_path):
     hdf5plugin_free_lzf = 32000  # h5py's LZF filter; our HDF5 has no such plugin
     path = tmp_path / "lzf.h5"
     with h5py.File(path, "w") as file:
-        file.create_dataset("x", data=np.ones((10, 2)), chunks=(5, 2), compression="lzf")
+        file.create_dataset(
+            "x", data=np.ones((10, 2)), chunks=(5, 2), compression="lzf"
+        )
     with pytest.raises(OSError, match=f"'lzf' filter \\(id {hdf5plugin_free_lzf}\\)"):
         h5linalg.gram(f"{path}:/x")

@@ -37,7 +37,9 @@ def blas_implementation() -> str:
 @pytest.mark.skipif(sys.platform != "linux", reason="reads /proc/self/maps")
 def test_extension_links_the_generic_blas_and_lapack():
     libraries = [os.path.basename(p) for p in loaded_libraries()]
-    assert "libblas.so.3" in libraries or any("openblas" in p for p in loaded_libraries())
+    assert "libblas.so.3" in libraries or any(
+        "openblas" in p for p in loaded_libraries()
+    )
     assert _core.__file__  # the extension is loaded
     expected = os.environ.get("H5LINALG_EXPECT_BLAS")
     if expected is not None:

@@ -9,14 +9,17 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-
 from conftest import assert_close, sample
+
 from h5linalg.cli import main
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "h5linalg", *args], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "h5linalg", *args],
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
@@ -35,7 +38,8 @@ def test_describe(data_file, capsys):
     out = capsys.readouterr().out
     assert "shape   (500, 3)" in out
     assert "dtype   float32" in out
-    assert "chunks (64, 3)" in out and "gzip(4)" in out
+    assert "chunks (64, 3)" in out
+    assert "gzip(4)" in out
     means = x.astype(np.float64).mean(axis=0)
     for j, mean in enumerate(means):
         row = next(line for line in out.splitlines() if line.split()[:1] == [str(j)])
@@ -56,9 +60,14 @@ def test_cov_to_npy(data_file, tmp_path):
 def test_cov_to_hdf5(data_file, tmp_path):
     path, x = data_file
     out = tmp_path / "results.h5"
-    assert main(["cov", f"{path}:/group/x", "--out", f"{out}:/stats/cov", "--ddof", "0"]) == 0
+    assert (
+        main(["cov", f"{path}:/group/x", "--out", f"{out}:/stats/cov", "--ddof", "0"])
+        == 0
+    )
     with h5py.File(out, "r") as file:
-        assert_close(file["stats/cov"][()], np.cov(x.astype(np.float64), rowvar=False, ddof=0))
+        assert_close(
+            file["stats/cov"][()], np.cov(x.astype(np.float64), rowvar=False, ddof=0)
+        )
 
 
 @pytest.mark.parametrize(
@@ -88,22 +97,29 @@ def test_missing_dataset_names_file_and_dataset(data_file):
     path, _ = data_file
     result = run_cli("describe", f"{path}:/nope")
     assert result.returncode == 1
-    assert "'/nope' not found in" in result.stderr and "data.h5" in result.stderr
+    assert "'/nope' not found in" in result.stderr
+    assert "data.h5" in result.stderr
 
 
 def test_help_reads_well():
     result = run_cli("--help")
     assert result.returncode == 0
-    assert "describe" in result.stdout and "cov" in result.stdout
+    assert "describe" in result.stdout
+    assert "cov" in result.stdout
     assert "FILE:/DATASET" in result.stdout
     cov_help = run_cli("cov", "--help").stdout
-    assert "--out FILE:/DATASET" in cov_help and "-o FILE.npy" in cov_help
+    assert "--out FILE:/DATASET" in cov_help
+    assert "-o FILE.npy" in cov_help
 
 
 def test_console_script_and_version():
     import h5linalg
 
     # The console script sits next to the interpreter running the tests.
-    script = Path(sys.executable).parent / ("h5linalg.exe" if sys.platform == "win32" else "h5linalg")
-    result = subprocess.run([str(script), "--version"], capture_output=True, text=True, check=False)
+    script = Path(sys.executable).parent / (
+        "h5linalg.exe" if sys.platform == "win32" else "h5linalg"
+    )
+    result = subprocess.run(
+        [str(script), "--version"], capture_output=True, text=True, check=False
+    )
     assert result.stdout.strip() == f"h5linalg {h5linalg.__version__}"

@@ -7,9 +7,9 @@ import re
 import h5py
 import numpy as np
 import pytest
+from conftest import assert_close, reference
 
 import h5linalg
-from conftest import assert_close, reference
 
 NUMERIC = [
     "int8", "int16", "int32", "int64",
@@ -28,14 +28,18 @@ def values(dtype: np.dtype) -> np.ndarray:
         data = np.round(data)
     converted = data.astype(dtype)
     if dtype.kind in "iu":
-        converted[0, 0] = np.iinfo(dtype).max  # the extreme value survives the conversion
+        converted[0, 0] = np.iinfo(
+            dtype
+        ).max  # the extreme value survives the conversion
     return converted
 
 
 @pytest.mark.parametrize("name", NUMERIC)
 @pytest.mark.parametrize("order", BYTE_ORDERS)
 @pytest.mark.parametrize("kind", ["array", "string"])
-@pytest.mark.parametrize("layout", ["contiguous", "chunked-gzip", "narrow-chunks-shuffle-gzip"])
+@pytest.mark.parametrize(
+    "layout", ["contiguous", "chunked-gzip", "narrow-chunks-shuffle-gzip"]
+)
 def test_numeric_dtypes(make_source, name, order, kind, layout):
     dtype = np.dtype(name).newbyteorder(order)
     data = values(dtype)
@@ -48,7 +52,9 @@ def test_numeric_dtypes(make_source, name, order, kind, layout):
 
 
 def test_float16_specials_in_a_file(make_source):
-    data = np.array([[0.0, -0.0], [np.inf, -np.inf], [6.1e-5, 5.96e-8], [65504, 1]], "float16")
+    data = np.array(
+        [[0.0, -0.0], [np.inf, -np.inf], [6.1e-5, 5.96e-8], [65504, 1]], "float16"
+    )
     stats = h5linalg.moments(make_source("string", data), ddof=0)
     np.testing.assert_array_equal(stats.min, data.astype(np.float64).min(axis=0))
     np.testing.assert_array_equal(stats.max, data.astype(np.float64).max(axis=0))
@@ -99,7 +105,9 @@ def test_compound_enum_and_vlen_datasets(tmp_path):
     with h5py.File(path, "w") as file:
         file["compound"] = np.zeros((2, 2), dtype=[("a", "f8"), ("b", "i4")])
         file.create_dataset(
-            "enum", data=np.zeros((2, 2), "u1"), dtype=h5py.enum_dtype({"RED": 0, "GREEN": 1})
+            "enum",
+            data=np.zeros((2, 2), "u1"),
+            dtype=h5py.enum_dtype({"RED": 0, "GREEN": 1}),
         )
         file.create_dataset("vlen", (2, 2), dtype=h5py.string_dtype())
         file.create_dataset("ref", (2, 2), dtype=h5py.ref_dtype)

@@ -17,9 +17,9 @@ import h5linalg
 from h5linalg import _core
 
 RUNS = {
-    "moments": lambda s, **kw: h5linalg.moments(s, **kw),
-    "gram": lambda s, **kw: h5linalg.gram(s, **kw),
-    "covariance": lambda s, **kw: h5linalg.covariance(s, **kw),
+    "moments": h5linalg.moments,
+    "gram": h5linalg.gram,
+    "covariance": h5linalg.covariance,
     "pca": lambda s, **kw: h5linalg.pca(s, 2, **kw),
     "lstsq": lambda s, **kw: h5linalg.lstsq(s, np.ones(300), **kw),
     "matmul": lambda s, **kw: h5linalg.matmul(s, np.ones((4, 2)), **kw),
@@ -63,7 +63,7 @@ def test_failing_progress_callback_stops_the_run_cleanly(run, source, after):
     threads = native_threads()
     calls = []
 
-    def progress(done: int, total: int) -> None:
+    def progress(done: int, _total: int) -> None:
         calls.append(done)
         if len(calls) > after:
             raise Abort(done)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import LAYOUTS, SOURCE_KINDS, assert_close, reference, sample
 
 import h5linalg
-from conftest import LAYOUTS, SOURCE_KINDS, assert_close, reference, sample
 
 
 @pytest.mark.parametrize("kind", SOURCE_KINDS)
@@ -50,7 +50,9 @@ def test_ill_conditioned_where_normal_equations_fail(block_rows):
     expected = np.linalg.lstsq(x, y, rcond=None)[0]
     result = h5linalg.lstsq(x, y, block_rows=block_rows)
     # Agreement to what a backward-stable solver can promise (cond * eps ~ 2e-8).
-    np.testing.assert_allclose(result, expected, rtol=1e-6, atol=1e-6 * np.abs(expected).max())
+    np.testing.assert_allclose(
+        result, expected, rtol=1e-6, atol=1e-6 * np.abs(expected).max()
+    )
     normal = np.linalg.solve(x.T @ x, x.T @ y)
     assert np.abs(normal - expected).max() > 100 * np.abs(result - expected).max()
 

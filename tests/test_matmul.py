@@ -8,9 +8,9 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
+from conftest import LAYOUTS, SOURCE_KINDS, assert_close, reference, sample
 
 import h5linalg
-from conftest import LAYOUTS, SOURCE_KINDS, assert_close, reference, sample
 
 
 def digest(path: Path) -> str:
@@ -20,12 +20,15 @@ def digest(path: Path) -> str:
 @pytest.mark.parametrize("kind", SOURCE_KINDS)
 @pytest.mark.parametrize("layout", list(LAYOUTS))
 @pytest.mark.parametrize("dtype", ["float64", "float32", "int32"])
-@pytest.mark.parametrize("b_shape", [(5, 3), (5, 1), (5,)], ids=["(k,p)", "(k,1)", "(k,)"])
+@pytest.mark.parametrize(
+    "b_shape", [(5, 3), (5, 1), (5,)], ids=["(k,p)", "(k,1)", "(k,)"]
+)
 @pytest.mark.parametrize("block_rows", [None, 4])
 def test_in_memory(make_source, kind, layout, dtype, b_shape, block_rows):
     a = sample((57, 5), dtype)
     b = np.random.default_rng(1).normal(size=b_shape)
     result = h5linalg.matmul(make_source(kind, a, layout), b, block_rows=block_rows)
+    assert isinstance(result, np.ndarray)
     assert result.flags.c_contiguous
     assert_close(result, reference(a) @ b)
 
@@ -34,7 +37,9 @@ def test_in_memory(make_source, kind, layout, dtype, b_shape, block_rows):
 def test_b_of_any_numeric_dtype(b_dtype):
     a = sample((9, 3), "float64")
     b = (np.arange(6).reshape(3, 2) + 1).astype(b_dtype)
-    assert_close(h5linalg.matmul(a, b), a @ b.astype(np.float64))
+    result = h5linalg.matmul(a, b)
+    assert isinstance(result, np.ndarray)
+    assert_close(result, a @ b.astype(np.float64))
 
 
 @pytest.mark.parametrize("b_shape", [(5, 3), (5,)])
@@ -44,7 +49,9 @@ def test_into_a_new_file(tmp_path, make_source, b_shape, block_rows):
     b = np.random.default_rng(1).normal(size=b_shape)
     out = tmp_path / "sub" / "result.h5"
     out.parent.mkdir()
-    written = h5linalg.matmul(make_source("H5Source", a), b, f"{out}:/group/c", block_rows=block_rows)
+    written = h5linalg.matmul(
+        make_source("H5Source", a), b, f"{out}:/group/c", block_rows=block_rows
+    )
     assert written == h5linalg.H5Source(str(out), "/group/c")
     with h5py.File(out, "r") as file:
         dataset = file["/group/c"]
@@ -61,6 +68,7 @@ def test_into_an_existing_file_leaves_other_objects_alone(tmp_path):
         file.attrs["note"] = "hello"
     a = sample((30, 2), "float64")
     result = h5linalg.matmul(a, np.eye(2), h5linalg.H5Source(out, "keep/c"))
+    assert isinstance(result, h5linalg.H5Source)
     with h5py.File(out, "r") as file:
         assert sorted(file["keep"]) == ["c", "me"]
         np.testing.assert_array_equal(file["keep/me"][()], np.arange(4.0))
@@ -104,7 +112,7 @@ class Stop(Exception):
 def stop_after(blocks: int):
     calls = []
 
-    def progress(done: int, total: int) -> None:
+    def progress(done: int, _total: int) -> None:
         calls.append(done)
         if len(calls) > blocks:
             raise Stop
@@ -115,8 +123,13 @@ def stop_after(blocks: int):
 def test_failure_leaves_no_new_file(tmp_path):
     out = tmp_path / "new.h5"
     with pytest.raises(Stop):
-        h5linalg.matmul(sample((100, 3), "float64"), np.eye(3), f"{out}:/c",
-                        block_rows=10, progress=stop_after(3))
+        h5linalg.matmul(
+            sample((100, 3), "float64"),
+            np.eye(3),
+            f"{out}:/c",
+            block_rows=10,
+            progress=stop_after(3),
+        )
     assert list(tmp_path.iterdir()) == []
 
 
@@ -126,11 +139,22 @@ def test_failure_inside_an_existing_file_rolls_back(tmp_path):
         file["data"] = np.arange(3.0)
         file["c"] = np.zeros(2)
     with pytest.raises(Stop):
-        h5linalg.matmul(sample((100, 3), "float64"), np.eye(3), f"{out}:/new/deeper/c",
-                        block_rows=10, progress=stop_after(3))
+        h5linalg.matmul(
+            sample((100, 3), "float64"),
+            np.eye(3),
+            f"{out}:/new/deeper/c",
+            block_rows=10,
+            progress=stop_after(3),
+        )
     with pytest.raises(Stop):
-        h5linalg.matmul(sample((100, 3), "float64"), np.eye(3), f"{out}:/c", overwrite=True,
-                        block_rows=10, progress=stop_after(3))
+        h5linalg.matmul(
+            sample((100, 3), "float64"),
+            np.eye(3),
+            f"{out}:/c",
+            overwrite=True,
+            block_rows=10,
+            progress=stop_after(3),
+        )
     with h5py.File(out, "r") as file:
         assert sorted(file) == ["c", "data"]  # no partial dataset, no new groups
         np.testing.assert_array_equal(file["c"][()], np.zeros(2))

@@ -8,9 +8,9 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import LAYOUTS, SHAPES, SOURCE_KINDS, assert_close, reference, sample
 
 import h5linalg
-from conftest import LAYOUTS, SHAPES, SOURCE_KINDS, assert_close, reference, sample
 
 DTYPES = ("float64", "float32", "int32")
 
@@ -33,7 +33,9 @@ def test_moments(make_source, kind, layout, dtype, shape, block_rows):
     with warnings.catch_warnings():
         # One row: ddof=1 leaves no degrees of freedom; covered in its own test.
         warnings.simplefilter("ignore", RuntimeWarning)
-        result = h5linalg.moments(make_source(kind, data, layout), block_rows=block_rows)
+        result = h5linalg.moments(
+            make_source(kind, data, layout), block_rows=block_rows
+        )
         expected_var = x.var(axis=0, ddof=1)
     assert isinstance(result, h5linalg.Moments)
     assert result.count == shape[0]
@@ -51,7 +53,9 @@ def test_moments(make_source, kind, layout, dtype, shape, block_rows):
 def test_gram(make_source, kind, layout, dtype, shape, block_rows):
     data = sample(shape, dtype)
     x = reference(data)
-    assert_close(h5linalg.gram(make_source(kind, data, layout), block_rows=block_rows), x.T @ x)
+    assert_close(
+        h5linalg.gram(make_source(kind, data, layout), block_rows=block_rows), x.T @ x
+    )
 
 
 @matrix
@@ -94,14 +98,17 @@ def test_pca(make_source, kind, layout, dtype, shape):
     assert_close(result.mean, x.mean(axis=0))
     expected = vectors[:, order].T
     # Same sign convention: each component's largest-magnitude entry is positive.
-    for row in expected:
-        row *= np.sign(row[np.argmax(np.abs(row))])
+    expected *= np.sign(expected[np.arange(k), np.argmax(np.abs(expected), axis=1)])[
+        :, None
+    ]
     # Eigenvectors of (nearly) repeated eigenvalues are not unique; compare the
     # well-separated ones exactly and all of them through the eigen-equation.
     cov = np.atleast_2d(np.cov(x, rowvar=False))
     for i, component in enumerate(result.components):
         assert np.linalg.norm(component) == pytest.approx(1.0)
-        assert_close(cov @ component, result.explained_variance[i] * component, rtol=1e-8)
+        assert_close(
+            cov @ component, result.explained_variance[i] * component, rtol=1e-8
+        )
         others = np.delete(values, order[i])
         gap = np.abs(values[order][i] - others).min() if others.size else np.inf
         if gap > 1e-6 * values.max():
@@ -165,10 +172,14 @@ def test_nan_and_inf_propagate_like_numpy(make_source, block_rows):
     source = make_source("string", x)
     with np.errstate(invalid="ignore"):
         stats = h5linalg.moments(source, block_rows=block_rows)
-        np.testing.assert_allclose(stats.mean, x.mean(axis=0), rtol=1e-14, equal_nan=True)
+        np.testing.assert_allclose(
+            stats.mean, x.mean(axis=0), rtol=1e-14, equal_nan=True
+        )
         np.testing.assert_array_equal(stats.min, x.min(axis=0))
         np.testing.assert_array_equal(stats.max, x.max(axis=0))
-        np.testing.assert_array_equal(np.isnan(stats.var), np.isnan(x.var(axis=0, ddof=1)))
+        np.testing.assert_array_equal(
+            np.isnan(stats.var), np.isnan(x.var(axis=0, ddof=1))
+        )
         expected = np.cov(x, rowvar=False)
     result = h5linalg.covariance(source, block_rows=block_rows)
     # Finite where NumPy is finite (and equal there), non-finite where it is not.

@@ -6,9 +6,9 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+from conftest import assert_close
 
 import h5linalg
-from conftest import assert_close
 
 
 def test_concurrent_calls_on_shared_and_separate_files(make_source):
@@ -22,7 +22,9 @@ def test_concurrent_calls_on_shared_and_separate_files(make_source):
         source = shared if i % 2 else sources[i % 3]
         a = arrays[0] if i % 2 else a
         assert_close(h5linalg.gram(source, block_rows=37), a.T @ a)
-        assert_close(h5linalg.covariance(source, block_rows=50), np.cov(a, rowvar=False))
+        assert_close(
+            h5linalg.covariance(source, block_rows=50), np.cov(a, rowvar=False)
+        )
         y = a[:, 0] + a[:, 1] ** 2
         expected = np.linalg.lstsq(a, y, rcond=None)[0]
         assert_close(h5linalg.lstsq(source, y, block_rows=64), expected, rtol=1e-9)

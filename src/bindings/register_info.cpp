@@ -21,7 +21,7 @@ void register_info(py::module_& m) {
         "build_info",
         [] {
             const LibraryInfo info = library_info();
-            py::dict out;
+            py::typing::Dict<py::str, py::object> out;
             out["version"] = H5LINALG_VERSION;
             out["hdf5_built"] = info.hdf5_built;
             out["hdf5_running"] = info.hdf5_running;

@@ -14,7 +14,6 @@ namespace h5linalg::bindings {
 void register_output(py::module_& m);
 
 void register_solvers(py::module_& m) {
-    register_output(m);
     m.def(
         "lstsq",
         [](const py::object& x, const py::object& y, std::size_t block_rows,
@@ -113,6 +112,7 @@ void register_solvers(py::module_& m) {
         "a"_a, "b"_a, py::kw_only(), "out"_a = py::none(), "block_rows"_a = 0,
         "memory_limit"_a = default_memory_limit, "progress"_a = py::none(),
         "A @ B for a streamed A and an in-memory B: returned as an array, or written to `out`.");
+    register_output(m);  // after OutputRef, so signatures name it
 }
 
 void register_output(py::module_& m) {

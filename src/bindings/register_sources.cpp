@@ -195,7 +195,7 @@ void register_sources(py::module_& m) {
                 py::gil_scoped_release release;
                 info = describe_dataset(ref.path, ref.name, ref.options);
             }
-            py::dict out;
+            py::typing::Dict<py::str, py::object> out;
             out["file"] = info.file;
             out["name"] = info.name;
             out["shape"] = py::tuple(py::cast(info.shape));

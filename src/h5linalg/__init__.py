@@ -12,7 +12,7 @@ array, an ``h5py.Dataset``, an :class:`H5Source`, or ``"file.h5:/dataset"``.
 from __future__ import annotations
 
 try:
-    from . import _core
+    from . import _core  # noqa: F401  (first, so a missing build gets the message below)
 except ImportError as error:  # pragma: no cover - only without a built extension
     msg = (
         "h5linalg's compiled extension (h5linalg._core) is missing or broken. "

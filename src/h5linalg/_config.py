@@ -20,7 +20,7 @@ def config_info() -> dict[str, Any]:
     }
     info.update(_core.build_info())
     try:
-        from threadpoolctl import threadpool_info
+        from threadpoolctl import threadpool_info  # noqa: PLC0415  (optional dependency)
     except ImportError:
         info["blas"] = "unknown (install threadpoolctl to see which BLAS is loaded)"
     else:
@@ -39,4 +39,4 @@ def show_config() -> None:
     info = config_info()
     width = max(len(key) for key in info)
     for key, value in info.items():
-        print(f"{key:>{width}}: {value}")  # noqa: T201
+        print(f"{key:>{width}}: {value}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,8 +48,8 @@ def run_options(
     *,
     block_rows: int | None,
     memory_limit: int | None,
-    progress: bool | Callable[[int, int], None],
-    allow_external: bool,
+    progress: object,
+    allow_external: object,
     label: str,
 ) -> RunOptions:
     """Validates the shared options; ``label`` names the run on a progress bar."""

@@ -25,9 +25,9 @@ def _same_file(a: str, b: str) -> bool:
 
 @contextlib.contextmanager
 def output_target(
-    out: H5Source | str,
+    out: object,
     *,
-    overwrite: bool,
+    overwrite: object,
     vector: bool = False,
     inputs: Iterable[str | None] = (),
 ) -> Iterator[tuple[_core.OutputRef, H5Source]]:
@@ -49,7 +49,9 @@ def output_target(
 
     if os.path.exists(target.path):
         yield (
-            _core.OutputRef(target.path, target.dataset, overwrite=overwrite, vector=vector),
+            _core.OutputRef(
+                target.path, target.dataset, overwrite=overwrite, vector=vector
+            ),
             target,
         )
         return
@@ -57,7 +59,10 @@ def output_target(
     name = os.path.basename(target.path)
     temporary = os.path.join(directory, f".{name}.h5linalg-{secrets.token_hex(4)}.tmp")
     try:
-        yield _core.OutputRef(temporary, target.dataset, create_file=True, vector=vector), target
+        yield (
+            _core.OutputRef(temporary, target.dataset, create_file=True, vector=vector),
+            target,
+        )
         os.replace(temporary, target.path)
     finally:
         with contextlib.suppress(FileNotFoundError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from typing import TextIO
+from typing import TextIO, cast
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -50,16 +50,14 @@ class TerminalBar:
             self.open = False
 
 
-def progress_reporter(
-    progress: bool | ProgressCallback, label: str
-) -> ProgressCallback | None:
+def progress_reporter(progress: object, label: str) -> ProgressCallback | None:
     """None for no reporting, a TerminalBar for True on a terminal, or the callback."""
     if progress is False or progress is None:
         return None
     if progress is True:
         return TerminalBar(label) if sys.stderr.isatty() else None
     if callable(progress):
-        return progress
+        return cast("ProgressCallback", progress)
     msg = (
         "progress must be True, False or a callable taking (rows_done, rows_total), "
         f"not {type(progress).__name__}"

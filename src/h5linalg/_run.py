@@ -35,7 +35,10 @@ def run(
         allow_external=allow_external,
         label=label,
     )
-    resolved = [resolve(source, allow_external=allow_external, role=role) for source, role in sources]
+    resolved = [
+        resolve(source, allow_external=allow_external, role=role)
+        for source, role in sources
+    ]
     try:
         return kernel(*resolved, *args, **kwargs, **options.core_kwargs())
     finally:

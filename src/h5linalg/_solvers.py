@@ -66,11 +66,8 @@ def matmul(
     Ctrl-C the output never appears half-written under its name.
     """
     b_array = np.asarray(b)
-    if not isinstance(out, (H5Source, str)) and out is not None:
-        msg = f"out must be None, a FILE:/DATASET string or an H5Source, not {type(out).__name__}"
-        raise TypeError(msg)
     if out is None:
-        return run(
+        product = run(
             _core.matmul,
             [(a_source, "a_source")],
             b_array,
@@ -80,11 +77,15 @@ def matmul(
             allow_external=allow_external,
             label="matmul",
         )
+        assert product is not None  # without `out`, _core returns the product
+        return product
     a_input = resolve(a_source, allow_external=allow_external, role="a_source")
     with output_target(
         out, overwrite=overwrite, vector=b_array.ndim == 1, inputs=[file_of(a_input)]
     ) as (target, result):
-        _write(a_input, b_array, target, block_rows, memory_limit, progress, allow_external)
+        _write(
+            a_input, b_array, target, block_rows, memory_limit, progress, allow_external
+        )
     return result
 
 

@@ -23,7 +23,7 @@ Source = Union[np.ndarray, "H5Source", str, Any]
 _FORM = "FILE:/DATASET (for example 'data.h5:/group/x')"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class H5Source:
     """A dataset inside an HDF5 file.
 
@@ -35,16 +35,9 @@ class H5Source:
     path: str
     dataset: str
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.path, (str, os.PathLike)):
-            msg = f"H5Source path must be a str or os.PathLike, not {type(self.path).__name__}"
-            raise TypeError(msg)
-        if not isinstance(self.dataset, str) or not self.dataset:
-            msg = f"H5Source needs a dataset name such as '/group/x', got {self.dataset!r}"
-            raise ValueError(msg)
-        object.__setattr__(self, "path", os.fspath(self.path))
-        if not self.dataset.startswith("/"):
-            object.__setattr__(self, "dataset", "/" + self.dataset)
+    def __init__(self, path: str | os.PathLike[str], dataset: str) -> None:
+        object.__setattr__(self, "path", _checked_path(path))
+        object.__setattr__(self, "dataset", _checked_dataset(dataset))
 
     def __str__(self) -> str:
         return f"{self.path}:{self.dataset}"
@@ -68,7 +61,21 @@ class H5Source:
         return cls(text[:position], text[position + 1 :])
 
 
-def as_h5source(value: H5Source | str, role: str = "source") -> H5Source:
+def _checked_path(path: object) -> str:
+    if not isinstance(path, (str, os.PathLike)):
+        msg = f"H5Source path must be a str or os.PathLike, not {type(path).__name__}"
+        raise TypeError(msg)
+    return os.fspath(path)
+
+
+def _checked_dataset(dataset: object) -> str:
+    if not isinstance(dataset, str) or not dataset:
+        msg = f"H5Source needs a dataset name such as '/group/x', got {dataset!r}"
+        raise ValueError(msg)
+    return dataset if dataset.startswith("/") else "/" + dataset
+
+
+def as_h5source(value: object, role: str = "source") -> H5Source:
     """An H5Source from an H5Source or a ``FILE:/DATASET`` string."""
     if isinstance(value, H5Source):
         return value

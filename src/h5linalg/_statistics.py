@@ -48,7 +48,9 @@ def moments(
         allow_external=allow_external,
         label="moments",
     )
-    return Moments(count=count, mean=mean, var=_divide_by_dof(m2, count, ddof), min=low, max=high)
+    return Moments(
+        count=count, mean=mean, var=_divide_by_dof(m2, count, ddof), min=low, max=high
+    )
 
 
 def gram(

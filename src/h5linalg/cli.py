@@ -1,8 +1,8 @@
 """The ``h5linalg`` command: describe a dataset, or compute its covariance.
 
-    h5linalg describe data.h5:/x
-    h5linalg cov data.h5:/x -o cov.npy
-    h5linalg cov data.h5:/x --out results.h5:/cov
+h5linalg describe data.h5:/x
+h5linalg cov data.h5:/x -o cov.npy
+h5linalg cov data.h5:/x --out results.h5:/cov
 """
 
 from __future__ import annotations
@@ -77,7 +77,9 @@ def _save_npy(path: str, array: np.ndarray, overwrite: bool) -> None:
         msg = f"{path!r} exists; pass --overwrite to replace it"
         raise FileExistsError(msg)
     directory = os.path.dirname(os.path.abspath(path))
-    temporary = os.path.join(directory, f".{os.path.basename(path)}.{secrets.token_hex(4)}.tmp")
+    temporary = os.path.join(
+        directory, f".{os.path.basename(path)}.{secrets.token_hex(4)}.tmp"
+    )
     try:
         with open(temporary, "wb") as handle:
             np.save(handle, array)
@@ -99,9 +101,13 @@ def _cov(args: argparse.Namespace) -> None:
     )
     if args.output is not None:
         _save_npy(args.output, result, args.overwrite)
-        print(f"wrote the {result.shape[0]}x{result.shape[1]} covariance to {args.output}")
+        print(
+            f"wrote the {result.shape[0]}x{result.shape[1]} covariance to {args.output}"
+        )
     else:
-        with output_target(args.out, overwrite=args.overwrite, inputs=[source.path]) as (
+        with output_target(
+            args.out, overwrite=args.overwrite, inputs=[source.path]
+        ) as (
             target,
             written,
         ):
@@ -115,38 +121,64 @@ def _parser() -> argparse.ArgumentParser:
         description="Statistics and linear algebra on HDF5 datasets larger than memory.",
         epilog="Datasets are written FILE:/DATASET, for example data.h5:/group/x.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_core.__version__}")
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {_core.__version__}"
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("dataset", metavar="FILE:/DATASET", help="the dataset to read")
-    common.add_argument("--block-rows", type=int, default=None, metavar="N",
-                        help="rows per block (default: chosen from the chunking and memory)")
-    common.add_argument("--memory-limit", type=int, default=None, metavar="BYTES",
-                        help="bytes of block buffers (default: 256 MiB)")
-    common.add_argument("--allow-external", action="store_true",
-                        help="follow external links and external or virtual storage")
+    common.add_argument(
+        "--block-rows",
+        type=int,
+        default=None,
+        metavar="N",
+        help="rows per block (default: chosen from the chunking and memory)",
+    )
+    common.add_argument(
+        "--memory-limit",
+        type=int,
+        default=None,
+        metavar="BYTES",
+        help="bytes of block buffers (default: 256 MiB)",
+    )
+    common.add_argument(
+        "--allow-external",
+        action="store_true",
+        help="follow external links and external or virtual storage",
+    )
     common.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     describe = commands.add_parser(
-        "describe", parents=[common], help="shape, dtype, layout and per-column statistics",
+        "describe",
+        parents=[common],
+        help="shape, dtype, layout and per-column statistics",
         description="Shape, dtype, layout, chunking, compression and per-column "
         "count/mean/std/min/max of a dataset, in one pass.",
     )
-    describe.add_argument("--all-columns", action="store_true",
-                          help="list every column (default: the first 20)")
+    describe.add_argument(
+        "--all-columns",
+        action="store_true",
+        help="list every column (default: the first 20)",
+    )
     describe.set_defaults(run=_describe)
 
     cov = commands.add_parser(
-        "cov", parents=[common], help="covariance matrix of the columns",
+        "cov",
+        parents=[common],
+        help="covariance matrix of the columns",
         description="The covariance matrix of the columns (numpy.cov(X, rowvar=False)), "
         "in one pass over the dataset.",
     )
     target = cov.add_mutually_exclusive_group(required=True)
     target.add_argument("-o", "--output", metavar="FILE.npy", help="write a .npy file")
     target.add_argument("--out", metavar="FILE:/DATASET", help="write an HDF5 dataset")
-    cov.add_argument("--ddof", type=int, default=1, help="delta degrees of freedom (default 1)")
-    cov.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    cov.add_argument(
+        "--ddof", type=int, default=1, help="delta degrees of freedom (default 1)"
+    )
+    cov.add_argument(
+        "--overwrite", action="store_true", help="replace an existing output"
+    )
     cov.set_defaults(run=_cov)
     return parser
 
@@ -159,7 +191,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("h5linalg: interrupted", file=sys.stderr)
         return _EXIT_INTERRUPTED
-    except (OSError, ValueError, TypeError, KeyError, MemoryError, np.linalg.LinAlgError) as error:
+    except (
+        OSError,
+        ValueError,
+        TypeError,
+        KeyError,
+        MemoryError,
+        np.linalg.LinAlgError,
+    ) as error:
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
         print(f"h5linalg: error: {message}", file=sys.stderr)
         return _EXIT_ERROR

@@ -1,0 +1,83 @@
+"""
+h5linalg's compiled core: streaming BLAS/LAPACK kernels over HDF5 datasets. Private; use the functions of the h5linalg package.
+"""
+from __future__ import annotations
+import numpy
+import numpy.typing
+import typing
+__all__: list[str] = ['DatasetRef', 'OutputRef', 'build_info', 'describe', 'gram', 'lstsq', 'matmul', 'moments', 'pca', 'scatter', 'write_array']
+class DatasetRef:
+    """
+    A dataset inside an HDF5 file, as the Python layer resolved it.
+    """
+    def __init__(self, path: str, name: str, *, allow_external: bool = False, ignore_file_locks: bool = False) -> None:
+        ...
+    @property
+    def allow_external(self) -> bool:
+        ...
+    @property
+    def ignore_file_locks(self) -> bool:
+        ...
+    @property
+    def name(self) -> str:
+        ...
+    @property
+    def path(self) -> str:
+        ...
+class OutputRef:
+    """
+    Where matmul writes: a dataset in an HDF5 file.
+    """
+    def __init__(self, path: str, name: str, *, create_file: bool = False, overwrite: bool = False, vector: bool = False) -> None:
+        ...
+    @property
+    def name(self) -> str:
+        ...
+    @property
+    def path(self) -> str:
+        ...
+def _open_hdf5_objects() -> int:
+    """
+    HDF5 objects h5linalg's HDF5 library holds open (a test hook).
+    """
+def _signal_checks() -> int:
+    """
+    How many times runs have checked for Ctrl-C (a test hook).
+    """
+def build_info() -> dict[str, typing.Any]:
+    """
+    Versions of the libraries h5linalg was built against and runs with.
+    """
+def describe(dataset: DatasetRef) -> dict[str, typing.Any]:
+    """
+    Shape, dtype, layout, chunking, filters and stored size of a dataset.
+    """
+def gram(source: typing.Any, *, block_rows: typing.SupportsInt | typing.SupportsIndex = 0, memory_limit: typing.SupportsInt | typing.SupportsIndex = 268435456, progress: typing.Any = None) -> numpy.typing.NDArray[numpy.float64]:
+    """
+    X.T @ X, streamed through BLAS dsyrk.
+    """
+def lstsq(x: typing.Any, y: typing.Any, *, block_rows: typing.SupportsInt | typing.SupportsIndex = 0, memory_limit: typing.SupportsInt | typing.SupportsIndex = 268435456, progress: typing.Any = None) -> numpy.typing.NDArray[numpy.float64]:
+    """
+    Least-squares coefficients (n, m) by streaming QR; y may be 1-D (m = 1).
+    """
+def matmul(a: typing.Any, b: typing.Any, *, out: OutputRef | None = None, block_rows: typing.SupportsInt | typing.SupportsIndex = 0, memory_limit: typing.SupportsInt | typing.SupportsIndex = 268435456, progress: typing.Any = None) -> numpy.typing.NDArray[numpy.float64] | None:
+    """
+    A @ B for a streamed A and an in-memory B: returned as an array, or written to `out`.
+    """
+def moments(source: typing.Any, *, block_rows: typing.SupportsInt | typing.SupportsIndex = 0, memory_limit: typing.SupportsInt | typing.SupportsIndex = 268435456, progress: typing.Any = None) -> tuple[int, numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
+    """
+    (count, mean, sum of squared deviations, min, max) of each column, in one pass.
+    """
+def pca(source: typing.Any, k: typing.SupportsInt | typing.SupportsIndex, *, block_rows: typing.SupportsInt | typing.SupportsIndex = 0, memory_limit: typing.SupportsInt | typing.SupportsIndex = 268435456, progress: typing.Any = None) -> tuple[numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
+    """
+    (mean, components (k, n), explained variance (k,)) of the covariance, ddof=1.
+    """
+def scatter(source: typing.Any, *, block_rows: typing.SupportsInt | typing.SupportsIndex = 0, memory_limit: typing.SupportsInt | typing.SupportsIndex = 268435456, progress: typing.Any = None) -> tuple[int, numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
+    """
+    (count, mean, centred scatter matrix); covariance = scatter / (count - ddof).
+    """
+def write_array(array: typing.Any, out: OutputRef) -> None:
+    """
+    Writes a float64 array to `out`, atomically like matmul.
+    """
+__version__: str

@@ -1,0 +1,100 @@
+"""Regenerates the type stubs of the compiled module (src/h5linalg/_core.pyi).
+
+    python tools/generate_stubs.py          # rewrite the stubs
+    python tools/generate_stubs.py --check  # fail (exit 1, with a diff) if they drifted
+
+The output depends on the versions of pybind11 (which built the module) and of
+pybind11-stubgen, so both are pinned in the `stubs` dependency group of
+pyproject.toml and checked here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import importlib.metadata
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import tomllib
+
+ROOT = Path(__file__).resolve().parent.parent
+STUB = ROOT / "src" / "h5linalg" / "_core.pyi"
+
+
+def pinned_versions() -> dict[str, str]:
+    groups = tomllib.loads((ROOT / "pyproject.toml").read_text())["dependency-groups"]
+    pins = {}
+    for requirement in groups["stubs"]:
+        name, _, version = requirement.partition("==")
+        pins[name] = version
+    return pins
+
+
+def generate() -> str:
+    with tempfile.TemporaryDirectory() as output:
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pybind11_stubgen",
+                "h5linalg._core",
+                "--exit-code",
+                "--output-dir",
+                output,
+            ],
+            check=True,
+        )
+        text = (Path(output) / "h5linalg" / "_core.pyi").read_text()
+    # The version string changes with every commit; the stub only needs its type.
+    return re.sub(
+        r"^__version__: str = .*$", "__version__: str", text, flags=re.MULTILINE
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--check", action="store_true", help="compare instead of writing"
+    )
+    args = parser.parse_args()
+
+    for name, version in pinned_versions().items():
+        installed = importlib.metadata.version(name)
+        if installed != version:
+            print(
+                f"{name} {installed} is installed, but the stubs are made with {version}: "
+                "run `python -m pip install --group stubs`",
+                file=sys.stderr,
+            )
+            return 1
+
+    fresh = generate()
+    if not args.check:
+        STUB.write_text(fresh)
+        print(f"wrote {STUB.relative_to(ROOT)}")
+        return 0
+    current = STUB.read_text() if STUB.exists() else ""
+    if current == fresh:
+        print(f"{STUB.relative_to(ROOT)} is up to date")
+        return 0
+    sys.stderr.writelines(
+        difflib.unified_diff(
+            current.splitlines(keepends=True),
+            fresh.splitlines(keepends=True),
+            "committed/_core.pyi",
+            "generated/_core.pyi",
+        )
+    )
+    print(
+        "the stubs drifted from the extension: run `python tools/generate_stubs.py`",
+        file=sys.stderr,
+    )
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
