@@ -32,6 +32,8 @@ void cblas_dsyr(int order, int uplo, int n, double alpha, const double* x, int i
 
 // LAPACK, Fortran interface (LP64 integers). Character arguments carry their
 // lengths as trailing hidden arguments, as gfortran and flang pass them.
+void dgelqt_(const int* m, const int* n, const int* mb, double* a, const int* lda, double* t,
+             const int* ldt, double* work, int* info);
 void dtplqt_(const int* m, const int* n, const int* l, const int* mb, double* a, const int* lda,
              double* b, const int* ldb, double* t, const int* ldt, double* work, int* info);
 void dgesdd_(const char* jobz, const int* m, const int* n, double* a, const int* lda, double* s,

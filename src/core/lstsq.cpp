@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <string>
 
@@ -21,12 +22,25 @@ namespace h5linalg {
 
 namespace {
 
-// Rows folded in per dtplqt call: a slab of w x slab_rows doubles stays in the
-// L2 cache while its Householder reflectors are applied.
-constexpr std::size_t slab_rows = 512;
+// Rows factored per LAPACK call. A slab of w x slab_rows doubles is factored by
+// dgelqt, whose recursive kernel (dgelqt3) is level-3 BLAS throughout, then its
+// w x w triangle is merged into L with dtplqt (O(w^3), small next to the slab).
+std::size_t slab_rows_for(std::size_t /*width*/) {
+    if (const char* text = std::getenv("H5LINALG_LSTSQ_SLAB")) {
+        return std::max<std::size_t>(1, std::strtoul(text, nullptr, 10));
+    }
+    return 4096;
+}
 
 std::string shape_of(const RowSource& source) {
     return "(" + std::to_string(source.rows()) + ", " + std::to_string(source.cols()) + ")";
+}
+
+void check_info(int info, const char* routine) {
+    if (info != 0) {
+        fail(ErrorKind::Runtime, std::string("internal error: LAPACK ") + routine +
+                                     " failed (info=" + std::to_string(info) + ")");
+    }
 }
 
 class StreamingLq {
@@ -34,30 +48,50 @@ public:
     explicit StreamingLq(std::size_t width)
         : w_(width),
           mb_(std::min<std::size_t>(width, 32)),
+          slab_(slab_rows_for(width)),
           l_(width * width, 0.0),
-          t_(mb_ * std::max(width, slab_rows)),
-          work_(mb_ * width) {}
+          t_(width * std::max(width, slab_)),
+          work_(width * width) {}
 
     /// Folds rows (row-major, leading dimension ld, overwritten) into L.
     void add(double* rows, std::size_t count, std::size_t ld) {
-        const int m = static_cast<int>(w_), l = 0, mb = static_cast<int>(mb_);
-        const int lda = static_cast<int>(w_), ldb = static_cast<int>(ld), ldt = mb;
-        for (std::size_t start = 0; start < count; start += slab_rows) {
-            const int n = static_cast<int>(std::min(slab_rows, count - start));
+        const int m = static_cast<int>(w_);
+        const int lda = m, ldb = static_cast<int>(ld);
+        for (std::size_t start = 0; start < count; start += slab_) {
+            const std::size_t n_rows = std::min(slab_, count - start);
+            double* slab = rows + start * ld;
+            const int n = static_cast<int>(n_rows);
             int info = 0;
-            dtplqt_(&m, &n, &l, &mb, l_.data(), &lda, rows + start * ld, &ldb, t_.data(), &ldt,
-                    work_.data(), &info);
-            if (info != 0) {
-                fail(ErrorKind::Runtime, "internal error: LAPACK dtplqt failed (info=" +
-                                             std::to_string(info) + ")");
+            if (n_rows < w_) {
+                // Too few rows for a square triangle: fold them in directly.
+                const int l = 0, mb = static_cast<int>(mb_), ldt = mb;
+                dtplqt_(&m, &n, &l, &mb, l_.data(), &lda, slab, &ldb, t_.data(), &ldt,
+                        work_.data(), &info);
+                check_info(info, "dtplqt");
+                continue;
             }
+            // LQ of the slab (w x n_rows): its L lands in the slab's first w columns.
+            const int whole = m;  // one panel: dgelqt runs the recursive dgelqt3 on all of it
+            dgelqt_(&m, &n, &whole, slab, &ldb, t_.data(), &whole, work_.data(), &info);
+            check_info(info, "dgelqt");
+            // Keep only the triangle (the rest holds Householder vectors), then merge.
+            for (std::size_t j = 1; j < w_; ++j) {
+                for (std::size_t i = 0; i < j; ++i) {
+                    slab[i + j * ld] = 0.0;
+                }
+            }
+            const int l = m, mb = static_cast<int>(mb_), ldt = mb;
+            dtplqt_(&m, &m, &l, &mb, l_.data(), &lda, slab, &ldb, t_.data(), &ldt, work_.data(),
+                    &info);
+            check_info(info, "dtplqt");
         }
     }
 
     const std::vector<double>& factor() const { return l_; }
+    std::size_t workspace_doubles() const { return l_.size() + t_.size() + work_.size(); }
 
 private:
-    std::size_t w_, mb_;
+    std::size_t w_, mb_, slab_;
     std::vector<double> l_;  // w x w, column-major, lower triangular
     std::vector<double> t_, work_;
 };
@@ -99,7 +133,7 @@ std::vector<double> compute_lstsq(RowSource& x, RowSource& y, const StreamOption
     ColumnStack stacked(x, y);
     StreamingLq lq(w);
     MemoryNeeds needs;
-    needs.fixed_bytes = (w * w + 2 * 32 * std::max(w, slab_rows)) * sizeof(double);
+    needs.fixed_bytes = lq.workspace_doubles() * sizeof(double);
     const BlockPlan plan = plan_blocks(stacked, options, needs);
     stream_blocks(stacked, plan, options.observer, [&](const Block& block) {
         // ColumnStack never lends memory, so the block is ours to overwrite.
