@@ -44,3 +44,36 @@ def test_extension_links_the_generic_blas_and_lapack():
     expected = os.environ.get("H5LINALG_EXPECT_BLAS")
     if expected is not None:
         assert blas_implementation() == expected
+
+
+def blas_thread_counts() -> list[int]:
+    from threadpoolctl import threadpool_info
+
+    return [
+        entry["num_threads"]
+        for entry in threadpool_info()
+        if entry.get("user_api") == "blas" and "numpy" not in entry["filepath"]
+    ]
+
+
+class Stop(Exception):
+    pass
+
+
+def test_lstsq_restores_the_blas_thread_count():
+    import numpy as np
+
+    import h5linalg
+
+    x = np.random.default_rng(0).normal(size=(20_000, 6))
+    before = blas_thread_counts()
+    h5linalg.lstsq(x, x[:, 0] + 1.0)
+    assert blas_thread_counts() == before
+
+    def stop(done: int, _total: int) -> None:
+        if done > 0:
+            raise Stop
+
+    with pytest.raises(Stop):
+        h5linalg.lstsq(x, x[:, 0], block_rows=1000, progress=stop)
+    assert blas_thread_counts() == before

@@ -3,6 +3,7 @@
 // Versions and build facts, plus the hooks tests use to prove that interrupted
 // runs leave nothing behind.
 #include "bindings/bindings.hpp"
+#include "core/blas_threads.hpp"
 #include "core/hdf5_handles.hpp"
 #include "core/library_info.hpp"
 
@@ -31,6 +32,7 @@ void register_info(py::module_& m) {
             out["numpy_built"] = NPY_FEATURE_VERSION_STRING;  // oldest NumPy the ABI targets
             out["compiler"] = info.compiler;
             out["worker_threads"] = info.worker_threads;
+            out["blas_threads_control"] = std::string(controllable_blas_name());
             return out;
         },
         "Versions of the libraries h5linalg was built against and runs with.");

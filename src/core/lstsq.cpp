@@ -15,8 +15,10 @@
 #include <string>
 
 #include "core/blas_lapack.hpp"
+#include "core/blas_threads.hpp"
 #include "core/column_stack.hpp"
 #include "core/errors.hpp"
+#include "core/thread_pool.hpp"
 
 namespace h5linalg {
 
@@ -43,6 +45,7 @@ void check_info(int info, const char* routine) {
     }
 }
 
+/// The LQ factor of all rows folded in so far (one accumulator per thread).
 class StreamingLq {
 public:
     explicit StreamingLq(std::size_t width)
@@ -55,45 +58,98 @@ public:
 
     /// Folds rows (row-major, leading dimension ld, overwritten) into L.
     void add(double* rows, std::size_t count, std::size_t ld) {
-        const int m = static_cast<int>(w_);
-        const int lda = m, ldb = static_cast<int>(ld);
         for (std::size_t start = 0; start < count; start += slab_) {
             const std::size_t n_rows = std::min(slab_, count - start);
             double* slab = rows + start * ld;
-            const int n = static_cast<int>(n_rows);
-            int info = 0;
             if (n_rows < w_) {
-                // Too few rows for a square triangle: fold them in directly.
-                const int l = 0, mb = static_cast<int>(mb_), ldt = mb;
-                dtplqt_(&m, &n, &l, &mb, l_.data(), &lda, slab, &ldb, t_.data(), &ldt,
-                        work_.data(), &info);
-                check_info(info, "dtplqt");
+                fold(slab, n_rows, ld, /*triangular=*/false);  // too few rows for a triangle
                 continue;
             }
-            // LQ of the slab (w x n_rows): its L lands in the slab's first w columns.
-            const int whole = m;  // one panel: dgelqt runs the recursive dgelqt3 on all of it
-            dgelqt_(&m, &n, &whole, slab, &ldb, t_.data(), &whole, work_.data(), &info);
+            // LQ of the slab (w x n_rows); its L lands in the slab's first w columns.
+            const int m = static_cast<int>(w_), n = static_cast<int>(n_rows);
+            const int ldb = static_cast<int>(ld);
+            int info = 0;
+            // One panel of all w rows: dgelqt runs the recursive dgelqt3 on it.
+            dgelqt_(&m, &n, &m, slab, &ldb, t_.data(), &m, work_.data(), &info);
             check_info(info, "dgelqt");
-            // Keep only the triangle (the rest holds Householder vectors), then merge.
-            for (std::size_t j = 1; j < w_; ++j) {
-                for (std::size_t i = 0; i < j; ++i) {
-                    slab[i + j * ld] = 0.0;
-                }
-            }
-            const int l = m, mb = static_cast<int>(mb_), ldt = mb;
-            dtplqt_(&m, &m, &l, &mb, l_.data(), &lda, slab, &ldb, t_.data(), &ldt, work_.data(),
-                    &info);
-            check_info(info, "dtplqt");
+            fold(slab, w_, ld, /*triangular=*/true);
         }
     }
 
+    /// Folds another accumulator's L into this one.
+    void merge(const StreamingLq& other) {
+        std::vector<double> triangle = other.l_;
+        fold(triangle.data(), w_, w_, /*triangular=*/true);
+    }
+
     const std::vector<double>& factor() const { return l_; }
-    std::size_t workspace_doubles() const { return l_.size() + t_.size() + work_.size(); }
+    std::size_t workspace_bytes() const {
+        return (l_.size() + t_.size() + work_.size()) * sizeof(double);
+    }
 
 private:
+    /// L <- the L of [L | B] (dtplqt). B is w x n (column-major, leading
+    /// dimension ld); `triangular` when B is a w x w lower triangle, whose
+    /// strictly upper part is cleared first (it may hold Householder vectors).
+    void fold(double* b, std::size_t n_cols, std::size_t ld, bool triangular) {
+        if (triangular) {
+            for (std::size_t j = 1; j < w_; ++j) {
+                for (std::size_t i = 0; i < j; ++i) {
+                    b[i + j * ld] = 0.0;
+                }
+            }
+        }
+        const int m = static_cast<int>(w_), n = static_cast<int>(n_cols);
+        const int l = triangular ? m : 0, mb = static_cast<int>(mb_), ldt = mb;
+        const int lda = m, ldb = static_cast<int>(ld);
+        int info = 0;
+        dtplqt_(&m, &n, &l, &mb, l_.data(), &lda, b, &ldb, t_.data(), &ldt, work_.data(), &info);
+        check_info(info, "dtplqt");
+    }
+
     std::size_t w_, mb_, slab_;
     std::vector<double> l_;  // w x w, column-major, lower triangular
     std::vector<double> t_, work_;
+};
+
+/// Splits every block between the worker threads, each with its own
+/// accumulator, and merges the accumulators at the end. BLAS runs one thread
+/// per call meanwhile (see blas_threads.hpp).
+class ParallelLq {
+public:
+    ParallelLq(std::size_t width, std::size_t threads) {
+        for (std::size_t i = 0; i < threads; ++i) {
+            parts_.emplace_back(width);
+        }
+    }
+
+    void add(double* rows, std::size_t count, std::size_t ld) {
+        const std::size_t share = (count + parts_.size() - 1) / parts_.size();
+        TaskGroup helpers;
+        for (std::size_t t = 1; t < parts_.size(); ++t) {
+            const std::size_t first = std::min(count, t * share);
+            const std::size_t last = std::min(count, first + share);
+            if (first < last) {
+                helpers.run([this, t, rows, first, last, ld] {
+                    parts_[t].add(rows + first * ld, last - first, ld);
+                });
+            }
+        }
+        parts_[0].add(rows, std::min(count, share), ld);  // the calling thread's share
+        helpers.wait();
+    }
+
+    const std::vector<double>& finish() {
+        for (std::size_t t = 1; t < parts_.size(); ++t) {
+            parts_[0].merge(parts_[t]);
+        }
+        return parts_[0].factor();
+    }
+
+    std::size_t workspace_bytes() const { return parts_.size() * parts_[0].workspace_bytes(); }
+
+private:
+    std::vector<StreamingLq> parts_;
 };
 
 std::vector<double> singular_values(std::vector<double> matrix, std::size_t n) {
@@ -131,16 +187,18 @@ std::vector<double> compute_lstsq(RowSource& x, RowSource& y, const StreamOption
     }
     const std::size_t w = n + m;
     ColumnStack stacked(x, y);
-    StreamingLq lq(w);
+    ParallelLq lq(w, worker_thread_count());
     MemoryNeeds needs;
-    needs.fixed_bytes = lq.workspace_doubles() * sizeof(double);
+    needs.fixed_bytes = lq.workspace_bytes();
     const BlockPlan plan = plan_blocks(stacked, options, needs);
-    stream_blocks(stacked, plan, options.observer, [&](const Block& block) {
-        // ColumnStack never lends memory, so the block is ours to overwrite.
-        lq.add(block.data, block.rows, block.ld);
-    });
-
-    const std::vector<double>& l = lq.factor();
+    {
+        const SingleThreadedBlas one_thread_per_call;
+        stream_blocks(stacked, plan, options.observer, [&](const Block& block) {
+            // ColumnStack never lends memory, so the block is ours to overwrite.
+            lq.add(block.data, block.rows, block.ld);
+        });
+    }
+    const std::vector<double>& l = lq.finish();
     for (const double value : l) {
         if (!std::isfinite(value)) {
             fail(ErrorKind::Value, "lstsq needs finite data, but " + stacked.label() +
