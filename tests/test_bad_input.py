@@ -172,3 +172,12 @@ def test_unknown_filter_is_explained(tmp_path):
         )
     with pytest.raises(OSError, match=f"'lzf' filter \\(id {hdf5plugin_free_lzf}\\)"):
         h5linalg.gram(f"{path}:/x")
+
+
+def test_dangling_soft_link_is_a_missing_dataset(tmp_path):
+    path = tmp_path / "dangling.h5"
+    with h5py.File(path, "w") as file:
+        file["x"] = np.ones((3, 2))
+        file["alias"] = h5py.SoftLink("/nowhere")
+    with pytest.raises(KeyError, match="soft link to nothing"):
+        h5linalg.gram(f"{path}:/alias")

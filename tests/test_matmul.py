@@ -184,3 +184,14 @@ def test_large_output_in_many_blocks(tmp_path, make_source, layout):
     h5linalg.matmul(make_source("string", a, layout), b, f"{out}:/c", block_rows=150)
     with h5py.File(out, "r") as file:
         assert_close(file["c"][()], reference(a) @ b)
+
+
+def test_zero_columns_in_b_gives_an_empty_result(tmp_path):
+    a = sample((6, 3), "float64")
+    result = h5linalg.matmul(a, np.zeros((3, 0)))
+    assert isinstance(result, np.ndarray)
+    assert result.shape == (6, 0)
+    out = tmp_path / "empty.h5"
+    h5linalg.matmul(a, np.zeros((3, 0)), f"{out}:/c")
+    with h5py.File(out, "r") as file:
+        assert file["c"].shape == (6, 0)

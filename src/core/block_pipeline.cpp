@@ -138,6 +138,13 @@ private:
 BlockPlan plan_blocks(const RowSource& source, const StreamOptions& options,
                       const MemoryNeeds& needs) {
     const std::size_t rows = source.rows();
+    // The sources reject empty data; a kernel handed some anyway must get an error,
+    // not a division by zero below (rows: block count; columns: bytes per row).
+    if (rows == 0 || source.cols() == 0) {
+        fail(ErrorKind::Value, source.label() + " has " + std::to_string(rows) + " rows and " +
+                                   std::to_string(source.cols()) +
+                                   " columns; h5linalg needs at least one of each");
+    }
     const std::size_t row_bytes = source.cols() * sizeof(double);
     const std::size_t per_row =
         needs.buffers * row_bytes + source.scratch_bytes_per_row() + needs.extra_bytes_per_row;

@@ -169,19 +169,30 @@ std::string filter_name(H5Z_filter_t id, const unsigned* values, std::size_t nva
 }
 
 /// Refuses to traverse external links: called by HDF5 before it opens the other file.
+/// Records the refusal in `refused` (a bool), so the failing HDF5 call that follows
+/// can be reported as a Permission error, wherever the external link was met (also
+/// behind a soft link, which walk_links cannot see through).
 herr_t refuse_external_link(const char*, const char*, const char*, const char*, unsigned*,
-                            hid_t, void*) {
+                            hid_t, void* refused) {
+    *static_cast<bool*>(refused) = true;
     return -1;
 }
 
-Hid link_access_plist(const OpenOptions& options) {
+[[noreturn]] void fail_external_link(const std::string& what, const std::string& path) {
+    fail(ErrorKind::Permission,
+         in_quotes(what) + " in " + in_quotes(path) +
+             " is or leads through an external link to another file; h5linalg does not follow "
+             "links out of the file it was given unless you pass allow_external=True");
+}
+
+Hid link_access_plist(const OpenOptions& options, bool* refused) {
     Hid lapl = checked(H5Pcreate(H5P_LINK_ACCESS), "cannot create a link access property list");
     if (options.allow_external) {
         // Files reached through external links are opened read-only too.
         check_status(H5Pset_elink_acc_flags(lapl.get(), H5F_ACC_RDONLY),
                      "cannot configure external links");
     } else {
-        check_status(H5Pset_elink_cb(lapl.get(), refuse_external_link, nullptr),
+        check_status(H5Pset_elink_cb(lapl.get(), refuse_external_link, refused),
                      "cannot configure external links");
     }
     return lapl;
@@ -201,7 +212,7 @@ std::string file_name_of(hid_t object) {
 /// Checks each link on the way to `name`, so a missing group, a dataset used as a
 /// group, or an external link gives a precise error before anything is opened.
 void walk_links(hid_t file, const std::string& path, const std::string& name, hid_t lapl,
-                const OpenOptions& options) {
+                const OpenOptions& options, const bool& refused) {
     std::string prefix;
     std::stringstream parts(name);
     std::string part;
@@ -214,6 +225,9 @@ void walk_links(hid_t file, const std::string& path, const std::string& name, hi
         const htri_t exists = H5Lexists(file, prefix.c_str(), lapl);
         if (exists <= 0) {
             hdf5_error_detail();  // clear the stack; the message below says it all
+            if (refused) {
+                fail_external_link(prefix, path);
+            }
             std::string why;
             if (exists < 0 && parent != "/") {
                 why = " (" + in_quotes(parent) + " is not a group)";
@@ -226,10 +240,7 @@ void walk_links(hid_t file, const std::string& path, const std::string& name, hi
         check_status(H5Lget_info(file, prefix.c_str(), &link, lapl),
                      "cannot read link " + in_quotes(prefix) + " in " + in_quotes(path));
         if (link.type != H5L_TYPE_HARD && link.type != H5L_TYPE_SOFT && !options.allow_external) {
-            fail(ErrorKind::Permission,
-                 in_quotes(prefix) + " in " + in_quotes(path) +
-                     " is an external link to another file; h5linalg does not follow links "
-                     "out of the file it was given unless you pass allow_external=True");
+            fail_external_link(prefix, path);
         }
     }
 }
@@ -279,12 +290,21 @@ OpenDataset open_dataset(const std::string& path, const std::string& name_in,
     opened.info.file = path;
     opened.info.name = name;
 
-    Hid lapl = link_access_plist(options);
-    walk_links(file, path, name, lapl.get(), options);
+    bool refused = false;  // set by refuse_external_link
+    Hid lapl = link_access_plist(options, &refused);
+    walk_links(file, path, name, lapl.get(), options, refused);
 
     const hid_t object = H5Oopen(file, name.c_str(), lapl.get());
     if (object < 0) {
         const std::string detail = hdf5_error_detail();
+        if (refused) {
+            fail_external_link(name, path);
+        }
+        if (H5Oexists_by_name(file, name.c_str(), lapl.get()) == 0) {
+            hdf5_error_detail();
+            fail(ErrorKind::Key, "dataset " + in_quotes(name) + " not found in " + in_quotes(path) +
+                                     " (" + in_quotes(name) + " is a soft link to nothing)");
+        }
         fail(ErrorKind::IO, "cannot open " + in_quotes(name) + " in " + in_quotes(path) +
                                 ": the file is damaged" +
                                 (detail.empty() ? "" : " (HDF5: " + detail + ")"));

@@ -118,12 +118,16 @@ Hdf5OutputDataset::Hdf5OutputDataset(const OutputSpec& spec, std::size_t rows, s
         const hsize_t dims[2] = {rows, cols};
         Hid space = checked(H5Screate_simple(rank, dims, nullptr), "cannot create a dataspace");
         Hid dcpl = checked(H5Pcreate(H5P_DATASET_CREATE), "cannot create a property list");
-        // About 4 MiB per chunk; at most 4 GiB, HDF5's limit, whatever the width.
-        const std::size_t chunk_cols = std::min<std::size_t>(cols, std::size_t{1} << 19);
-        const std::size_t rows_per_chunk = std::max<std::size_t>(
-            1, std::min({chunk_rows, rows, (std::size_t{1} << 19) / chunk_cols}));
-        const hsize_t chunk[2] = {rows_per_chunk, chunk_cols};
-        check_status(H5Pset_chunk(dcpl.get(), rank, chunk), "cannot set the chunk shape");
+        // About 4 MiB per chunk; at most 4 GiB, HDF5's limit, whatever the width. An
+        // empty result (A @ B with B of shape (k, 0)) is stored contiguous: HDF5 chunks
+        // cannot have a zero dimension, nor be larger than a fixed-size dataset.
+        if (rows > 0 && cols > 0) {
+            const std::size_t chunk_cols = std::min<std::size_t>(cols, std::size_t{1} << 19);
+            const std::size_t rows_per_chunk = std::max<std::size_t>(
+                1, std::min({chunk_rows, rows, (std::size_t{1} << 19) / chunk_cols}));
+            const hsize_t chunk[2] = {rows_per_chunk, chunk_cols};
+            check_status(H5Pset_chunk(dcpl.get(), rank, chunk), "cannot set the chunk shape");
+        }
         // Every element gets written: skip writing fill values first.
         check_status(H5Pset_fill_time(dcpl.get(), H5D_FILL_TIME_NEVER), "cannot set the fill time");
         dataset_ = checked(H5Dcreate2(file, temporary_name_.c_str(), H5T_IEEE_F64LE, space.get(),

@@ -29,6 +29,13 @@ void check_matmul_shapes(const RowSource& a, std::size_t k, std::size_t p) {
 void compute_matmul(RowSource& a, const double* b, std::size_t k, std::size_t p,
                     const BlockPlan& plan, RowSink& sink, Observer* observer) {
     check_matmul_shapes(a, k, p);
+    if (p == 0) {
+        // A @ (k x 0) is rows x 0, as in NumPy: nothing to compute or write. BLAS
+        // must not see it: ldb = p = 0 is an illegal argument, and the reference
+        // BLAS answers with xerbla, which ends the whole process (exit status 0).
+        sink.finish();
+        return;
+    }
     stream_blocks(a, plan, observer, [&](const Block& block) {
         double* out = sink.acquire(block.first, block.rows);
         const int rows = static_cast<int>(block.rows), lda = static_cast<int>(block.ld);
