@@ -23,11 +23,14 @@ def loaded_libraries() -> list[str]:
 
 
 def blas_implementation() -> str:
-    """The file behind libblas.so.3 in this process: 'openblas' or 'reference'."""
+    """The file behind libblas.so.3 in this process: 'openblas', 'mkl' or 'reference'."""
     for path in loaded_libraries():
         name = os.path.basename(path)
         if "openblas" in path and "numpy" not in path and "scipy" not in name:
             return "openblas"
+    for path in loaded_libraries():
+        if os.path.basename(path).startswith("libmkl_rt"):
+            return "mkl"
     for path in loaded_libraries():
         if os.path.basename(path) == "libblas.so.3" and "/blas/" in path:
             return "reference"

@@ -93,7 +93,8 @@ CHILD = textwrap.dedent(
         # least-squares work on 20 million rows takes many seconds.
         f.create_dataset("x", shape=(20_000_000, 40), chunks=(50_000, 40), dtype="f8")
         f.create_dataset("y", shape=(20_000_000,), chunks=(50_000,), dtype="f8")
-    h5linalg.covariance(np.ones((10, 3)))  # start BLAS's threads before counting
+    # Start the threads a process keeps (BLAS's, h5linalg's worker pool) before counting.
+    h5linalg.lstsq(np.random.default_rng(0).normal(size=(5000, 3)), np.ones(5000))
     threads = len(os.listdir("/proc/self/task"))
     announced = []
 

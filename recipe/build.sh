@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Generated from recipe.yaml by tools/conda/generate_meta_yaml.py; do not edit.
+set -euxo pipefail
+export CMAKE_GENERATOR="Ninja"
+export SETUPTOOLS_SCM_PRETEND_VERSION="${PKG_VERSION}"
+python -m pip install . -vv --no-deps --no-build-isolation

@@ -1,0 +1,146 @@
+"""pyproject.toml, the recipes, pixi.toml and variants/ agree; a change to one names the mismatch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conda_checks import ROOT, edit, repo_copy, tool
+
+drift = tool("drift_check")
+CheckError = tool("_common").CheckError
+
+
+def test_everything_agrees() -> None:
+    drift.check(ROOT)
+    assert drift.main([]) == 0
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "match"),
+    [
+        (
+            "pyproject.toml",
+            'dependencies = ["numpy>=1.25"]',
+            'dependencies = ["numpy>=1.26"]',
+            r"lower bound of run requirement numpy: pyproject\.toml .* '1\.26', recipe\.yaml .* '1\.25'",
+        ),
+        (
+            "pyproject.toml",
+            'dependencies = ["numpy>=1.25"]',
+            'dependencies = ["numpy>=1.25", "scipy>=1.11"]',
+            r"run requirement scipy: in pyproject\.toml .* but not in recipe\.yaml",
+        ),
+        (
+            "recipe/recipe.yaml",
+            "    - numpy >=1.25\n",
+            "    - numpy >=1.24\n",
+            r"lower bound of run requirement numpy",
+        ),
+        (
+            "recipe/recipe.yaml",
+            "  license: BSD-3-Clause\n",
+            "  license: MIT\n",
+            r"license: pyproject\.toml .* 'BSD-3-Clause', recipe\.yaml about\.license says 'MIT'",
+        ),
+        (
+            "recipe/recipe.yaml",
+            "    - setuptools-scm\n",
+            "",
+            r"build requirement setuptools-scm: in pyproject\.toml \[build-system\]\.requires but not in recipe\.yaml",
+        ),
+        (
+            "recipe/recipe.yaml",
+            'default="0.0.0"',
+            'default="0.1.0"',
+            r"version without a tag",
+        ),
+        (
+            "recipe/recipe.yaml",
+            "SETUPTOOLS_SCM_PRETEND_VERSION: ${{ version }}",
+            "SETUPTOOLS_SCM_PRETEND_VERSION: 1.0.0",
+            r"version handed to setuptools-scm",
+        ),
+        (
+            "recipe/recipe.yaml",
+            "    - zlib\n",
+            "",
+            r"native library zlib: in pixi\.toml \[dependencies\] but not in recipe\.yaml",
+        ),
+        (
+            "pixi.toml",
+            'hdf5 = ">=1.14,<3"\n',
+            "",
+            r"native library hdf5: in recipe\.yaml requirements\.host but not in pixi\.toml",
+        ),
+        (
+            "pixi.toml",
+            'pybind11 = ">=3.0"',
+            'pybind11 = ">=2.13"',
+            r"lower bound of pybind11: pyproject\.toml \[build-system\]\.requires says '3\.0', pixi\.toml",
+        ),
+        ("pixi.toml", 'numpy = "1.25.*"', 'numpy = "1.26.*"', r"oldest NumPy"),
+        (
+            "pixi.toml",
+            '[feature.py314.dependencies]\npython = "3.14.*"\n',
+            "",
+            r"supported Pythons: pixi\.toml features pyXYZ",
+        ),
+        (
+            "pixi.toml",
+            'hypothesis = ">=6"\n',
+            "",
+            r"\[dependency-groups\] test: hypothesis is not in pixi\.toml feature test",
+        ),
+        (
+            "pixi.toml",
+            'py-rattler-build = "==0.73.0"',
+            'py-rattler-build = ">=0.73"',
+            r"\[dependency-groups\] packaging: py-rattler-build",
+        ),
+        (
+            "pyproject.toml",
+            'requires-python = ">=3.10"',
+            'requires-python = ">=3.11"',
+            r"oldest Python: pyproject\.toml requires-python says '3\.11', variants/",
+        ),
+        (
+            "pyproject.toml",
+            '"pybind11>=3.0",\n  "numpy>=2.0"',
+            '"pybind11>=3.1",\n  "numpy>=2.0"',
+            r"newest pybind11 known on conda-forge is 3\.0\.3",
+        ),
+        (
+            "pyproject.toml",
+            '  "Programming Language :: Python :: 3.14",\n',
+            "",
+            r"supported Pythons: pyproject\.toml classifiers",
+        ),
+        (
+            "variants/python314/conda_build_config.yaml",
+            "  - 3.14.* *_cp314\n",
+            "  - 3.15.* *_cp315\n",
+            r"supported Pythons",
+        ),
+    ],
+)
+def test_a_change_names_the_mismatch(
+    tmp_path: Path, file: str, old: str, new: str, match: str
+) -> None:
+    root = repo_copy(tmp_path)
+    edit(root / file, old, new)
+    with pytest.raises(CheckError, match=match):
+        drift.check(root)
+    assert drift.main(["--root", str(root)]) == 1
+
+
+def test_the_known_releases_cover_every_build_and_run_requirement() -> None:
+    pyproject = tool("_common").load_toml(ROOT / "pyproject.toml")
+    names = [
+        drift.conda_name(drift.Requirement(r))
+        for r in pyproject["build-system"]["requires"]
+        + pyproject["project"]["dependencies"]
+    ]
+    assert set(names) <= set(drift.KNOWN_RELEASES)
+    for indexes in drift.KNOWN_RELEASES.values():
+        assert set(indexes) == {"conda-forge", "PyPI"}

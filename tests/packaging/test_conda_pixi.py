@@ -1,0 +1,140 @@
+"""pixi.toml: the developer commands, environments and BLAS features."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from conda_checks import ROOT, tool
+
+common = tool("_common")
+BUILD = "python -m pip install --no-build-isolation --no-deps -Cbuild-dir=build/dev -Ccmake.define.BUILD_TESTING=ON -ve ."
+
+
+@pytest.fixture(scope="module")
+def pixi() -> dict[str, Any]:
+    manifest: dict[str, Any] = common.load_toml(ROOT / "pixi.toml")
+    return manifest
+
+
+def tasks(pixi: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    found = dict(pixi["tasks"])
+    for feature in pixi["feature"].values():
+        found |= feature.get("tasks", {})
+    return found
+
+
+def test_workspace(pixi: dict[str, Any]) -> None:
+    workspace = pixi["workspace"]
+    assert workspace["channels"] == ["conda-forge"]
+    assert workspace["platforms"] == [
+        "linux-64",
+        "linux-aarch64",
+        "osx-64",
+        "osx-arm64",
+        "win-64",
+    ]
+    assert pixi["$schema"].startswith("https://pixi.sh/")
+
+
+def test_developer_commands(pixi: dict[str, Any]) -> None:
+    found = tasks(pixi)
+    assert found["build"]["cmd"] == BUILD
+    assert (
+        found["test"]["cmd"]
+        == "python -m pytest && ctest --test-dir build/dev --output-on-failure"
+    )
+    assert found["test"]["depends-on"] == ["build"]
+    assert found["bench"]["cmd"] == "python benchmarks/run.py"
+    assert (
+        found["profile"]["cmd"]
+        == "py-spy record --native -o benchmarks/results/gram-flamegraph.svg -- python benchmarks/run.py --profile gram"
+    )
+    assert found["recipe-check"]["cmd"] == "python tools/conda/check_all.py"
+    assert found["conda-package"]["cmd"].startswith(
+        "rattler-build build -r recipe -m variants/"
+    )
+    assert found["conda-package"]["cmd"].endswith("--output-dir output")
+    assert found["conda-build"]["cmd"].startswith("conda-build recipe -m variants/")
+    assert found["staged-recipe"]["cmd"] == "python tools/conda/staged_recipe.py"
+    for name in (
+        "lint",
+        "bench",
+        "recipe-check",
+        "conda-package",
+        "conda-build",
+        "staged-recipe",
+        "profile",
+    ):
+        assert name in found
+    for name, task in found.items():
+        assert task.get("description"), f"task {name} has no description"
+
+
+def test_matrix_files_of_the_package_tasks(pixi: dict[str, Any]) -> None:
+    found = tasks(pixi)
+    for name in ("conda-package", "conda-build"):
+        files = [
+            arg for arg in found[name]["cmd"].split() if arg.startswith("variants/")
+        ]
+        assert tuple(files) == common.MATRICES["full"]
+
+
+def test_environments(pixi: dict[str, Any]) -> None:
+    envs = pixi["environments"]
+    for python in ("310", "311", "312", "313", "314"):
+        assert f"py{python}" in envs["py" + python]["features"]
+        assert (
+            pixi["feature"]["py" + python]["dependencies"]["python"]
+            == f"3.{python[1:]}.*"
+        )
+    assert pixi["feature"]["np-oldest"]["dependencies"]["numpy"] == "1.25.*"
+    assert "np-oldest" in envs["np-oldest"]["features"]
+    assert "np-latest" in envs["np-latest"]["features"]
+    assert envs["packaging"]["no-default-feature"] is True
+    # Environments that must agree share a solve group.
+    assert {envs[n]["solve-group"] for n in ("default", "lint", "bench")} == {
+        "default"
+    }
+    assert envs["np-latest"]["solve-group"] == envs["py314"]["solve-group"]
+
+
+def test_blas_switch(pixi: dict[str, Any]) -> None:
+    features = pixi["feature"]
+    assert features["openblas"]["dependencies"]["libblas"]["build"] == "*openblas"
+    assert features["mkl"]["dependencies"]["libblas"]["build"] == "*mkl"
+    assert features["mkl"]["platforms"] == ["linux-64", "osx-64", "win-64"]
+    mkl = pixi["environments"]["mkl"]["features"]
+    assert "openblas" not in mkl
+    assert "test" in mkl
+    # The default feature leaves the implementation open.
+    assert isinstance(pixi["dependencies"]["libblas"], str)
+
+
+def test_readme_conda_section() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[
+        readme.index("<!-- conda:begin -->") : readme.index("<!-- conda:end -->")
+    ]
+    for text in (
+        "pixi run build",
+        "pixi run test",
+        "rattler-build build -r recipe",
+        "pixi run conda-package",
+        "pixi run staged-recipe",
+        "libblas=*=*mkl",
+        "pixi.lock",
+        "first push",
+        "Adding h5linalg",
+    ):
+        assert text in section, text
+
+
+def test_blas_environments_name_the_implementation_tests_expect(
+    pixi: dict[str, Any],
+) -> None:
+    features = pixi["feature"]
+    assert features["openblas"]["activation"]["env"] == {
+        "H5LINALG_EXPECT_BLAS": "openblas"
+    }
+    assert features["mkl"]["activation"]["env"] == {"H5LINALG_EXPECT_BLAS": "mkl"}

@@ -1,0 +1,239 @@
+"""The recipe rendered offline by py-rattler-build over the whole variant matrix.
+
+Platforms: native linux-64, osx-64, osx-arm64, win-64 and the cross builds
+osx-64 -> osx-arm64 and linux-64 -> linux-aarch64. Matrices: `rattler-build
+build -r recipe` as typed (recipe/variants.yaml), and -m variants/conda-forge,
++ python314, + numpy (the full grid).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conda_checks import ROOT, edit, repo_copy, tool
+
+render = tool("render_check")
+common = tool("_common")
+CheckError = common.CheckError
+
+PLATFORMS = {p.label: p for p in common.PLATFORMS}
+COUNTS = {"recipe": 4, "conda-forge": 4, "python314": 5, "full": 8}
+
+HOST = [
+    "python",
+    "pip",
+    "scikit-build-core",
+    "setuptools-scm",
+    "pybind11",
+    "numpy",
+    "hdf5",
+    "libblas",
+    "libcblas",
+    "liblapack",
+    "zlib",
+]
+RUN = ["python", "numpy >=1.25"]
+TOOLCHAIN = {
+    "linux-64": ["gcc_linux-64 15.*", "gxx_linux-64 15.*", "sysroot_linux-64 2.17.*"],
+    "osx-64": [
+        "clang_osx-64 21.*",
+        "clangxx_osx-64 21.*",
+        "macosx_deployment_target_osx-64 11.0.*",
+    ],
+    "osx-arm64": [
+        "clang_osx-arm64 21.*",
+        "clangxx_osx-arm64 21.*",
+        "macosx_deployment_target_osx-arm64 11.0.*",
+    ],
+    "win-64": ["vs2022_win-64", "vs2022_win-64", "vs_win-64"],
+    "osx-64->osx-arm64": [
+        "clang_osx-arm64 21.*",
+        "clangxx_osx-arm64 21.*",
+        "macosx_deployment_target_osx-arm64 11.0.*",
+    ],
+    "linux-64->linux-aarch64": [
+        "gcc_linux-aarch64 15.*",
+        "gxx_linux-aarch64 15.*",
+        "sysroot_linux-aarch64 2.17.*",
+    ],
+}
+CROSS = {
+    "osx-64->osx-arm64": ["python", "cross-python_osx-arm64", "pybind11", "numpy"],
+    "linux-64->linux-aarch64": [
+        "python",
+        "cross-python_linux-aarch64",
+        "pybind11",
+        "numpy",
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def rendered() -> dict[tuple[str, str], list[Any]]:
+    cells: dict[tuple[str, str], list[Any]] = render.render_all(ROOT)
+    return cells
+
+
+@pytest.mark.parametrize("matrix", list(COUNTS))
+@pytest.mark.parametrize("platform", list(PLATFORMS))
+def test_one_distinct_package_per_cell(
+    rendered: dict[tuple[str, str], list[Any]], platform: str, matrix: str
+) -> None:
+    cells = rendered[platform, matrix]
+    assert len(cells) == COUNTS[matrix]
+    assert len({c.key for c in cells}) == COUNTS[matrix]
+
+
+@pytest.mark.parametrize("platform", list(PLATFORMS))
+def test_full_grid_is_python_310_to_314_by_two_numpys(
+    rendered: dict[tuple[str, str], list[Any]], platform: str
+) -> None:
+    grid = sorted((c.python, c.numpy) for c in rendered[platform, "full"])
+    assert grid == [
+        ("3.10", "1.26"), ("3.10", "2"), ("3.11", "1.26"), ("3.11", "2"),
+        ("3.12", "1.26"), ("3.12", "2"), ("3.13", "2"), ("3.14", "2"),
+    ]  # fmt: skip
+    assert {c.build_string.split("h")[0] for c in rendered[platform, "full"]} == {
+        "np126py310", "np2py310", "np126py311", "np2py311", "np126py312", "np2py312", "np2py313", "np2py314",
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("matrix", list(COUNTS))
+@pytest.mark.parametrize("platform", list(PLATFORMS))
+def test_each_cell_requirements(
+    rendered: dict[tuple[str, str], list[Any]], platform: str, matrix: str
+) -> None:
+    for cell in rendered[platform, matrix]:
+        assert cell.build == CROSS.get(platform, []) + TOOLCHAIN[platform] + [
+            "cmake",
+            "ninja",
+        ], cell.build_string
+        assert cell.host == HOST, cell.build_string
+        assert cell.run == RUN, cell.build_string
+        assert cell.name == "h5linalg"
+        assert cell.number == 0
+
+
+@pytest.mark.parametrize("matrix", ["conda-forge", "python314", "full"])
+@pytest.mark.parametrize("platform", list(PLATFORMS))
+def test_host_pins_come_from_the_global_pinning(
+    rendered: dict[tuple[str, str], list[Any]], platform: str, matrix: str
+) -> None:
+    for cell in rendered[platform, matrix]:
+        assert cell.variant["hdf5"] == "1.14.6"
+        assert cell.variant["zlib"] == "1"
+        for blas in ("libblas", "libcblas", "liblapack"):
+            assert cell.variant[blas] == "3.9.* *netlib"
+        assert cell.variant["target_platform"] == PLATFORMS[platform].target
+
+
+@pytest.mark.parametrize("platform", list(PLATFORMS))
+def test_build_script_forces_ninja_and_the_version(
+    rendered: dict[tuple[str, str], list[Any]], platform: str
+) -> None:
+    for cell in rendered[platform, "full"]:
+        script = cell.recipe["build"]["script"]
+        assert script["env"] == {
+            "CMAKE_GENERATOR": "Ninja",
+            "SETUPTOOLS_SCM_PRETEND_VERSION": cell.version,
+        }
+        linking = cell.recipe["build"]["dynamic_linking"]
+        assert linking["overlinking_behavior"] == "error"
+        windows_only = ["**/python3*.dll"] if platform == "win-64" else []
+        assert list(linking.get("missing_dso_allowlist") or []) == windows_only
+
+
+def test_version_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("H5LINALG_VERSION", "4.5.6")
+    cells = render.render_v1(ROOT, PLATFORMS["linux-64"], "conda-forge")
+    assert {c.version for c in cells} == {"4.5.6"}
+    assert {
+        c.recipe["build"]["script"]["env"]["SETUPTOOLS_SCM_PRETEND_VERSION"]
+        for c in cells
+    } == {"4.5.6"}
+    meta = render.render_v0(
+        ROOT / "recipe/meta.yaml", PLATFORMS["linux-64"], cells[0].variant
+    )
+    assert meta["package"]["version"] == "4.5.6"
+
+
+def test_whole_render_check_passes() -> None:
+    assert render.check(ROOT) == 6 * sum(COUNTS.values())
+    assert render.main([]) == 0
+
+
+# --- failing counterparts -----------------------------------------------------------------
+
+
+def _fails(root: Path, match: str) -> None:
+    with pytest.raises(CheckError, match=match):
+        render.check(root)
+
+
+def test_numpy_126_on_python_313_breaks_the_grid(tmp_path: Path) -> None:
+    root = repo_copy(tmp_path)
+    path = root / "variants/numpy/conda_build_config.yaml"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace(
+        "  - 3.13.* *_cp313\n", "  - 3.13.* *_cp313\n  - 3.13.* *_cp313\n"
+    )
+    text = text.replace("numpy:\n", "numpy:\n  - '1.26'\n").replace(
+        "is_python_min:\n", "is_python_min:\n  - false\n"
+    )
+    path.write_text(text, encoding="utf-8")
+    _fails(root, r"Python x NumPy grid")
+
+
+def test_a_file_that_does_not_restate_zip_keys_breaks_the_grid(tmp_path: Path) -> None:
+    # Later variant files replace zip_keys as a whole: without its own zip group
+    # the NumPy file would cross every Python with every NumPy.
+    root = repo_copy(tmp_path)
+    path = root / "variants/numpy/conda_build_config.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text[: text.index("zip_keys:")], encoding="utf-8")
+    _fails(root, r"Python x NumPy grid")
+
+
+def test_missing_cross_compilation_block_is_found(tmp_path: Path) -> None:
+    root = repo_copy(tmp_path)
+    edit(
+        root / "recipe/recipe.yaml",
+        "        - cross-python_${{ target_platform }}\n",
+        "",
+    )
+    edit(
+        root / "recipe/meta.yaml",
+        "    - cross-python_{{ target_platform }}  # [build_platform != target_platform]\n",
+        "",
+    )
+    _fails(root, r"cross-compilation block missing")
+
+
+def test_meta_yaml_that_differs_from_recipe_yaml_is_found(tmp_path: Path) -> None:
+    root = repo_copy(tmp_path)
+    edit(root / "recipe/meta.yaml", "    - libcblas\n", "")
+    _fails(root, r"requirements\.host: recipe\.yaml .* != meta\.yaml")
+
+
+def test_meta_yaml_selector_mistake_is_found(tmp_path: Path) -> None:
+    root = repo_copy(tmp_path)
+    edit(root / "recipe/meta.yaml", "  # [win]", "  # [linux]")
+    _fails(root, r"missing DSO allowlist")
+
+
+def test_recipe_variants_out_of_step_with_conda_forge(tmp_path: Path) -> None:
+    root = repo_copy(tmp_path)
+    edit(root / "recipe/variants.yaml", '    then: "15"', '    then: "14"')
+    _fails(root, r"recipe/variants\.yaml c_compiler_version")
+
+
+def test_an_unrenderable_recipe_is_reported(tmp_path: Path) -> None:
+    root = repo_copy(tmp_path)
+    edit(
+        root / "recipe/recipe.yaml",
+        "    - ${{ compiler('c') }}\n",
+        "    - ${{ compiler('c') }\n",
+    )
+    _fails(root, r"cannot render")

@@ -1,0 +1,118 @@
+"""Shared paths, loaders and the variant matrix of the offline conda checks.
+
+Every script in tools/conda imports this module; it needs only the Python
+standard library, PyYAML and (for tomllib on Python 3.10) tomli.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+
+#: The repository root (tools/conda/_common.py -> ../..).
+ROOT = Path(__file__).resolve().parents[2]
+
+PACKAGE = "h5linalg"
+#: Where conda-forge's staged-recipes expects the recipe, relative to an output folder.
+STAGED_RECIPE_SUBDIR = Path("recipes") / PACKAGE
+#: The release archive the staged recipe points at: the sdist attached to the
+#: GitHub release of the tag.
+RELEASE_URL = (
+    "https://github.com/h5linalg/h5linalg/releases/download/"
+    "v${{ version }}/h5linalg-${{ version }}.tar.gz"
+)
+
+
+class CheckError(Exception):
+    """A check found problems; the message lists them, one per line."""
+
+
+def load_yaml(path: Path) -> Any:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def load_toml(path: Path) -> dict[str, Any]:
+    with path.open("rb") as f:
+        data: dict[str, Any] = tomllib.load(f)
+    return data
+
+
+def fail_if(problems: list[str], what: str) -> None:
+    """Raise CheckError listing ``problems`` (if any) under the heading ``what``."""
+    if problems:
+        raise CheckError(f"{what}:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+# --- The variant matrix ---------------------------------------------------------
+
+#: Variant files, in the order `-m` passes them, for each named matrix.
+#: "recipe" is `rattler-build build -r recipe` with no -m file: only
+#: recipe/variants.yaml applies.
+MATRICES: dict[str, tuple[str, ...]] = {
+    "recipe": (),
+    "conda-forge": ("variants/conda-forge/conda_build_config.yaml",),
+    "python314": (
+        "variants/conda-forge/conda_build_config.yaml",
+        "variants/python314/conda_build_config.yaml",
+    ),
+    "full": (
+        "variants/conda-forge/conda_build_config.yaml",
+        "variants/python314/conda_build_config.yaml",
+        "variants/numpy/conda_build_config.yaml",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Platform:
+    """A (build platform -> target platform) pair to render for."""
+
+    target: str
+    build: str
+
+    @property
+    def cross(self) -> bool:
+        return self.target != self.build
+
+    @property
+    def label(self) -> str:
+        return self.target if not self.cross else f"{self.build}->{self.target}"
+
+
+#: Native builds on the four CI platforms, and the two cross builds conda-forge uses.
+PLATFORMS: tuple[Platform, ...] = (
+    Platform("linux-64", "linux-64"),
+    Platform("osx-64", "osx-64"),
+    Platform("osx-arm64", "osx-arm64"),
+    Platform("win-64", "win-64"),
+    Platform("osx-arm64", "osx-64"),
+    Platform("linux-aarch64", "linux-64"),
+)
+
+
+def cli_variant_files(root: Path, matrix: tuple[str, ...]) -> list[str | Path]:
+    """The variant files `rattler-build build -r recipe -m A -m B` merges, in order.
+
+    rattler-build puts the -m files, then the variant file it finds beside the
+    recipe, then the -m files again (src/lib.rs), so -m files win on every key
+    they set and recipe/variants.yaml fills in the rest.
+    """
+    given: list[str | Path] = [root / m for m in matrix]
+    beside = [
+        p
+        for p in (
+            root / "recipe/variants.yaml",
+            root / "recipe/conda_build_config.yaml",
+        )
+        if p.is_file()
+    ][:1]
+    return [*given, *beside, *given] if beside else given

@@ -1,0 +1,401 @@
+"""Generate the conda-build form of the recipe (meta.yaml, build.sh, bld.bat).
+
+recipe/recipe.yaml (rattler-build, format v1) is the single source of truth;
+this script writes the v0 form next to it:
+
+    python tools/conda/generate_meta_yaml.py           # rewrite recipe/meta.yaml, build.sh, bld.bat
+    python tools/conda/generate_meta_yaml.py --check   # fail (and show a diff) if they are stale
+
+It converts the subset of the v1 format the recipe uses and stops with an error
+on anything else, so a new construct in recipe.yaml cannot be dropped silently.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+from _common import ROOT, CheckError, load_yaml
+
+GENERATED = (
+    "Generated from recipe.yaml by tools/conda/generate_meta_yaml.py; do not edit."
+)
+
+_JINJA = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
+_ENV_GET = re.compile(r"""^env\.get\(\s*"(\w+)"\s*,\s*default\s*=\s*"([^"]*)"\s*\)$""")
+#: Selector expressions v1 and conda-build share (platform names, comparisons).
+_SELECTOR = re.compile(r"^[\w\s!=<>()'\".]+$")
+#: SPDX license -> conda-build license_family.
+LICENSE_FAMILIES = {
+    "BSD-2-Clause": "BSD",
+    "BSD-3-Clause": "BSD",
+    "MIT": "MIT",
+    "Apache-2.0": "Apache",
+}
+
+
+def _unsupported(what: str) -> CheckError:
+    msg = f"recipe.yaml uses {what}, which generate_meta_yaml.py cannot convert to meta.yaml"
+    return CheckError(msg)
+
+
+def jinja_expression(expr: str) -> str:
+    """A v1 Jinja expression as conda-build's Jinja understands it."""
+    env_get = _ENV_GET.match(expr)
+    if env_get:
+        return f'environ.get("{env_get[1]}", "{env_get[2]}")'
+    if "env." in expr:
+        what = f"the expression {expr!r}"
+        raise _unsupported(what)
+    return expr
+
+
+def jinja_text(value: str) -> str:
+    """Rewrite every ``${{ expr }}`` in ``value`` as ``{{ expr }}``."""
+    return _JINJA.sub(lambda m: "{{ " + jinja_expression(m[1]) + " }}", value)
+
+
+def scalar(value: Any) -> str:
+    """A YAML scalar for meta.yaml; Jinja-bearing strings stay unquoted."""
+    if isinstance(value, str) and "${{" in value:
+        return jinja_text(value)
+    dumped: str = yaml.safe_dump(value, default_flow_style=True, width=1000)
+    return dumped.removesuffix("\n...\n").rstrip("\n")
+
+
+def selector(condition: str) -> str:
+    if not _SELECTOR.match(condition) or "${{" in condition:
+        what = f"the condition {condition!r}"
+        raise _unsupported(what)
+    return condition.strip()
+
+
+def flatten(
+    items: list[Any], condition: str | None = None
+) -> list[tuple[Any, str | None]]:
+    """(item, selector) pairs from a v1 list with ``if/then`` entries."""
+    out: list[tuple[Any, str | None]] = []
+    for item in items:
+        if isinstance(item, dict) and "if" in item:
+            if "else" in item or set(item) - {"if", "then"}:
+                what = "an if/then/else entry"
+                raise _unsupported(what)
+            if condition is not None:
+                what = "a nested if/then entry"
+                raise _unsupported(what)
+            then = item["then"] if isinstance(item["then"], list) else [item["then"]]
+            out.extend(flatten(then, selector(item["if"])))
+        else:
+            out.append((item, condition))
+    return out
+
+
+def list_lines(items: list[Any], indent: int) -> list[str]:
+    pad = " " * indent
+    lines = []
+    for item, cond in flatten(items):
+        line = f"{pad}- {scalar(item)}"
+        lines.append(f"{line}  # [{cond}]" if cond else line)
+    return lines
+
+
+def _check_keys(section: str, data: dict[str, Any], allowed: set[str]) -> None:
+    extra = set(data) - allowed
+    if extra:
+        what = f"{section}.{min(extra)}"
+        raise _unsupported(what)
+
+
+def _context_lines(context: dict[str, Any]) -> list[str]:
+    lines = []
+    for key, value in context.items():
+        if isinstance(value, str) and value.startswith("${{") and value.endswith("}}"):
+            expr = jinja_expression(_JINJA.fullmatch(value)[1])  # type: ignore[index]
+        else:
+            expr = '"' + str(value) + '"'
+        lines.append(f"{{% set {key} = {expr} %}}")
+    return lines
+
+
+def _source_lines(source: dict[str, Any]) -> list[str]:
+    _check_keys("source", source, {"path", "url", "sha256"})
+    return ["source:"] + [f"  {key}: {scalar(value)}" for key, value in source.items()]
+
+
+def _build_lines(build: dict[str, Any]) -> list[str]:
+    _check_keys("build", build, {"number", "script", "dynamic_linking"})
+    lines = ["build:", f"  number: {build['number']}"]
+    lines.append(
+        "  # build.sh / bld.bat (generated too) run pip with the script environment of recipe.yaml."
+    )
+    linking = build.get("dynamic_linking", {})
+    _check_keys(
+        "build.dynamic_linking",
+        linking,
+        {"overlinking_behavior", "overdepending_behavior", "missing_dso_allowlist"},
+    )
+    if linking.get("overlinking_behavior") == "error":
+        lines.append("  error_overlinking: true")
+    if linking.get("overdepending_behavior") == "error":
+        lines.append("  error_overdepending: true")
+    if "missing_dso_allowlist" in linking:
+        lines += [
+            "  missing_dso_whitelist:",
+            *list_lines(linking["missing_dso_allowlist"], 4),
+        ]
+    return lines
+
+
+def _requirements_lines(requirements: dict[str, Any]) -> list[str]:
+    _check_keys(
+        "requirements", requirements, {"build", "host", "run", "run_constraints"}
+    )
+    lines = ["requirements:"]
+    for key, v0_key in (
+        ("build", "build"),
+        ("host", "host"),
+        ("run", "run"),
+        ("run_constraints", "run_constrained"),
+    ):
+        if key in requirements:
+            lines += [f"  {v0_key}:", *list_lines(requirements[key], 4)]
+    return lines
+
+
+def _test_lines(tests: list[dict[str, Any]]) -> list[str]:
+    imports: list[Any] = []
+    requires: list[Any] = []
+    commands: list[Any] = []
+    files: list[Any] = []
+    source_files: list[Any] = []
+    for test in tests:
+        if "python" in test:
+            python = test["python"]
+            _check_keys("tests.python", python, {"imports", "pip_check"})
+            imports += python.get("imports", [])
+            if python.get("pip_check", True):
+                requires.append("pip")
+                commands.insert(0, "pip check")
+        elif "script" in test:
+            _check_keys("tests[]", test, {"script", "requirements", "files"})
+            _check_keys("tests[].requirements", test.get("requirements", {}), {"run"})
+            _check_keys("tests[].files", test.get("files", {}), {"recipe", "source"})
+            requires += test.get("requirements", {}).get("run", [])
+            files += test.get("files", {}).get("recipe", [])
+            source_files += test.get("files", {}).get("source", [])
+            script = test["script"]
+            commands += script if isinstance(script, list) else [script]
+        else:
+            what = f"the test {sorted(test)}"
+            raise _unsupported(what)
+    lines = ["test:"]
+    for key, values in (
+        ("imports", imports),
+        ("files", files),
+        ("source_files", source_files),
+        ("requires", requires),
+        ("commands", commands),
+    ):
+        if values:
+            lines += [f"  {key}:", *list_lines(values, 4)]
+    return lines
+
+
+def _about_lines(about: dict[str, Any]) -> list[str]:
+    _check_keys(
+        "about",
+        about,
+        {
+            "homepage",
+            "repository",
+            "documentation",
+            "license",
+            "license_file",
+            "summary",
+            "description",
+        },
+    )
+    lines = ["about:"]
+    for key, v0_key in (("homepage", "home"), ("license", "license")):
+        lines.append(f"  {v0_key}: {scalar(about[key])}")
+    if about["license"] in LICENSE_FAMILIES:
+        lines.append(f"  license_family: {LICENSE_FAMILIES[about['license']]}")
+    lines.append(f"  license_file: {scalar(about['license_file'])}")
+    lines.append(f"  summary: {scalar(about['summary'])}")
+    if "description" in about:
+        lines.append("  description: |")
+        lines += [
+            f"    {line}" if line else ""
+            for line in about["description"].rstrip("\n").split("\n")
+        ]
+    for key, v0_key in (("documentation", "doc_url"), ("repository", "dev_url")):
+        if key in about:
+            lines.append(f"  {v0_key}: {scalar(about[key])}")
+    return lines
+
+
+def meta_yaml(recipe: dict[str, Any], note: str = "") -> str:
+    """The meta.yaml text for a parsed recipe.yaml."""
+    _check_keys(
+        "the recipe",
+        recipe,
+        {
+            "schema_version",
+            "context",
+            "package",
+            "source",
+            "build",
+            "requirements",
+            "tests",
+            "about",
+            "extra",
+        },
+    )
+    header = [f"# {GENERATED}"] + [f"# {line}".rstrip() for line in note.splitlines()]
+    sections = [
+        header + _context_lines(recipe.get("context", {})),
+        ["package:"]
+        + [f"  {key}: {scalar(value)}" for key, value in recipe["package"].items()],
+        _source_lines(recipe["source"]),
+        _build_lines(recipe["build"]),
+        _requirements_lines(recipe["requirements"]),
+        _test_lines(recipe["tests"]),
+        _about_lines(recipe["about"]),
+        [
+            "extra:",
+            "  recipe-maintainers:",
+            *list_lines(recipe["extra"]["recipe-maintainers"], 4),
+        ],
+    ]
+    return "\n\n".join("\n".join(section) for section in sections) + "\n"
+
+
+def _script_env(recipe: dict[str, Any], style: str) -> list[tuple[str, str]]:
+    """The build script's environment with ${{ version }} as conda-build's PKG_VERSION."""
+    env = recipe["build"]["script"].get("env", {})
+    out = []
+    for key, value in env.items():
+
+        def repl(m: re.Match[str]) -> str:
+            names = {"version": "PKG_VERSION", "name": "PKG_NAME"}
+            if m[1] not in names:
+                what = f"the build script variable {m[0]!r}"
+                raise _unsupported(what)
+            return f"${{{names[m[1]]}}}" if style == "bash" else f"%{names[m[1]]}%"
+
+        out.append((key, _JINJA.sub(repl, str(value))))
+    return out
+
+
+def _script_content(recipe: dict[str, Any]) -> list[str]:
+    script = recipe["build"]["script"]
+    _check_keys("build.script", script, {"env", "content"})
+    content = script["content"]
+    lines = content if isinstance(content, list) else content.strip().splitlines()
+    if any("${{" in line for line in lines):
+        what = "Jinja in build.script.content"
+        raise _unsupported(what)
+    return lines
+
+
+def build_sh(recipe: dict[str, Any]) -> str:
+    lines = ["#!/usr/bin/env bash", f"# {GENERATED}", "set -euxo pipefail"]
+    lines += [f'export {key}="{value}"' for key, value in _script_env(recipe, "bash")]
+    lines += _script_content(recipe)
+    return "\n".join(lines) + "\n"
+
+
+def bld_bat(recipe: dict[str, Any]) -> str:
+    lines = ["@echo on", f":: {GENERATED}"]
+    lines += [f'set "{key}={value}"' for key, value in _script_env(recipe, "cmd")]
+    for line in _script_content(recipe):
+        lines += [line, "if errorlevel 1 exit 1"]
+    return "\n".join(lines) + "\n"
+
+
+def generate(recipe_path: Path, note: str = "") -> dict[str, str]:
+    """{file name: content} of the conda-build form of ``recipe_path``."""
+    recipe = load_yaml(recipe_path)
+    return {
+        "meta.yaml": meta_yaml(recipe, note),
+        "build.sh": build_sh(recipe),
+        "bld.bat": bld_bat(recipe),
+    }
+
+
+def write(files: dict[str, str], directory: Path) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        (directory / name).write_bytes(content.encode("utf-8"))
+        if name.endswith(".sh"):
+            (directory / name).chmod(0o755)
+
+
+def check(recipe_path: Path, directory: Path) -> None:
+    """Raise CheckError with a diff if the generated files in ``directory`` are stale."""
+    problems = []
+    for name, content in generate(recipe_path).items():
+        path = directory / name
+        # Compare text, whatever line endings a Windows checkout gave the files.
+        current = (
+            path.read_text(encoding="utf-8").replace("\r\n", "\n")
+            if path.is_file()
+            else ""
+        )
+        if current != content:
+            diff = difflib.unified_diff(
+                current.splitlines(),
+                content.splitlines(),
+                f"{path} (committed)",
+                f"{path} (from recipe.yaml)",
+                lineterm="",
+            )
+            problems.append(
+                f"{path} is out of date with {recipe_path}:\n" + "\n".join(diff)
+            )
+    if problems:
+        raise CheckError(
+            "\n".join(problems) + "\nRun: python tools/conda/generate_meta_yaml.py"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--recipe", type=Path, default=ROOT / "recipe/recipe.yaml", help="the v1 recipe"
+    )
+    parser.add_argument(
+        "--output-dir",
+        type=Path,
+        default=None,
+        help="where to write (default: beside the recipe)",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="only check that the committed files are current",
+    )
+    args = parser.parse_args(argv)
+    directory = args.output_dir or args.recipe.parent
+    try:
+        if args.check:
+            check(args.recipe, directory)
+            print(f"{directory}/meta.yaml, build.sh, bld.bat match {args.recipe}")
+        else:
+            write(generate(args.recipe), directory)
+            print(f"wrote {directory}/meta.yaml, build.sh, bld.bat")
+    except CheckError as error:
+        print(error, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
