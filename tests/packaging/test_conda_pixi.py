@@ -93,9 +93,7 @@ def test_environments(pixi: dict[str, Any]) -> None:
     assert "np-latest" in envs["np-latest"]["features"]
     assert envs["packaging"]["no-default-feature"] is True
     # Environments that must agree share a solve group.
-    assert {envs[n]["solve-group"] for n in ("default", "lint", "bench")} == {
-        "default"
-    }
+    assert {envs[n]["solve-group"] for n in ("default", "lint", "bench")} == {"default"}
     assert envs["np-latest"]["solve-group"] == envs["py314"]["solve-group"]
 
 
