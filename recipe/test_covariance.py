@@ -25,4 +25,6 @@ with tempfile.TemporaryDirectory() as tmp:
 
 expected = np.cov(data, rowvar=False)
 np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
-print(f"h5linalg {h5linalg.__version__}: covariance of a 1000x4 HDF5 dataset matches NumPy")
+print(
+    f"h5linalg {h5linalg.__version__}: covariance of a 1000x4 HDF5 dataset matches NumPy"
+)
