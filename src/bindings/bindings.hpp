@@ -88,8 +88,9 @@ std::size_t signal_check_count();
 /// A float64 NumPy array (the annotation stubs show as NDArray[float64]).
 using FloatArray = py::array_t<double>;
 
-/// A new float64 NumPy array of the given shape, filled from row-major values.
-FloatArray to_array(const std::vector<double>& values, const std::vector<std::size_t>& shape);
+/// A float64 NumPy array of the given shape that takes over `values` (row-major)
+/// without copying them: a large result is never held twice.
+FloatArray to_array(std::vector<double> values, const std::vector<std::size_t>& shape);
 
 /// A new uninitialised C-contiguous float64 NumPy array of the given shape.
 FloatArray new_array(const std::vector<std::size_t>& shape);

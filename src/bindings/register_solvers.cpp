@@ -8,6 +8,7 @@
 #include "core/hdf5_output.hpp"
 #include "core/lstsq.hpp"
 #include "core/matmul.hpp"
+#include "core/memory.hpp"
 
 namespace h5linalg::bindings {
 
@@ -37,9 +38,9 @@ void register_solvers(py::module_& m) {
                 coefficients = compute_lstsq(*x_rows, *y_rows, options);
             }
             if (y_spec.is_vector()) {
-                return to_array(coefficients, {n});
+                return to_array(std::move(coefficients), {n});
             }
-            return to_array(coefficients, {n, m_cols});
+            return to_array(std::move(coefficients), {n, m_cols});
         },
         "x"_a, "y"_a, py::kw_only(), "block_rows"_a = 0, "memory_limit"_a = default_memory_limit,
         "progress"_a = py::none(),
@@ -83,6 +84,10 @@ void register_solvers(py::module_& m) {
                     py::gil_scoped_release release;
                     rows = a_spec.open();
                 }
+                check_fits_in_memory(
+                    saturating_mul(saturating_mul(rows->rows(), p), sizeof(double)),
+                    "the (" + std::to_string(rows->rows()) + ", " + std::to_string(p) +
+                        ") result (write it to a file with out=... instead)");
                 FloatArray result = b_matrix.ndim() == 1 ? new_array({rows->rows()})
                                                          : new_array({rows->rows(), p});
                 double* result_data = array_data(result);

@@ -10,6 +10,7 @@
 #include "core/array_source.hpp"
 #include "core/errors.hpp"
 #include "core/hdf5_source.hpp"
+#include "core/memory.hpp"
 
 namespace h5linalg::bindings {
 
@@ -140,10 +141,25 @@ double* array_data(const FloatArray& array) {
     return static_cast<double*>(PyArray_DATA(reinterpret_cast<PyArrayObject*>(array.ptr())));
 }
 
-FloatArray to_array(const std::vector<double>& values, const std::vector<std::size_t>& shape) {
-    FloatArray array = new_array(shape);
-    std::memcpy(array_data(array), values.data(), values.size() * sizeof(double));
-    return array;
+FloatArray to_array(std::vector<double> values, const std::vector<std::size_t>& shape) {
+    if (values.empty()) {
+        return new_array(shape);
+    }
+    auto owner = std::make_unique<std::vector<double>>(std::move(values));
+    std::vector<npy_intp> dims(shape.begin(), shape.end());
+    PyObject* array = PyArray_SimpleNewFromData(static_cast<int>(dims.size()), dims.data(),
+                                                NPY_DOUBLE, owner->data());
+    if (array == nullptr) {
+        throw py::error_already_set();
+    }
+    // The array keeps the vector alive through a capsule as its base object.
+    py::capsule base(owner.get(), [](void* vector) { delete static_cast<std::vector<double>*>(vector); });
+    static_cast<void>(owner.release());
+    if (PyArray_SetBaseObject(reinterpret_cast<PyArrayObject*>(array), base.release().ptr()) < 0) {
+        Py_DECREF(array);
+        throw py::error_already_set();
+    }
+    return py::reinterpret_steal<FloatArray>(array);
 }
 
 FloatArray as_float64(const py::object& obj, const std::string& what) {
@@ -209,6 +225,30 @@ void register_sources(py::module_& m) {
             return out;
         },
         "dataset"_a, "Shape, dtype, layout, chunking, filters and stored size of a dataset.");
+
+    m.def(
+        "_read_with_hdf5",
+        [](const DatasetRef& ref, std::size_t max_elements) {
+            std::vector<double> values;
+            std::vector<std::size_t> shape;
+            {
+                py::gil_scoped_release release;
+                Hdf5Source source(open_matrix(ref.path, ref.name, ref.options, true),
+                                  /*parallel_inflate=*/false);
+                shape = source.info().shape;
+                const std::size_t count = saturating_mul(source.rows(), source.cols());
+                if (count > max_elements) {
+                    fail(ErrorKind::Memory, source.label() + " has more than " +
+                                                std::to_string(max_elements) + " elements");
+                }
+                values.resize(count);
+                source.read(0, source.rows(), values.data(), source.cols());
+            }
+            return to_array(std::move(values), shape);
+        },
+        "dataset"_a, "max_elements"_a,
+        "The whole dataset as float64, read by one plain H5Dread (a test hook: the "
+        "reference for h5linalg's own read paths on the same HDF5 library).");
 }
 
 }  // namespace h5linalg::bindings

@@ -39,8 +39,8 @@ void register_statistics(py::module_& m) {
                 r = compute_moments(*rows, stream_options(block_rows, memory_limit, observer));
             }
             const std::vector<std::size_t> shape{r.mean.size()};
-            return std::make_tuple(r.count, to_array(r.mean, shape), to_array(r.m2, shape),
-                                   to_array(r.min, shape), to_array(r.max, shape));
+            return std::make_tuple(r.count, to_array(std::move(r.mean), shape), to_array(std::move(r.m2), shape),
+                                   to_array(std::move(r.min), shape), to_array(std::move(r.max), shape));
         },
         "source"_a, py::kw_only(), "block_rows"_a = 0, "memory_limit"_a = default_memory_limit,
         "progress"_a = py::none(),
@@ -60,7 +60,7 @@ void register_statistics(py::module_& m) {
                 n = rows->cols();
                 gram = compute_gram(*rows, stream_options(block_rows, memory_limit, observer));
             }
-            return to_array(gram, {n, n});
+            return to_array(std::move(gram), {n, n});
         },
         "source"_a, py::kw_only(), "block_rows"_a = 0, "memory_limit"_a = default_memory_limit,
         "progress"_a = py::none(), "X.T @ X, streamed through BLAS dsyrk.");
@@ -78,7 +78,7 @@ void register_statistics(py::module_& m) {
                 r = compute_scatter(*rows, stream_options(block_rows, memory_limit, observer));
             }
             const std::size_t n = r.mean.size();
-            return std::make_tuple(r.count, to_array(r.mean, {n}), to_array(r.scatter, {n, n}));
+            return std::make_tuple(r.count, to_array(std::move(r.mean), {n}), to_array(std::move(r.scatter), {n, n}));
         },
         "source"_a, py::kw_only(), "block_rows"_a = 0, "memory_limit"_a = default_memory_limit,
         "progress"_a = py::none(),
@@ -97,8 +97,8 @@ void register_statistics(py::module_& m) {
                 r = compute_pca(*rows, k, stream_options(block_rows, memory_limit, observer));
             }
             const std::size_t n = r.mean.size();
-            return std::make_tuple(to_array(r.mean, {n}), to_array(r.components, {k, n}),
-                                   to_array(r.explained_variance, {k}));
+            return std::make_tuple(to_array(std::move(r.mean), {n}), to_array(std::move(r.components), {k, n}),
+                                   to_array(std::move(r.explained_variance), {k}));
         },
         "source"_a, "k"_a, py::kw_only(), "block_rows"_a = 0,
         "memory_limit"_a = default_memory_limit, "progress"_a = py::none(),

@@ -2,7 +2,6 @@
 #include "core/block_pipeline.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -11,6 +10,7 @@
 #include <thread>
 
 #include "core/errors.hpp"
+#include "core/memory.hpp"
 
 namespace h5linalg {
 
@@ -20,12 +20,6 @@ namespace {
 // two or three of them stay far below any sensible memory limit.
 constexpr std::size_t target_block_bytes = std::size_t{16} << 20;
 
-std::string mib(std::size_t bytes) {
-    const double value = static_cast<double>(bytes) / (1024.0 * 1024.0);
-    char text[32];
-    std::snprintf(text, sizeof text, "%.1f MiB", value);
-    return text;
-}
 
 /// Reads blocks ahead on its own thread into a small ring of buffers.
 class Prefetcher {
@@ -145,12 +139,16 @@ BlockPlan plan_blocks(const RowSource& source, const StreamOptions& options,
                                    std::to_string(source.cols()) +
                                    " columns; h5linalg needs at least one of each");
     }
-    const std::size_t row_bytes = source.cols() * sizeof(double);
-    const std::size_t per_row =
-        needs.buffers * row_bytes + source.scratch_bytes_per_row() + needs.extra_bytes_per_row;
+    // Saturating arithmetic: a damaged file's shape (2**61 columns, say) must fail
+    // the memory checks below, not wrap round to a small size or to zero.
+    const std::size_t row_bytes = saturating_mul(source.cols(), sizeof(double));
+    const std::size_t per_row = std::max<std::size_t>(
+        1, saturating_add(saturating_add(saturating_mul(needs.buffers, row_bytes),
+                                         source.scratch_bytes_per_row()),
+                          needs.extra_bytes_per_row));
+    const std::size_t fixed = saturating_add(needs.fixed_bytes, source.fixed_scratch_bytes());
     const std::size_t limit = options.memory_limit;
-    const std::size_t affordable =
-        limit > needs.fixed_bytes ? (limit - needs.fixed_bytes) / per_row : 0;
+    const std::size_t affordable = limit > fixed ? (limit - fixed) / per_row : 0;
 
     BlockPlan plan;
     if (options.block_rows > 0) {
@@ -158,7 +156,7 @@ BlockPlan plan_blocks(const RowSource& source, const StreamOptions& options,
         if (plan.block_rows > affordable) {
             fail(ErrorKind::Memory,
                  "block_rows=" + std::to_string(options.block_rows) + " for " + source.label() +
-                     " needs " + mib(plan.block_rows * per_row + needs.fixed_bytes) +
+                     " needs " + human_bytes(saturating_add(saturating_mul(plan.block_rows, per_row), fixed)) +
                      " of buffers, more than memory_limit=" + std::to_string(limit) +
                      " bytes; lower block_rows or raise memory_limit");
         }
@@ -171,7 +169,7 @@ BlockPlan plan_blocks(const RowSource& source, const StreamOptions& options,
                             : "a single row of " + std::to_string(source.cols()) + " columns";
             fail(ErrorKind::Memory,
                  source.label() + ": " + what + " needs " +
-                     mib(minimum * per_row + needs.fixed_bytes) + " of buffers, more than memory_limit=" +
+                     human_bytes(saturating_add(saturating_mul(minimum, per_row), fixed)) + " of buffers, more than memory_limit=" +
                      std::to_string(limit) + " bytes; raise memory_limit" +
                      (minimum > 1 ? " or rewrite the dataset with smaller chunks" : ""));
         }

@@ -52,6 +52,18 @@ std::unique_ptr<ChunkReader> ChunkReader::create(const OpenDataset& dataset) {
     if (!gzip_only && !shuffle_gzip) {
         return nullptr;
     }
+    // Decode here only what HDF5's own filters would decode the same way: deflate
+    // with its one parameter (a level up to 9), shuffle with its one parameter equal
+    // to the element size. HDF5 unshuffles with the *stored* parameter (and fails
+    // deflate on a bad level), so anything else goes through H5Dread.
+    const std::vector<std::vector<unsigned>>& values = info.filter_values;
+    if (values.back().size() != 1 || values.back()[0] > 9) {
+        return nullptr;
+    }
+    if (shuffle_gzip &&
+        (values[0].size() != 1 || values[0][0] != element_size(*info.type.element))) {
+        return nullptr;
+    }
     return std::unique_ptr<ChunkReader>(new ChunkReader(dataset.dataset.get(), info));
 #else
     static_cast<void>(dataset);
@@ -87,22 +99,23 @@ bool ChunkReader::read(std::size_t first, std::size_t count, double* dst, std::s
             const hsize_t offset[2] = {row0, col0};
             const std::string where = label_ + " rows " + std::to_string(row0) + ", column " +
                                       std::to_string(col0);
-            unsigned filter_mask = 0;
-            haddr_t address = HADDR_UNDEF;
             hsize_t stored = 0;
             std::vector<unsigned char> raw;
             {
                 Hdf5Lock lock;
-                check_status(H5Dget_chunk_info_by_coord(dataset_, offset, &filter_mask, &address,
-                                                        &stored),
-                             "cannot locate the chunk at " + where);
-                if (address == HADDR_UNDEF || filter_mask != 0) {
-                    // Never written (fill value) or stored with a filter skipped:
-                    // let HDF5 handle this range.
+                // Before HDF5 2.0, H5Dread_chunk takes no buffer size: it reads as many
+                // bytes as its index lookup finds. H5Dget_chunk_storage_size uses that
+                // same lookup; H5Dget_chunk_info_by_coord walks the index instead, and on
+                // a damaged index the two disagree (a heap overflow). The lookup is also
+                // O(log n) per chunk where the walk is O(n).
+                if (H5Dget_chunk_storage_size(dataset_, offset, &stored) < 0 || stored == 0) {
+                    // Never written (fill value; HDF5 1.10 reports an error) or a damaged
+                    // index: let H5Dread handle, or report, this range.
+                    hdf5_error_detail();
                     tasks.wait();
                     return false;
                 }
-                if (stored == 0 || stored > size_limit) {
+                if (stored > size_limit) {
                     fail(ErrorKind::IO, "the chunk at " + where + " has an impossible size (" +
                                             std::to_string(stored) + " bytes): the file is damaged");
                 }
@@ -116,6 +129,11 @@ bool ChunkReader::read(std::size_t first, std::size_t count, double* dst, std::s
                 const herr_t status = H5Dread_chunk(dataset_, H5P_DEFAULT, offset, &mask, raw.data());
 #endif
                 check_status(status, "cannot read the chunk at " + where);
+                if (mask != 0) {
+                    // Stored with a filter skipped: let HDF5 handle this range.
+                    tasks.wait();
+                    return false;
+                }
             }
             tasks.run([this, raw = std::move(raw), row0, col0, first, end, dst, ld, where] {
                 const std::size_t row_begin = std::max(first, row0);

@@ -2,9 +2,11 @@
 #include "core/gram.hpp"
 
 #include <algorithm>
+#include <string>
 
 #include "core/blas_lapack.hpp"
 #include "core/centering.hpp"
+#include "core/memory.hpp"
 
 namespace h5linalg {
 
@@ -16,6 +18,10 @@ void add_block_gram(const Block& block, std::size_t n, double* c) {
     cblas_dsyrk(blas::ColMajor, blas::Upper, blas::NoTrans, static_cast<int>(n),
                 static_cast<int>(block.rows), 1.0, block.data, static_cast<int>(block.ld), 1.0,
                 c, static_cast<int>(n));
+}
+
+std::string matrix_name(const char* what, std::size_t n) {
+    return std::string("the (") + std::to_string(n) + ", " + std::to_string(n) + ") " + what;
 }
 
 }  // namespace
@@ -30,8 +36,8 @@ void symmetrize_from_upper(std::vector<double>& matrix, std::size_t n) {
 
 std::vector<double> compute_gram(RowSource& source, const StreamOptions& options) {
     const std::size_t n = source.cols();
-    std::vector<double> gram(n * n, 0.0);
     const BlockPlan plan = plan_blocks(source, options, MemoryNeeds{});
+    std::vector<double> gram = result_vector(saturating_mul(n, n), matrix_name("Gram matrix", n));
     stream_blocks(source, plan, options.observer,
                   [&](const Block& block) { add_block_gram(block, n, gram.data()); });
     symmetrize_from_upper(gram, n);
@@ -40,9 +46,10 @@ std::vector<double> compute_gram(RowSource& source, const StreamOptions& options
 
 ScatterResult compute_scatter(RowSource& source, const StreamOptions& options) {
     const std::size_t n = source.cols();
+    const BlockPlan plan = plan_blocks(source, options, MemoryNeeds{});
     ScatterResult result;
+    result.scatter = result_vector(saturating_mul(n, n), matrix_name("covariance matrix", n));
     result.mean.assign(n, 0.0);  // of x - shift until the end
-    result.scatter.assign(n * n, 0.0);
     std::vector<double> shift;  // set by the first block (see centering.hpp)
     std::vector<double> delta(n);
 
@@ -66,7 +73,6 @@ ScatterResult compute_scatter(RowSource& source, const StreamOptions& options) {
             }
         }
     };
-    const BlockPlan plan = plan_blocks(source, options, MemoryNeeds{});
     stream_blocks(
         source, plan, options.observer,
         [&](const Block& block) {

@@ -1,6 +1,7 @@
 // Copyright (c) 2026, the h5linalg developers. BSD-3-Clause license (see LICENSE).
 #include "core/hdf5_dataset.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -336,11 +337,21 @@ OpenDataset open_dataset(const std::string& path, const std::string& name_in,
         check_status(rank, "cannot read the shape of " + opened.label());
     }
     std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
+    std::vector<hsize_t> maxdims(static_cast<std::size_t>(rank));
     if (rank > 0) {
-        check_status(H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr),
+        check_status(H5Sget_simple_extent_dims(space.get(), dims.data(), maxdims.data()),
                      "cannot read the shape of " + opened.label());
     }
     info.shape.assign(dims.begin(), dims.end());
+    // HDF5 never writes a shape beyond its fixed maximum; 1.14 refuses such a
+    // dataspace when opening, 1.10 does not (and h5linalg would stream, say, 2**62
+    // rows of fill values).
+    for (std::size_t i = 0; i < dims.size(); ++i) {
+        if (maxdims[i] != H5S_UNLIMITED && dims[i] > maxdims[i]) {
+            fail(ErrorKind::IO, opened.label() + " is damaged: its shape " +
+                                    shape_text(info.shape) + " exceeds its maximum shape");
+        }
+    }
 
     Hid dcpl = checked(H5Dget_create_plist(object),
                        "cannot read the storage properties of " + opened.label());
@@ -367,6 +378,16 @@ OpenDataset open_dataset(const std::string& path, const std::string& name_in,
         check_status(H5Pget_chunk(dcpl.get(), rank, chunk.data()),
                      "cannot read the chunk shape of " + opened.label());
         info.chunk_shape.assign(chunk.begin(), chunk.end());
+        // HDF5 refuses to create chunks larger than a fixed maximum dimension: a file
+        // that has them is damaged, and HDF5 1.10 can crash reading it (memcpy in
+        // H5D__select_read).
+        for (std::size_t i = 0; i < chunk.size(); ++i) {
+            if (maxdims[i] != H5S_UNLIMITED && chunk[i] > maxdims[i]) {
+                fail(ErrorKind::IO, opened.label() + " is damaged: its chunk shape " +
+                                        shape_text(info.chunk_shape) +
+                                        " is larger than its maximum shape");
+            }
+        }
     }
     const int nfilters = H5Pget_nfilters(dcpl.get());
     for (int i = 0; i < nfilters; ++i) {
@@ -384,6 +405,9 @@ OpenDataset open_dataset(const std::string& path, const std::string& name_in,
         info.filters.push_back(filter);
         info.filter_ids.push_back(static_cast<int>(id));
         info.deflate_level.push_back(id == H5Z_FILTER_DEFLATE && nvalues > 0 ? values[0] : 0);
+        std::vector<unsigned> client(nvalues, 0);  // nvalues is now the stored count
+        std::copy_n(values, std::min<std::size_t>(nvalues, 8), client.begin());
+        info.filter_values.push_back(std::move(client));
         if (H5Zfilter_avail(id) <= 0) {
             hdf5_error_detail();
             fail(ErrorKind::IO,

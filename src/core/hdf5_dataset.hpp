@@ -42,6 +42,7 @@ struct DatasetInfo {
     std::vector<std::string> filters;         // e.g. {"shuffle", "gzip(4)"}
     std::vector<int> filter_ids;
     std::vector<unsigned> deflate_level;      // parallel to filter_ids, level for gzip
+    std::vector<std::vector<unsigned>> filter_values;  // parallel to filter_ids: client data
     bool external_storage = false;            // raw data in other files
     std::size_t storage_bytes = 0;            // bytes the data occupies in the file
 };

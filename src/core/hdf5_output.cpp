@@ -31,6 +31,43 @@ std::string unique_suffix() {
 /// What a link name refers to: nothing, a group, a dataset or something else.
 enum class Existing { Nothing, Group, Dataset, Other };
 
+herr_t note_external_link(const char*, const char*, const char*, const char*, unsigned*, hid_t,
+                          void* seen) {
+    *static_cast<bool*>(seen) = true;
+    return -1;  // and do not follow it
+}
+
+/// Refuses an output name that is, or reaches through, an external link (also one
+/// behind a soft link): writing there would modify another file.
+void refuse_external_links(hid_t file, const OutputSpec& spec) {
+    bool seen = false;
+    Hid lapl = checked(H5Pcreate(H5P_LINK_ACCESS), "cannot create a link access property list");
+    check_status(H5Pset_elink_cb(lapl.get(), note_external_link, &seen),
+                 "cannot configure external links");
+    std::string prefix;
+    std::stringstream parts(spec.name);
+    std::string part;
+    while (std::getline(parts, part, '/')) {
+        if (part.empty()) {
+            continue;
+        }
+        prefix += "/" + part;
+        H5L_info_t link{};
+        const bool exists = H5Lexists(file, prefix.c_str(), lapl.get()) > 0 &&
+                            H5Lget_info(file, prefix.c_str(), &link, lapl.get()) >= 0;
+        hdf5_error_detail();
+        if (seen || (exists && link.type == H5L_TYPE_EXTERNAL)) {
+            fail(ErrorKind::Permission,
+                 in_quotes(prefix) + " in the output file " + in_quotes(spec.path) +
+                     " is or leads through an external link to another file; h5linalg does "
+                     "not write through external links");
+        }
+        if (!exists) {
+            return;
+        }
+    }
+}
+
 Existing object_at(hid_t file, const std::string& name) {
     const htri_t exists = H5Lexists(file, name.c_str(), H5P_DEFAULT);
     if (exists <= 0) {
@@ -88,6 +125,7 @@ Hdf5OutputDataset::Hdf5OutputDataset(const OutputSpec& spec, std::size_t rows, s
             Hid probe = checked(H5Fopen(spec.path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT),
                                 "cannot open " + in_quotes(spec.path) +
                                     " as an HDF5 file: it is not HDF5, or it is damaged");
+            refuse_external_links(probe.get(), spec);  // before anything follows a link
             const Existing target = object_at(probe.get(), spec.name);
             if (target != Existing::Nothing && !spec.overwrite) {
                 fail(ErrorKind::FileExists,

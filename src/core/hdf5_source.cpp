@@ -3,17 +3,41 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 
 #include "core/errors.hpp"
+#include "core/memory.hpp"
 
 namespace h5linalg {
 
-Hdf5Source::Hdf5Source(OpenDataset dataset)
+namespace {
+
+// HDF5 keeps bookkeeping for every chunk one H5Dread touches (about 10 kB for a
+// small chunk in 1.10), so a block over a dataset with tiny chunks could need
+// far more memory than the block itself. Reads are split to touch at most this
+// many chunks each.
+constexpr std::size_t chunks_per_read = 4096;
+
+std::size_t rows_per_read(const DatasetInfo& info, std::size_t cols) {
+    if (info.chunk_shape.empty()) {
+        return std::numeric_limits<std::size_t>::max();
+    }
+    const std::size_t chunk_rows = std::max<std::size_t>(1, info.chunk_shape[0]);
+    const std::size_t chunk_cols =
+        info.chunk_shape.size() == 2 ? std::max<std::size_t>(1, info.chunk_shape[1]) : 1;
+    const std::size_t band = (cols + chunk_cols - 1) / chunk_cols;  // chunks across a row
+    return saturating_mul(chunk_rows, std::max<std::size_t>(1, chunks_per_read / band));
+}
+
+}  // namespace
+
+Hdf5Source::Hdf5Source(OpenDataset dataset, bool parallel_inflate)
     : dataset_(std::move(dataset)),
       rows_(dataset_.info.shape.at(0)),
       cols_(dataset_.info.shape.size() == 2 ? dataset_.info.shape[1] : 1),
       filtered_(!dataset_.info.filters.empty()),
-      chunk_reader_(ChunkReader::create(dataset_)) {}
+      rows_per_read_(rows_per_read(dataset_.info, cols_)),
+      chunk_reader_(parallel_inflate ? ChunkReader::create(dataset_) : nullptr) {}
 
 std::size_t Hdf5Source::preferred_alignment() const {
     const auto& chunks = dataset_.info.chunk_shape;
@@ -28,6 +52,19 @@ std::size_t Hdf5Source::minimum_block_rows() const {
 std::size_t Hdf5Source::scratch_bytes_per_row() const {
     // The fast path holds a band of raw chunks; compressed, they are no bigger than the rows.
     return chunk_reader_ ? cols_ * element_size(*dataset_.info.type.element) : 0;
+}
+
+std::size_t Hdf5Source::fixed_scratch_bytes() const {
+    // A filtered chunk is inflated whole, by HDF5 or by the ChunkReader (twice over
+    // with shuffle), however few of its rows a block needs.
+    if (!filtered_ || dataset_.info.chunk_shape.empty()) {
+        return 0;
+    }
+    std::size_t bytes = 2 * element_size(*dataset_.info.type.element);
+    for (const std::size_t extent : dataset_.info.chunk_shape) {
+        bytes = saturating_mul(bytes, extent);
+    }
+    return bytes;
 }
 
 void Hdf5Source::read(std::size_t first, std::size_t count, double* dst, std::size_t ld) {
@@ -49,6 +86,13 @@ void Hdf5Source::read(std::size_t first, std::size_t count, double* dst, std::si
 }
 
 void Hdf5Source::read_packed(std::size_t first, std::size_t count, double* dst) {
+    for (std::size_t done = 0; done < count; done += rows_per_read_) {
+        const std::size_t part = std::min(rows_per_read_, count - done);
+        read_rows(first + done, part, dst + done * cols_);
+    }
+}
+
+void Hdf5Source::read_rows(std::size_t first, std::size_t count, double* dst) {
     const StoredType& type = dataset_.info.type;
     const hid_t dataset = dataset_.dataset.get();
     const std::string where =

@@ -17,7 +17,8 @@ namespace h5linalg {
 class Hdf5Source final : public RowSource {
 public:
     /// `dataset` must come from open_matrix(); a 1-D dataset reads as one column.
-    explicit Hdf5Source(OpenDataset dataset);
+    /// Without `parallel_inflate`, every read is a plain H5Dread (for comparisons).
+    explicit Hdf5Source(OpenDataset dataset, bool parallel_inflate = true);
 
     std::size_t rows() const override { return rows_; }
     std::size_t cols() const override { return cols_; }
@@ -25,17 +26,20 @@ public:
     std::size_t preferred_alignment() const override;
     std::size_t minimum_block_rows() const override;
     std::size_t scratch_bytes_per_row() const override;
+    std::size_t fixed_scratch_bytes() const override;
     void read(std::size_t first, std::size_t count, double* dst, std::size_t ld) override;
 
     const DatasetInfo& info() const { return dataset_.info; }
 
 private:
     void read_packed(std::size_t first, std::size_t count, double* dst);
+    void read_rows(std::size_t first, std::size_t count, double* dst);
 
     OpenDataset dataset_;
     std::size_t rows_;
     std::size_t cols_;
     bool filtered_;
+    std::size_t rows_per_read_;  // bounds the chunks one H5Dread touches
     std::unique_ptr<ChunkReader> chunk_reader_;  // null when the fast path does not apply
     std::vector<double> staging_;                // for reads into a strided destination
 };

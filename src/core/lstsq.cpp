@@ -18,6 +18,7 @@
 #include "core/blas_threads.hpp"
 #include "core/column_stack.hpp"
 #include "core/errors.hpp"
+#include "core/memory.hpp"
 #include "core/thread_pool.hpp"
 
 namespace h5linalg {
@@ -83,8 +84,12 @@ public:
     }
 
     const std::vector<double>& factor() const { return l_; }
-    std::size_t workspace_bytes() const {
-        return (l_.size() + t_.size() + work_.size()) * sizeof(double);
+    /// Bytes one accumulator holds (L, T and LAPACK's work array), before creating it.
+    static std::size_t workspace_bytes(std::size_t width) {
+        const std::size_t doubles = saturating_add(
+            saturating_mul(2, saturating_mul(width, width)),
+            saturating_mul(width, std::max(width, slab_rows_for(width))));
+        return saturating_mul(doubles, sizeof(double));
     }
 
 private:
@@ -146,7 +151,9 @@ public:
         return parts_[0].factor();
     }
 
-    std::size_t workspace_bytes() const { return parts_.size() * parts_[0].workspace_bytes(); }
+    static std::size_t workspace_bytes(std::size_t width, std::size_t threads) {
+        return saturating_mul(threads, StreamingLq::workspace_bytes(width));
+    }
 
 private:
     std::vector<StreamingLq> parts_;
@@ -187,10 +194,12 @@ std::vector<double> compute_lstsq(RowSource& x, RowSource& y, const StreamOption
     }
     const std::size_t w = n + m;
     ColumnStack stacked(x, y);
-    ParallelLq lq(w, worker_thread_count());
+    const std::size_t threads = worker_thread_count();
     MemoryNeeds needs;
-    needs.fixed_bytes = lq.workspace_bytes();
+    needs.fixed_bytes = ParallelLq::workspace_bytes(w, threads);
+    // Plan before allocating: an absurd width fails here with a clear Memory error.
     const BlockPlan plan = plan_blocks(stacked, options, needs);
+    ParallelLq lq(w, threads);
     {
         const SingleThreadedBlas one_thread_per_call;
         stream_blocks(stacked, plan, options.observer, [&](const Block& block) {

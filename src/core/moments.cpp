@@ -4,28 +4,34 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <string>
 
 #include "core/centering.hpp"
+#include "core/memory.hpp"
 
 namespace h5linalg {
 
 MomentsResult compute_moments(RowSource& source, const StreamOptions& options) {
     const std::size_t n = source.cols();
+    // Plan first: an absurd width fails here with a clear Memory error.
+    const BlockPlan plan = plan_blocks(source, options, MemoryNeeds{});
+    const std::string what = "the statistics of " + std::to_string(n) + " columns";
     MomentsResult result;
-    result.mean.assign(n, 0.0);
-    result.m2.assign(n, 0.0);
-    result.min.assign(n, std::numeric_limits<double>::infinity());
-    result.max.assign(n, -std::numeric_limits<double>::infinity());
+    result.mean = result_vector(n, what);
+    result.m2 = result_vector(n, what);
+    result.min = result_vector(n, what);
+    result.max = result_vector(n, what);
+    std::fill(result.min.begin(), result.min.end(), std::numeric_limits<double>::infinity());
+    std::fill(result.max.begin(), result.max.end(), -std::numeric_limits<double>::infinity());
 
     // Everything is accumulated for x - shift (see centering.hpp). The shifted
     // sums are added with Neumaier's compensation, so the mean is as accurate as
     // NumPy's pairwise sum; the m2 of blocks are merged with Chan et al.'s update.
     std::vector<double> shift;
-    std::vector<double> sum(n, 0.0), compensation(n, 0.0);
-    std::vector<double> running_mean(n, 0.0);  // of x - shift, for merging m2
-    std::vector<double> block_sum(n), block_m2(n);
+    std::vector<double> sum = result_vector(n, what), compensation = result_vector(n, what);
+    std::vector<double> running_mean = result_vector(n, what);  // of x - shift, for merging m2
+    std::vector<double> block_sum = result_vector(n, what), block_m2 = result_vector(n, what);
 
-    const BlockPlan plan = plan_blocks(source, options, MemoryNeeds{});
     stream_blocks(source, plan, options.observer, [&](const Block& block) {
         if (shift.empty()) {
             shift = choose_shift(block, n);

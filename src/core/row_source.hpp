@@ -31,6 +31,10 @@ public:
     /// Working memory read() needs per row of a block, beyond the block itself.
     virtual std::size_t scratch_bytes_per_row() const { return 0; }
 
+    /// Working memory read() needs whatever the block height: a whole inflated
+    /// chunk, which may be taller or wider than the dataset itself.
+    virtual std::size_t fixed_scratch_bytes() const { return 0; }
+
     /// Copies rows [first, first + count) as float64 into `dst`, row-major, with
     /// `ld` (>= cols()) doubles between the starts of consecutive rows.
     /// Called from one thread at a time.
