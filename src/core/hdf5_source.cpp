@@ -105,8 +105,10 @@ void Hdf5Source::read_rows(std::size_t first, std::size_t count, double* dst) {
         check_status(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, extent,
                                          nullptr),
                      "cannot select " + where);
-        const hsize_t elements = count * cols_;
-        Hid memory_space = checked(H5Screate_simple(1, &elements, nullptr),
+        // The memory space has the selection's own shape: HDF5 then copies whole
+        // runs of contiguous bytes instead of iterating element by element.
+        Hid memory_space = checked(H5Screate_simple(H5Sget_simple_extent_ndims(file_space.get()),
+                                                    extent, nullptr),
                                    "cannot create a memory dataspace");
         // Plain numbers are read as stored (no HDF5 conversion, often a single
         // pread) and widened below, outside the lock; anything else HDF5 converts.
