@@ -6,6 +6,7 @@ test environment of the built package; it exercises HDF5 I/O, zlib and BLAS.
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from pathlib import Path
 
@@ -13,6 +14,12 @@ import h5py
 import numpy as np
 
 import h5linalg
+
+# The installed package is under test, not a source tree that happens to be nearby.
+for module in (h5linalg, h5linalg._core):
+    assert Path(module.__file__).resolve().is_relative_to(Path(sys.prefix).resolve()), (
+        module
+    )
 
 rng = np.random.default_rng(20240611)
 data = rng.normal(loc=5.0, scale=2.0, size=(1000, 4))

@@ -82,7 +82,9 @@ def test_progress_true_without_a_terminal_prints_nothing(source, capsys):
 
 CHILD = textwrap.dedent(
     """
-    import os, sys, traceback
+    import os, signal, sys, traceback
+    # A background job starts with SIGINT ignored; Ctrl-C must reach Python here.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     import h5py, numpy as np
     import h5linalg
     from h5linalg import _core

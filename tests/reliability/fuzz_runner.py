@@ -494,6 +494,10 @@ def _emit(message: dict[str, Any]) -> None:
 def _limit_address_space() -> None:
     import resource
 
+    if "libasan" in os.environ.get("LD_PRELOAD", ""):
+        # AddressSanitizer reserves terabytes of shadow address space; there the
+        # sanitizer itself catches runaway allocations.
+        return
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     limit = (
         ADDRESS_SPACE if hard == resource.RLIM_INFINITY else min(ADDRESS_SPACE, hard)

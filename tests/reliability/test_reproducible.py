@@ -1,0 +1,121 @@
+"""Reproducible builds: two wheels of one commit are byte-identical.
+
+The slow test runs ``tools/reliability/release_checks.py reproducible``: with
+``SOURCE_DATE_EPOCH`` set to the commit time, the wheel built from the sdist
+(shared with test_sdist.py) and a wheel built from a clean clone, in other
+directories, must have the same SHA-256; otherwise the test shows which members
+differ and how. The fast tests prove that report points at real differences.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from h5linalg import _core
+
+ROOT = Path(__file__).resolve().parents[2]
+TOOLS = ROOT / "tools" / "reliability"
+
+
+def tool(name: str) -> ModuleType:
+    """A module of tools/reliability (its scripts import each other by name)."""
+    if str(TOOLS) not in sys.path:
+        sys.path.insert(0, str(TOOLS))
+    return importlib.import_module(name)
+
+
+def release_checks(check: str, workdir: Path, summary: Path) -> dict[str, object]:
+    """Runs release_checks.py in a session-wide directory, shared with test_sdist.py."""
+    assert (ROOT / ".git").exists(), (
+        "the release checks build a commit: use a git checkout"
+    )
+    result = subprocess.run(
+        [sys.executable, TOOLS / "release_checks.py", check, "--workdir", workdir,
+         "--reuse", "--summary", summary],
+        capture_output=True, text=True, timeout=3600, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-6000:]
+    return json.loads(summary.read_text())  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="session")
+def release_workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.getbasetemp() / "release-checks"
+
+
+def write_zip(path: Path, members: dict[str, bytes], when: tuple[int, ...]) -> Path:
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            info = zipfile.ZipInfo(name, date_time=when)  # type: ignore[arg-type]
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, data)
+    return path
+
+
+def test_identical_archives_have_no_report(tmp_path):
+    members = {"a.txt": b"one\n", "pkg/b.py": b"x = 1\n"}
+    first = write_zip(tmp_path / "1.whl", members, (2020, 1, 1, 0, 0, 0))
+    second = write_zip(tmp_path / "2.whl", members, (2020, 1, 1, 0, 0, 0))
+    assert tool("wheel_diff").compare_archives(first, second) == []
+
+
+def test_report_names_timestamps_and_changed_text(tmp_path):
+    first = write_zip(
+        tmp_path / "1.whl",
+        {"a.txt": b"one\n", "RECORD": b"x,1\n"},
+        (2020, 1, 1, 0, 0, 0),
+    )
+    second = write_zip(
+        tmp_path / "2.whl",
+        {"a.txt": b"one\n", "RECORD": b"x,2\n"},
+        (2021, 1, 1, 0, 0, 0),
+    )
+    report = "\n".join(tool("wheel_diff").compare_archives(first, second))
+    assert "a.txt: zip metadata differs: date_time" in report
+    assert "SOURCE_DATE_EPOCH" in report
+    assert "RECORD: contents differ" in report
+    assert "-x,1" in report
+    assert "+x,2" in report
+
+
+def test_report_names_the_differing_section_of_a_shared_object(tmp_path):
+    """A byte changed inside the extension's .rodata is traced to that section."""
+    wheel_diff = tool("wheel_diff")
+    original = Path(_core.__file__).read_bytes()
+    sections = wheel_diff.elf_sections(original)
+    rodata = sections[".rodata"]
+    offset = original.index(rodata) + len(rodata) // 2
+    changed = bytearray(original)
+    changed[offset] ^= 0xFF
+    name = "h5linalg/_core.so"
+    when = (2020, 1, 1, 0, 0, 0)
+    first = write_zip(tmp_path / "1.whl", {name: original}, when)
+    second = write_zip(tmp_path / "2.whl", {name: bytes(changed)}, when)
+    report = "\n".join(wheel_diff.compare_archives(first, second))
+    assert f"{name}: contents differ" in report
+    assert "section .rodata: differs" in report
+    assert "section .text" not in report
+    assert "build-id" in report
+
+
+def test_report_names_members_only_in_one(tmp_path):
+    when = (2020, 1, 1, 0, 0, 0)
+    first = write_zip(tmp_path / "1.whl", {"a": b"1", "b": b"2"}, when)
+    second = write_zip(tmp_path / "2.whl", {"a": b"1", "c": b"2"}, when)
+    report = "\n".join(tool("wheel_diff").compare_archives(first, second))
+    assert "only in the first: b" in report
+    assert "only in the second: c" in report
+
+
+@pytest.mark.slow
+def test_wheel_from_sdist_and_from_tree_are_identical(release_workdir, tmp_path):
+    summary = release_checks("reproducible", release_workdir, tmp_path / "summary.json")
+    assert summary["reproducible"] == "identical"
