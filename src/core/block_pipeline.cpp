@@ -175,7 +175,7 @@ BlockPlan plan_blocks(const RowSource& source, const StreamOptions& options,
         }
         const std::size_t align = source.preferred_alignment();
         std::size_t target = std::max<std::size_t>(1, target_block_bytes / std::max<std::size_t>(1, row_bytes));
-        target = std::min(target, affordable);
+        target = std::min(std::max(target, source.preferred_block_rows()), affordable);
         if (align > 1) {
             // Whole chunks per block; round the chunk count down, but keep at least one.
             target = align <= affordable ? std::max(align, target / align * align) : affordable;

@@ -22,6 +22,9 @@ public:
     std::size_t minimum_block_rows() const override {
         return std::max(left_.minimum_block_rows(), right_.minimum_block_rows());
     }
+    std::size_t preferred_block_rows() const override {
+        return std::max(left_.preferred_block_rows(), right_.preferred_block_rows());
+    }
     std::size_t scratch_bytes_per_row() const override {
         return left_.scratch_bytes_per_row() + right_.scratch_bytes_per_row();
     }

@@ -7,6 +7,7 @@
 
 #include "core/errors.hpp"
 #include "core/memory.hpp"
+#include "core/thread_pool.hpp"
 
 namespace h5linalg {
 
@@ -47,6 +48,12 @@ std::size_t Hdf5Source::preferred_alignment() const {
 std::size_t Hdf5Source::minimum_block_rows() const {
     // A compressed chunk is always inflated whole, so a smaller block saves no memory.
     return filtered_ ? std::min(rows_, preferred_alignment()) : 1;
+}
+
+std::size_t Hdf5Source::preferred_block_rows() const {
+    // Two chunk rows per inflating thread: every worker stays busy while the
+    // reader thread copies the next raw chunks out of the file.
+    return chunk_reader_ ? saturating_mul(2 * worker_thread_count(), preferred_alignment()) : 0;
 }
 
 std::size_t Hdf5Source::scratch_bytes_per_row() const {

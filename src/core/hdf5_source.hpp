@@ -25,6 +25,7 @@ public:
     std::string label() const override { return dataset_.label(); }
     std::size_t preferred_alignment() const override;
     std::size_t minimum_block_rows() const override;
+    std::size_t preferred_block_rows() const override;
     std::size_t scratch_bytes_per_row() const override;
     std::size_t fixed_scratch_bytes() const override;
     void read(std::size_t first, std::size_t count, double* dst, std::size_t ld) override;

@@ -28,6 +28,10 @@ public:
     /// memory anyway (compressed chunks are inflated whole); 1 if unconstrained.
     virtual std::size_t minimum_block_rows() const { return 1; }
 
+    /// A block height that keeps read() efficient (e.g. enough chunks to inflate
+    /// on every worker thread at once); 0 for no preference.
+    virtual std::size_t preferred_block_rows() const { return 0; }
+
     /// Working memory read() needs per row of a block, beyond the block itself.
     virtual std::size_t scratch_bytes_per_row() const { return 0; }
 
