@@ -82,6 +82,19 @@ private:
     py::object callback_;
 };
 
+/// The core's options from the Python keywords; `observer` must outlive the run.
+StreamOptions stream_options(std::size_t block_rows, std::size_t memory_limit,
+                             PythonObserver& observer);
+
+/// Opens `spec` and returns `kernel(rows)` with the GIL released: every HDF5
+/// call and all BLAS work then run while other Python threads go on.
+template <typename Kernel>
+auto without_gil(const SourceSpec& spec, Kernel&& kernel) {
+    py::gil_scoped_release release;
+    const std::unique_ptr<RowSource> rows = spec.open();
+    return kernel(*rows);
+}
+
 /// How many times any run has checked for signals (a test hook).
 std::size_t signal_check_count();
 

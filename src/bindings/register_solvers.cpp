@@ -31,11 +31,8 @@ void register_solvers(py::module_& m) {
                 y_spec.note_rank(*y_rows);
                 n = x_rows->cols();
                 m_cols = y_rows->cols();
-                StreamOptions options;
-                options.block_rows = block_rows;
-                options.memory_limit = memory_limit;
-                options.observer = &observer;
-                coefficients = compute_lstsq(*x_rows, *y_rows, options);
+                coefficients = compute_lstsq(*x_rows, *y_rows,
+                                             stream_options(block_rows, memory_limit, observer));
             }
             if (y_spec.is_vector()) {
                 return to_array(std::move(coefficients), {n});
@@ -73,10 +70,7 @@ void register_solvers(py::module_& m) {
             const std::size_t p = b_matrix.ndim() == 2 ? static_cast<std::size_t>(b_matrix.shape(1)) : 1;
             const double* b_data = array_data(b_matrix);
             PythonObserver observer(progress);
-            StreamOptions options;
-            options.block_rows = block_rows;
-            options.memory_limit = memory_limit;
-            options.observer = &observer;
+            const StreamOptions options = stream_options(block_rows, memory_limit, observer);
 
             if (!out) {
                 std::unique_ptr<RowSource> rows;

@@ -61,6 +61,15 @@ ElementType element_of(PyArrayObject* array) {
 
 std::size_t signal_check_count() { return signal_checks.load(); }
 
+StreamOptions stream_options(std::size_t block_rows, std::size_t memory_limit,
+                             PythonObserver& observer) {
+    StreamOptions options;
+    options.block_rows = block_rows;
+    options.memory_limit = memory_limit;
+    options.observer = &observer;
+    return options;
+}
+
 void PythonObserver::progress(std::size_t rows_done, std::size_t rows_total) {
     py::gil_scoped_acquire gil;
     ++signal_checks;

@@ -12,32 +12,16 @@
 
 namespace h5linalg::bindings {
 
-namespace {
-
-StreamOptions stream_options(std::size_t block_rows, std::size_t memory_limit,
-                             PythonObserver& observer) {
-    StreamOptions options;
-    options.block_rows = block_rows;
-    options.memory_limit = memory_limit;
-    options.observer = &observer;
-    return options;
-}
-
-}  // namespace
-
 void register_statistics(py::module_& m) {
     m.def(
         "moments",
         [](const py::object& source, std::size_t block_rows, std::size_t memory_limit,
            const py::object& progress) {
-            SourceSpec spec(source);
             PythonObserver observer(progress);
-            MomentsResult r;
-            {
-                py::gil_scoped_release release;
-                auto rows = spec.open();
-                r = compute_moments(*rows, stream_options(block_rows, memory_limit, observer));
-            }
+            const StreamOptions options = stream_options(block_rows, memory_limit, observer);
+            MomentsResult r = without_gil(SourceSpec(source), [&](RowSource& rows) {
+                return compute_moments(rows, options);
+            });
             const std::vector<std::size_t> shape{r.mean.size()};
             return std::make_tuple(r.count, to_array(std::move(r.mean), shape), to_array(std::move(r.m2), shape),
                                    to_array(std::move(r.min), shape), to_array(std::move(r.max), shape));
@@ -50,16 +34,13 @@ void register_statistics(py::module_& m) {
         "gram",
         [](const py::object& source, std::size_t block_rows, std::size_t memory_limit,
            const py::object& progress) {
-            SourceSpec spec(source);
             PythonObserver observer(progress);
-            std::vector<double> gram;
+            const StreamOptions options = stream_options(block_rows, memory_limit, observer);
             std::size_t n = 0;
-            {
-                py::gil_scoped_release release;
-                auto rows = spec.open();
-                n = rows->cols();
-                gram = compute_gram(*rows, stream_options(block_rows, memory_limit, observer));
-            }
+            std::vector<double> gram = without_gil(SourceSpec(source), [&](RowSource& rows) {
+                n = rows.cols();
+                return compute_gram(rows, options);
+            });
             return to_array(std::move(gram), {n, n});
         },
         "source"_a, py::kw_only(), "block_rows"_a = 0, "memory_limit"_a = default_memory_limit,
@@ -69,14 +50,11 @@ void register_statistics(py::module_& m) {
         "scatter",
         [](const py::object& source, std::size_t block_rows, std::size_t memory_limit,
            const py::object& progress) {
-            SourceSpec spec(source);
             PythonObserver observer(progress);
-            ScatterResult r;
-            {
-                py::gil_scoped_release release;
-                auto rows = spec.open();
-                r = compute_scatter(*rows, stream_options(block_rows, memory_limit, observer));
-            }
+            const StreamOptions options = stream_options(block_rows, memory_limit, observer);
+            ScatterResult r = without_gil(SourceSpec(source), [&](RowSource& rows) {
+                return compute_scatter(rows, options);
+            });
             const std::size_t n = r.mean.size();
             return std::make_tuple(r.count, to_array(std::move(r.mean), {n}), to_array(std::move(r.scatter), {n, n}));
         },
@@ -88,14 +66,11 @@ void register_statistics(py::module_& m) {
         "pca",
         [](const py::object& source, std::size_t k, std::size_t block_rows,
            std::size_t memory_limit, const py::object& progress) {
-            SourceSpec spec(source);
             PythonObserver observer(progress);
-            PcaResult r;
-            {
-                py::gil_scoped_release release;
-                auto rows = spec.open();
-                r = compute_pca(*rows, k, stream_options(block_rows, memory_limit, observer));
-            }
+            const StreamOptions options = stream_options(block_rows, memory_limit, observer);
+            PcaResult r = without_gil(SourceSpec(source), [&](RowSource& rows) {
+                return compute_pca(rows, k, options);
+            });
             const std::size_t n = r.mean.size();
             return std::make_tuple(to_array(std::move(r.mean), {n}), to_array(std::move(r.components), {k, n}),
                                    to_array(std::move(r.explained_variance), {k}));
