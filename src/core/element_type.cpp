@@ -79,12 +79,26 @@ void convert_halves(const char* src, std::ptrdiff_t stride, bool swap_bytes, std
 
 template <typename T>
 void widen_run(double* buffer, bool swap_bytes, std::size_t count) {
-    // Walk backwards: element i's double slot only overlaps packed elements >= i,
-    // which have already been widened.
-    const char* packed = reinterpret_cast<const char*>(buffer);
-    for (std::size_t i = count; i-- > 0;) {
-        const double value = to_double<T>(packed + i * sizeof(T), swap_bytes);
-        buffer[i] = value;
+    // Walk backwards a piece at a time: the doubles of elements [i, i + n) only
+    // overlap packed elements >= i, and those of this piece are copied aside
+    // first, so each piece converts forwards in a loop the compiler vectorises.
+    constexpr std::size_t piece = 1024;
+    T aside[piece];
+    char* packed = reinterpret_cast<char*>(buffer);
+    for (std::size_t end = count; end > 0;) {
+        const std::size_t begin = end > piece ? end - piece : 0;
+        const std::size_t n = end - begin;
+        std::memcpy(aside, packed + begin * sizeof(T), n * sizeof(T));
+        if (swap_bytes) {
+            for (std::size_t i = 0; i < n; ++i) {
+                buffer[begin + i] = to_double<T>(reinterpret_cast<const char*>(aside + i), true);
+            }
+        } else {
+            for (std::size_t i = 0; i < n; ++i) {
+                buffer[begin + i] = static_cast<double>(aside[i]);
+            }
+        }
+        end = begin;
     }
 }
 
