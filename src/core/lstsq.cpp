@@ -19,6 +19,7 @@
 #include "core/column_stack.hpp"
 #include "core/errors.hpp"
 #include "core/memory.hpp"
+#include "core/row_shares.hpp"
 #include "core/thread_pool.hpp"
 
 namespace h5linalg {
@@ -117,9 +118,8 @@ private:
     std::vector<double> t_, work_;
 };
 
-/// Splits every block between the worker threads, each with its own
-/// accumulator, and merges the accumulators at the end. BLAS runs one thread
-/// per call meanwhile (see blas_threads.hpp).
+/// Splits every block between the worker threads (row_shares.hpp), each with
+/// its own accumulator, and merges the accumulators at the end.
 class ParallelLq {
 public:
     ParallelLq(std::size_t width, std::size_t threads) {
@@ -129,19 +129,11 @@ public:
     }
 
     void add(double* rows, std::size_t count, std::size_t ld) {
-        const std::size_t share = (count + parts_.size() - 1) / parts_.size();
-        TaskGroup helpers;
-        for (std::size_t t = 1; t < parts_.size(); ++t) {
-            const std::size_t first = std::min(count, t * share);
-            const std::size_t last = std::min(count, first + share);
-            if (first < last) {
-                helpers.run([this, t, rows, first, last, ld] {
-                    parts_[t].add(rows + first * ld, last - first, ld);
-                });
-            }
-        }
-        parts_[0].add(rows, std::min(count, share), ld);  // the calling thread's share
-        helpers.wait();
+        // Shares no smaller than a slab, so each part factors whole slabs.
+        const std::size_t shares = share_count(count, parts_.size(), slab_rows_for(0));
+        for_each_share(count, shares, [&](std::size_t part, std::size_t first, std::size_t n) {
+            parts_[part].add(rows + first * ld, n, ld);
+        });
     }
 
     const std::vector<double>& finish() {

@@ -4,7 +4,10 @@
 #include <string>
 
 #include "core/blas_lapack.hpp"
+#include "core/blas_threads.hpp"
 #include "core/errors.hpp"
+#include "core/row_shares.hpp"
+#include "core/thread_pool.hpp"
 
 namespace h5linalg {
 
@@ -36,17 +39,25 @@ void compute_matmul(RowSource& a, const double* b, std::size_t k, std::size_t p,
         sink.finish();
         return;
     }
+    const std::size_t workers = worker_thread_count();
+    const SingleThreadedBlas one_thread_per_call;  // the row shares run in parallel instead
     stream_blocks(a, plan, observer, [&](const Block& block) {
         double* out = sink.acquire(block.first, block.rows);
-        const int rows = static_cast<int>(block.rows), lda = static_cast<int>(block.ld);
-        if (p == 1) {
-            cblas_dgemv(blas::RowMajor, blas::NoTrans, rows, static_cast<int>(k), 1.0, block.data,
-                        lda, b, 1, 0.0, out, 1);
-        } else {
-            cblas_dgemm(blas::RowMajor, blas::NoTrans, blas::NoTrans, rows, static_cast<int>(p),
-                        static_cast<int>(k), 1.0, block.data, lda, b, static_cast<int>(p), 0.0,
-                        out, static_cast<int>(p));
-        }
+        const int lda = static_cast<int>(block.ld);
+        const std::size_t shares = share_count(block.rows, workers);
+        for_each_share(block.rows, shares, [&](std::size_t, std::size_t first, std::size_t count) {
+            const double* rows_in = block.data + first * block.ld;
+            double* rows_out = out + first * p;
+            const int rows = static_cast<int>(count);
+            if (p == 1) {
+                cblas_dgemv(blas::RowMajor, blas::NoTrans, rows, static_cast<int>(k), 1.0,
+                            rows_in, lda, b, 1, 0.0, rows_out, 1);
+            } else {
+                cblas_dgemm(blas::RowMajor, blas::NoTrans, blas::NoTrans, rows,
+                            static_cast<int>(p), static_cast<int>(k), 1.0, rows_in, lda, b,
+                            static_cast<int>(p), 0.0, rows_out, static_cast<int>(p));
+            }
+        });
         sink.release();
     });
     sink.finish();

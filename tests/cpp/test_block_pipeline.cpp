@@ -40,10 +40,20 @@ TEST(PlanBlocks, SmallSourceIsOneBlock) {
     EXPECT_EQ(plan.blocks, 1u);
 }
 
-TEST(PlanBlocks, LargeSourceUsesBlocksOfAbout16MiB) {
+TEST(PlanBlocks, WideSourceUsesAtLeastEightRowsPerColumn) {
+    FakeSource source(1'000'000, 1024);  // 8 KiB rows: 8 MiB would be 1024 rows
+    const BlockPlan plan = plan_blocks(source, StreamOptions{}, MemoryNeeds{});
+    EXPECT_EQ(plan.block_rows, 8u * 1024u);
+    // ... within the memory limit, which wins.
+    StreamOptions tight;
+    tight.memory_limit = 64 * MiB;
+    EXPECT_EQ(plan_blocks(source, tight, MemoryNeeds{}).block_rows, 4096u);
+}
+
+TEST(PlanBlocks, LargeSourceUsesBlocksOfAbout8MiB) {
     FakeSource source(10'000'000, 8);  // 640 MB of float64, never read
     const BlockPlan plan = plan_blocks(source, StreamOptions{}, MemoryNeeds{});
-    EXPECT_EQ(plan.block_rows, 16 * MiB / (8 * sizeof(double)));
+    EXPECT_EQ(plan.block_rows, 8 * MiB / (8 * sizeof(double)));
     EXPECT_EQ(plan.blocks, (10'000'000 + plan.block_rows - 1) / plan.block_rows);
     // Two buffers of that size fit the default limit easily.
     EXPECT_LE(2 * plan.block_rows * 8 * sizeof(double), default_memory_limit);
