@@ -19,7 +19,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-import tomllib
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 ROOT = Path(__file__).resolve().parent.parent
 STUB = ROOT / "src" / "h5linalg" / "_core.pyi"
@@ -29,8 +32,9 @@ def pinned_versions() -> dict[str, str]:
     groups = tomllib.loads((ROOT / "pyproject.toml").read_text())["dependency-groups"]
     pins = {}
     for requirement in groups["stubs"]:
-        name, _, version = requirement.partition("==")
-        pins[name] = version
+        name, pinned, version = requirement.partition("==")
+        if pinned:  # the exact pins; other entries (tomli on 3.10) do not shape the output
+            pins[name.strip()] = version.strip()
     return pins
 
 

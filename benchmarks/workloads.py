@@ -1,0 +1,419 @@
+"""The workloads: which dataset, which h5linalg call, and which baselines beside it.
+
+Each workload runs all its variants in the same run, alternating (the order
+rotates every repetition), one process per measurement. ``VARIANTS`` maps the
+name a measurement process is given to the function it runs; the h5linalg
+functions are here, the baselines and floors in baselines.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import baselines
+from measure import Clock
+
+# --------------------------------------------------------------------------- h5linalg
+
+
+def _source(p: dict[str, Any], name: str | None = None) -> str:
+    return f"{p['path']}:{name or p['dataset']}"
+
+
+def _options(p: dict[str, Any]) -> dict[str, Any]:
+    return dict(p.get("h5linalg_options", {}))
+
+
+def gram_h5linalg(p: dict[str, Any], clock: Clock) -> dict[str, Any]:
+    import h5linalg  # noqa: PLC0415
+
+    with clock:
+        gram = h5linalg.gram(_source(p), **_options(p))
+    return {"_array": gram}
+
+
+def gram_h5linalg_in_memory(p: dict[str, Any], clock: Clock) -> dict[str, Any]:
+    """h5linalg.gram on the array in memory: its BLAS and blocking, no I/O."""
+    import h5linalg  # noqa: PLC0415
+
+    x = baselines.load_matrix(p)
+    with clock:
+        gram = h5linalg.gram(x, **_options(p))
+    return {"_array": gram}
+
+
+def covariance_h5linalg(p: dict[str, Any], clock: Clock) -> dict[str, Any]:
+    import h5linalg  # noqa: PLC0415
+
+    with clock:
+        covariance = h5linalg.covariance(_source(p), **_options(p))
+    return {"_array": covariance}
+
+
+def lstsq_h5linalg(p: dict[str, Any], clock: Clock) -> dict[str, Any]:
+    import h5linalg  # noqa: PLC0415
+
+    with clock:
+        coefficients = h5linalg.lstsq(
+            _source(p), _source(p, p["y_dataset"]), **_options(p)
+        )
+    return {"coefficients": coefficients.tolist()}
+
+
+def matmul_h5linalg(p: dict[str, Any], clock: Clock) -> dict[str, Any]:
+    import h5linalg  # noqa: PLC0415
+
+    weights = baselines.matmul_operand(p["width"], p["columns"])
+    out = p["out"]
+    baselines.remove_quietly(out)
+    with clock:
+        h5linalg.matmul(
+            _source(p), weights, out=f"{out}:/C", overwrite=True, **_options(p)
+        )
+    extra = baselines.check_matmul_output(out, p)
+    baselines.remove_quietly(out)
+    return extra
+
+
+VARIANTS = {
+    "gram_h5linalg": gram_h5linalg,
+    "gram_h5linalg_in_memory": gram_h5linalg_in_memory,
+    "covariance_h5linalg": covariance_h5linalg,
+    "lstsq_h5linalg": lstsq_h5linalg,
+    "matmul_h5linalg": matmul_h5linalg,
+    **baselines.VARIANTS,
+}
+
+# --------------------------------------------------------------------------- definitions
+
+#: Roles, in the order tables list them.
+ROLES = ("h5linalg", "baseline", "dask", "floor", "diagnostic")
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One line of a workload's table."""
+
+    key: str  # unique within the workload
+    function: str  # a name in VARIANTS
+    label: str
+    role: str  # one of ROLES
+    env: dict[str, str] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+    full_only: bool = False  # skipped by --quick
+    #: At most this many repetitions (for slow references outside any target).
+    max_repeats: int | None = None
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    dataset: str  # a key of datasets.dataset_specs()
+    title: str
+    variants: tuple[Variant, ...]
+    full_only: bool = False
+    #: A diagnostic workload has no target; its results guide tuning.
+    diagnostic: bool = False
+    #: Run only when named with --only (a tuning sweep).
+    optional: bool = False
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+ONE_THREAD = {
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+}
+
+H5LINALG = Variant("h5linalg", "gram_h5linalg", "h5linalg.gram", "h5linalg")
+H5PY_LOOP = Variant(
+    "h5py_loop", "gram_h5py_loop", "h5py + NumPy loop, G += blk.T @ blk", "baseline"
+)
+DASK = Variant("dask", "gram_dask", "dask.array (x.T @ x).compute()", "dask")
+READ = Variant(
+    "read_floor", "read_floor", "read floor: h5py read_direct, reused buffer", "floor"
+)
+NUMPY = Variant(
+    "numpy_in_memory", "gram_numpy_in_memory", "NumPy X.T @ X in memory", "floor"
+)
+NUMPY_1T = Variant(
+    "numpy_in_memory_1t",
+    "gram_numpy_in_memory",
+    "NumPy X.T @ X in memory, 1 thread",
+    "diagnostic",
+    env=ONE_THREAD,
+)
+SYSTEM_BLAS = Variant(
+    "system_blas_in_memory",
+    "gram_system_blas_in_memory",
+    "one dsyrk in memory, h5linalg's libblas.so.3",
+    "diagnostic",
+)
+H5LINALG_IN_MEMORY = Variant(
+    "h5linalg_in_memory",
+    "gram_h5linalg_in_memory",
+    "h5linalg.gram(NumPy array in memory)",
+    "diagnostic",
+)
+
+
+def _block_sweep() -> tuple[Variant, ...]:
+    sizes = (16_384, 65_536, 131_072, 262_144)
+    return tuple(
+        Variant(
+            f"h5linalg_block_{rows}",
+            "gram_h5linalg",
+            f"h5linalg.gram(block_rows={rows:,} = {rows * 64 * 8 >> 20} MiB)",
+            "diagnostic",
+            params={"h5linalg_options": {"block_rows": rows, "memory_limit": 1 << 30}},
+        )
+        for rows in sizes
+    )
+
+
+WORKLOADS: tuple[Workload, ...] = (
+    Workload(
+        "gram",
+        "f64",
+        "gram, float64, chunked (uncompressed)",
+        (
+            H5LINALG,
+            H5PY_LOOP,
+            DASK,
+            READ,
+            NUMPY,
+            NUMPY_1T,
+            SYSTEM_BLAS,
+            H5LINALG_IN_MEMORY,
+        ),
+    ),
+    Workload(
+        "gram_block_sweep",
+        "f64",
+        "gram block-size sweep (default 32,768 rows = 16 MiB)",
+        (H5LINALG, *_block_sweep()),
+        full_only=True,
+        diagnostic=True,
+        optional=True,
+    ),
+    Workload(
+        "covariance",
+        "f64",
+        "covariance, float64",
+        (
+            Variant(
+                "h5linalg", "covariance_h5linalg", "h5linalg.covariance", "h5linalg"
+            ),
+            Variant(
+                "h5linalg_gram",
+                "gram_h5linalg",
+                "h5linalg.gram (same run)",
+                "diagnostic",
+            ),
+            Variant(
+                "h5py_two_pass",
+                "covariance_h5py_two_pass",
+                "h5py + NumPy two-pass loop (means, then centred blocks)",
+                "baseline",
+            ),
+            Variant(
+                "dask", "covariance_dask", "dask.array x - mean, then xc.T @ xc", "dask"
+            ),
+            READ,
+            Variant(
+                "numpy_in_memory",
+                "covariance_numpy_in_memory",
+                "NumPy in memory (centre, then Xc.T @ Xc)",
+                "floor",
+            ),
+        ),
+    ),
+    Workload(
+        "matmul",
+        "f64",
+        "matmul to an HDF5 output, A @ W with W 64 x 64",
+        (
+            Variant(
+                "h5linalg",
+                "matmul_h5linalg",
+                'h5linalg.matmul(a, w, out="c.h5:/C")',
+                "h5linalg",
+            ),
+            Variant(
+                "h5py_loop",
+                "matmul_h5py_loop",
+                "h5py + NumPy loop, out[i:j] = blk @ w",
+                "baseline",
+            ),
+            Variant("dask", "matmul_dask", "dask.array da.to_hdf5(x @ w)", "dask"),
+            READ,
+            Variant(
+                "write_floor",
+                "write_floor",
+                "write floor: h5py write_direct, no fsync",
+                "floor",
+            ),
+            Variant(
+                "numpy_in_memory",
+                "matmul_numpy_in_memory",
+                "NumPy X @ W in memory",
+                "floor",
+            ),
+            Variant(
+                "numpy_in_memory_1t",
+                "matmul_numpy_in_memory",
+                "NumPy X @ W in memory, 1 thread",
+                "diagnostic",
+                env=ONE_THREAD,
+            ),
+        ),
+        params={"columns": 64},
+    ),
+    Workload(
+        "gram_f32",
+        "f32",
+        "gram, stored as float32",
+        (
+            H5LINALG,
+            Variant(
+                "h5py_loop",
+                "gram_h5py_loop",
+                "h5py + NumPy loop (blk.astype(float64))",
+                "baseline",
+            ),
+            Variant("dask", "gram_dask", "dask.array x.astype(float64)", "dask"),
+            Variant(
+                "read_floor",
+                "read_floor",
+                "read floor: h5py read_direct (float32)",
+                "floor",
+            ),
+        ),
+    ),
+    Workload(
+        "gram_gzip",
+        "gzip",
+        "gram, float64, gzip level 4",
+        (
+            H5LINALG,
+            Variant(
+                "h5linalg_serial_inflate",
+                "gram_h5linalg",
+                "h5linalg.gram, H5LINALG_SERIAL_INFLATE=1",
+                "diagnostic",
+                env={"H5LINALG_SERIAL_INFLATE": "1"},
+            ),
+            Variant(
+                "h5linalg_1_inflate_thread",
+                "gram_h5linalg",
+                "h5linalg.gram, H5LINALG_NUM_THREADS=1",
+                "diagnostic",
+                env={"H5LINALG_NUM_THREADS": "1"},
+                full_only=True,
+            ),
+            H5PY_LOOP,
+            DASK,
+            Variant(
+                "read_floor",
+                "read_floor",
+                "read floor: h5py read_direct (HDF5 inflates, 1 thread)",
+                "floor",
+            ),
+            Variant(
+                "inflate_floor",
+                "inflate_floor",
+                "inflate floor: raw chunks + zlib on 2 threads, no BLAS",
+                "floor",
+            ),
+        ),
+    ),
+    Workload(
+        "gram_gzip_shuffle",
+        "gzip_shuffle",
+        "gram, float64, shuffle + gzip level 4",
+        (
+            H5LINALG,
+            H5PY_LOOP,
+            Variant(
+                "read_floor",
+                "read_floor",
+                "read floor: h5py read_direct (HDF5 inflates, 1 thread)",
+                "floor",
+            ),
+            Variant(
+                "inflate_floor",
+                "inflate_floor",
+                "inflate floor: raw chunks + zlib + unshuffle on 2 threads",
+                "floor",
+            ),
+        ),
+        full_only=True,
+    ),
+    Workload(
+        "gram_wide",
+        "wide",
+        "gram, wide float64 (512 columns)",
+        (
+            H5LINALG,
+            H5PY_LOOP,
+            DASK,
+            READ,
+            NUMPY,
+            NUMPY_1T,
+            SYSTEM_BLAS,
+            H5LINALG_IN_MEMORY,
+        ),
+    ),
+    Workload(
+        "lstsq",
+        "lstsq",
+        "lstsq, tall-skinny, cond(X) = 1e8",
+        (
+            Variant(
+                "h5linalg",
+                "lstsq_h5linalg",
+                "h5linalg.lstsq (streaming TSQR)",
+                "h5linalg",
+            ),
+            Variant(
+                "h5py_normal_equations",
+                "lstsq_h5py_normal_equations",
+                "h5py + NumPy loop, normal equations",
+                "baseline",
+            ),
+            Variant(
+                "dask",
+                "lstsq_dask",
+                "dask.array da.linalg.lstsq (TSQR), 1 repetition",
+                "dask",
+                max_repeats=1,
+            ),
+            Variant(
+                "read_floor",
+                "read_floor",
+                "read floor: h5py read_direct of X and y",
+                "floor",
+            ),
+            Variant(
+                "numpy_lstsq_in_memory",
+                "lstsq_numpy_in_memory",
+                "numpy.linalg.lstsq in memory, 3 repetitions",
+                "floor",
+                max_repeats=3,
+            ),
+            Variant(
+                "numpy_qr_in_memory",
+                "qr_numpy_in_memory",
+                "NumPy QR of [X | y] in memory (dgeqrf), 1 repetition",
+                "diagnostic",
+                max_repeats=1,
+            ),
+        ),
+        params={"y_dataset": "/y"},
+    ),
+)
+
+
+def by_name() -> dict[str, Workload]:
+    return {workload.name: workload for workload in WORKLOADS}
