@@ -32,8 +32,9 @@ def pinned_versions() -> dict[str, str]:
     groups = tomllib.loads((ROOT / "pyproject.toml").read_text())["dependency-groups"]
     pins = {}
     for requirement in groups["stubs"]:
+        # Only the exact pins shape the output (not, say, tomli on Python 3.10).
         name, pinned, version = requirement.partition("==")
-        if pinned:  # the exact pins; other entries (tomli on 3.10) do not shape the output
+        if pinned:
             pins[name.strip()] = version.strip()
     return pins
 
