@@ -32,7 +32,8 @@ def blas_implementation() -> str:
         if os.path.basename(path).startswith("libmkl_rt"):
             return "mkl"
     for path in loaded_libraries():
-        if os.path.basename(path) == "libblas.so.3" and "/blas/" in path:
+        # Debian's reference BLAS: /usr/lib/<triplet>/blas/libblas.so.3.11.0
+        if os.path.basename(path).startswith("libblas.so.3") and "/blas/" in path:
             return "reference"
     return "unknown"
 
