@@ -66,6 +66,13 @@ def _ratio_text(value: float | None, reference: float | None) -> str:
     return f"{value / reference:.2f}"
 
 
+def _updated(results: dict[str, Any]) -> str:
+    """How a run merged with --update says so: each table gives its own time."""
+    if not results.get("updated"):
+        return ""
+    return f", with workloads measured in a later run from {results['updated']}"
+
+
 def markdown(results: dict[str, Any], targets: list[Target]) -> str:
     """The summary the README includes: machine, targets, one table per workload."""
     machine = results["machine"]
@@ -73,8 +80,9 @@ def markdown(results: dict[str, Any], targets: list[Target]) -> str:
         "# h5linalg benchmark results",
         "",
         (
-            f"Run {results['started']} ({results['mode']} sizes, {results['repeats']} "
-            "repetitions per variant, alternating, one process per measurement; medians)."
+            f"Run {results['started']}{_updated(results)} ({results['mode']} sizes, "
+            f"{results['repeats']} repetitions per variant, alternating, one process "
+            "per measurement; medians)."
         ),
         "",
         (

@@ -511,6 +511,8 @@ def profile(args: argparse.Namespace, output: Path) -> int:
                 output / f"{stem}-flamegraph.svg",
                 args.data_dir / f"{stem}-stacks.txt",
             )
+            svg.unlink(missing_ok=True)  # so a stale graph is never reported as new
+            raw.unlink(missing_ok=True)
             measurement, notes = profiling.record_py_spy(
                 variant.function, params, env, svg, raw
             )
@@ -522,7 +524,8 @@ def profile(args: argparse.Namespace, output: Path) -> int:
                 ]
                 (output / f"{stem}-profile.txt").write_text("\n".join(lines) + "\n")
                 print("\n".join(lines[:15]))
-            notes.append(f"flame graph: {svg}")
+            if svg.exists():
+                notes.append(f"flame graph: {svg}")
         elif args.profiler == "perf":
             measurement, notes = profiling.record_perf(
                 variant.function, params, env, output / f"{stem}-perf.txt"

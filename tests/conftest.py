@@ -128,3 +128,11 @@ def assert_close(actual: np.ndarray, expected: np.ndarray, rtol: float = 1e-10) 
     assert actual.shape == expected.shape
     scale = max(1.0, float(np.max(np.abs(expected)))) if expected.size else 1.0
     np.testing.assert_allclose(actual, expected, rtol=rtol, atol=rtol * scale)
+
+
+@pytest.fixture(scope="session")
+def release_workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One directory for the release checks of a session (tests/reliability/
+    release_support.py), so test_sdist.py and test_reproducible.py share the
+    sdist and the wheel built from it."""
+    return tmp_path_factory.getbasetemp() / "release-checks"

@@ -66,3 +66,36 @@ def test_quick_run_writes_json_and_summary(tmp_path: Path) -> None:
         assert (output / "chart.png").stat().st_size > 0
     # Datasets are deleted after use.
     assert not list((tmp_path / "data").glob("*.h5"))
+
+
+def _tables(markdown: str) -> list[list[str]]:
+    """The Markdown tables of a text, each as its list of rows."""
+    tables: list[list[str]] = []
+    previous_was_row = False
+    for line in markdown.splitlines():
+        row = line.startswith("|")
+        if row and not previous_was_row:
+            tables.append([])
+        if row:
+            tables[-1].append(line)
+        previous_was_row = row
+    return tables
+
+
+def test_readme_shows_the_committed_results() -> None:
+    """The README's targets and build-speed tables are those of results/summary.md."""
+    summary = (REPO / "benchmarks" / "results" / "summary.md").read_text()
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("<!-- performance:begin -->")[1].split(
+        "<!-- performance:end -->"
+    )[0]
+    wanted = [
+        table
+        for table in _tables(summary)
+        if table[0].startswith(("| workload | target |", "| step | seconds |"))
+    ]
+    assert len(wanted) == 2
+    assert [t for t in _tables(section) if t in wanted] == wanted, (
+        "README.md's performance tables differ from benchmarks/results/summary.md: "
+        "copy them again after a benchmark run"
+    )

@@ -6,6 +6,8 @@
 
 #include <hdf5.h>
 
+#include "core/hdf5_handles.hpp"
+
 #include <algorithm>
 #include <stdexcept>
 #include <string>
@@ -26,44 +28,16 @@ inline hid_t h5check_id(hid_t id, const char* what) {
     return id;
 }
 
-/// An owning hid_t for test code (closed by its type).
-class H5Id {
+/// Test code's owning hid_t: the core's Hid (which closes by type under the HDF5
+/// lock), plus a constructor that checks the id and an implicit conversion so a
+/// handle can be passed straight to HDF5 calls.
+class H5Id : public Hid {
 public:
     H5Id() = default;
-    explicit H5Id(hid_t id) : id_(id) {}
-    H5Id(hid_t id, const char* what) : id_(h5check_id(id, what)) {}
-    ~H5Id() { close(); }
-    H5Id(H5Id&& other) noexcept : id_(other.id_) { other.id_ = -1; }
-    H5Id& operator=(H5Id&& other) noexcept {
-        if (this != &other) {
-            close();
-            id_ = other.id_;
-            other.id_ = -1;
-        }
-        return *this;
-    }
-    H5Id(const H5Id&) = delete;
-    H5Id& operator=(const H5Id&) = delete;
-    hid_t get() const { return id_; }
-    operator hid_t() const { return id_; }  // NOLINT: test convenience
-    void close() {
-        if (id_ < 0) {
-            return;
-        }
-        switch (H5Iget_type(id_)) {
-            case H5I_FILE: H5Fclose(id_); break;
-            case H5I_GROUP: H5Gclose(id_); break;
-            case H5I_DATASET: H5Dclose(id_); break;
-            case H5I_DATASPACE: H5Sclose(id_); break;
-            case H5I_DATATYPE: H5Tclose(id_); break;
-            case H5I_GENPROP_LST: H5Pclose(id_); break;
-            default: H5Idec_ref(id_); break;
-        }
-        id_ = -1;
-    }
-
-private:
-    hid_t id_ = -1;
+    explicit H5Id(hid_t id) : Hid(id) {}
+    H5Id(hid_t id, const char* what) : Hid(h5check_id(id, what)) {}
+    operator hid_t() const { return get(); }  // NOLINT: test convenience
+    void close() { reset(); }
 };
 
 inline H5Id create_file(const std::string& path) {

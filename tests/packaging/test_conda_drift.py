@@ -82,6 +82,12 @@ def test_everything_agrees() -> None:
         ("pixi.toml", 'numpy = "1.25.*"', 'numpy = "1.26.*"', r"oldest NumPy"),
         (
             "pixi.toml",
+            '[target.unix.dependencies]\nccache = ">=4.10,<5"\n',
+            "[target.unix.dependencies]\n",
+            r"target\.unix\.activation\.env\.CMAKE_C_COMPILER_LAUNCHER = 'ccache', but ccache is not in target\.unix\.dependencies",
+        ),
+        (
+            "pixi.toml",
             '[feature.py314.dependencies]\npython = "3.14.*"\n',
             "",
             r"supported Pythons: pixi\.toml features pyXYZ",

@@ -46,10 +46,8 @@ def test_developer_commands(pixi: dict[str, Any]) -> None:
     )
     assert found["test"]["depends-on"] == ["build"]
     assert found["bench"]["cmd"] == "python benchmarks/run.py"
-    assert (
-        found["profile"]["cmd"]
-        == "py-spy record --native -o benchmarks/results/gram-flamegraph.svg -- python benchmarks/run.py --profile gram"
-    )
+    # run.py runs py-spy itself; wrapping it in another py-spy would profile the driver
+    assert found["profile"]["cmd"] == "python benchmarks/run.py --profile gram"
     assert found["recipe-check"]["cmd"] == "python tools/conda/check_all.py"
     assert found["conda-package"]["cmd"].startswith(
         "rattler-build build -r recipe -m variants/"

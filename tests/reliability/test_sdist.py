@@ -9,44 +9,10 @@ directory. The fast tests check the repository's own CMake never downloads.
 
 from __future__ import annotations
 
-import importlib
-import json
-import subprocess
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-TOOLS = ROOT / "tools" / "reliability"
-
-
-def tool(name: str) -> ModuleType:
-    """A module of tools/reliability (its scripts import each other by name)."""
-    if str(TOOLS) not in sys.path:
-        sys.path.insert(0, str(TOOLS))
-    return importlib.import_module(name)
-
-
-def release_checks(check: str, workdir: Path, summary: Path) -> dict[str, object]:
-    """Runs release_checks.py in a session-wide directory, so the other test module
-    reuses the sdist and the wheel built from it (test_reproducible.py has a twin)."""
-    assert (ROOT / ".git").exists(), (
-        "the release checks build a commit: use a git checkout"
-    )
-    result = subprocess.run(
-        [sys.executable, TOOLS / "release_checks.py", check, "--workdir", workdir,
-         "--reuse", "--summary", summary],
-        capture_output=True, text=True, timeout=3600, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-6000:]
-    return json.loads(summary.read_text())  # type: ignore[no-any-return]
-
-
-@pytest.fixture(scope="session")
-def release_workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.getbasetemp() / "release-checks"
+from release_support import ROOT, release_checks, tool
 
 
 def cmake_files() -> list[Path]:

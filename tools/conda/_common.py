@@ -21,6 +21,19 @@ else:  # pragma: no cover - Python 3.10
 #: The repository root (tools/conda/_common.py -> ../..).
 ROOT = Path(__file__).resolve().parents[2]
 
+#: The top-level sections of a v1 recipe (recipe.yaml), in conda-forge's order.
+V1_SECTIONS = (
+    "schema_version",
+    "context",
+    "package",
+    "source",
+    "build",
+    "requirements",
+    "tests",
+    "about",
+    "extra",
+)
+
 PACKAGE = "h5linalg"
 #: Where conda-forge's staged-recipes expects the recipe, relative to an output folder.
 STAGED_RECIPE_SUBDIR = Path("recipes") / PACKAGE

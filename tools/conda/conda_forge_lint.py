@@ -26,18 +26,8 @@ from typing import Any
 
 import jinja2
 import yaml
+from _common import V1_SECTIONS
 
-V1_ORDER = (
-    "schema_version",
-    "context",
-    "package",
-    "source",
-    "build",
-    "requirements",
-    "tests",
-    "about",
-    "extra",
-)
 V0_ORDER = (
     "package",
     "source",
@@ -155,7 +145,7 @@ def _v0_parse(text: str) -> dict[str, Any]:
 
 
 def _common_rules(lt: _Linter, recipe: dict[str, Any], fmt: str, text: str) -> None:
-    order = V1_ORDER if fmt == "v1" else V0_ORDER
+    order = V1_SECTIONS if fmt == "v1" else V0_ORDER
     keys = list(recipe)
     for key in keys:
         if key not in order and not (fmt == "v0" and key == "app"):

@@ -407,6 +407,24 @@ def check(root: Path = ROOT) -> None:
                 pixi_version(pixi_deps[name]).replace(" ", "") or "*",
             )
 
+    # --- compiler launchers (ccache) ----------------------------------------------------
+    # CMake writes the launcher's absolute path into build.ninja, so it must be a
+    # direct dependency where it is activated, not something a re-solve may drop.
+    scopes = {
+        "": pixi,
+        **{f"target.{k}.": v for k, v in pixi.get("target", {}).items()},
+    }
+    for prefix, scope in scopes.items():
+        activation_env = scope.get("activation", {}).get("env", {})
+        for variable, launcher in activation_env.items():
+            if variable.endswith("_COMPILER_LAUNCHER") and launcher not in scope.get(
+                "dependencies", {}
+            ):
+                problems.append(
+                    f"pixi.toml {prefix}activation.env.{variable} = {launcher!r}, "
+                    f"but {launcher} is not in {prefix}dependencies"
+                )
+
     fail_if(problems, "pyproject.toml, recipe/, pixi.toml and variants/ disagree")
 
 

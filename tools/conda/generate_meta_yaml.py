@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from _common import ROOT, CheckError, load_yaml
+from _common import ROOT, V1_SECTIONS, CheckError, load_yaml
 
 GENERATED = (
     "Generated from recipe.yaml by tools/conda/generate_meta_yaml.py; do not edit."
@@ -241,21 +241,7 @@ def _about_lines(about: dict[str, Any]) -> list[str]:
 
 def meta_yaml(recipe: dict[str, Any], note: str = "") -> str:
     """The meta.yaml text for a parsed recipe.yaml."""
-    _check_keys(
-        "the recipe",
-        recipe,
-        {
-            "schema_version",
-            "context",
-            "package",
-            "source",
-            "build",
-            "requirements",
-            "tests",
-            "about",
-            "extra",
-        },
-    )
+    _check_keys("the recipe", recipe, set(V1_SECTIONS))
     header = [f"# {GENERATED}"] + [f"# {line}".rstrip() for line in note.splitlines()]
     sections = [
         header + _context_lines(recipe.get("context", {})),
