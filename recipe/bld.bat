@@ -2,5 +2,7 @@
 :: Generated from recipe.yaml by tools/conda/generate_meta_yaml.py; do not edit.
 set "CMAKE_GENERATOR=Ninja"
 set "SETUPTOOLS_SCM_PRETEND_VERSION=%PKG_VERSION%"
+set "CMAKE_GENERATOR_PLATFORM="
+set "CMAKE_GENERATOR_TOOLSET="
 python -m pip install . -vv --no-deps --no-build-isolation
 if errorlevel 1 exit 1

@@ -30,6 +30,14 @@ def test_build_scripts_force_ninja_and_pass_the_version() -> None:
             "python -m pip install . -vv --no-deps --no-build-isolation"
             in files[script]
         )
+    # Only Windows clears Visual Studio's generator platform and toolset, and
+    # before pip; no errorlevel check after `set` (clearing an unset variable fails).
+    bat = files["bld.bat"].splitlines()
+    clear = bat.index('set "CMAKE_GENERATOR_PLATFORM="')
+    assert bat[clear + 1] == 'set "CMAKE_GENERATOR_TOOLSET="'
+    assert bat[clear + 2].startswith("python -m pip install")
+    assert bat[clear + 3] == "if errorlevel 1 exit 1"
+    assert "CMAKE_GENERATOR_PLATFORM" not in files["build.sh"]
 
 
 def test_a_recipe_change_makes_meta_yaml_stale(tmp_path: Path) -> None:
@@ -76,9 +84,14 @@ def test_windows_line_endings_are_not_drift(tmp_path: Path) -> None:
         ),
         ("  number: 0\n", "  number: 0\n  noarch: python\n", "build.noarch"),
         (
-            "    content: python",
-            "    content: ${{ PYTHON }}",
+            "      - python -m pip",
+            "      - ${{ PYTHON }} -m pip",
             "Jinja in build.script.content",
+        ),
+        (
+            "      - if: win\n        then:\n          # Visual",
+            "      - if: osx\n        then:\n          # Visual",
+            "build.script.content item",
         ),
     ],
 )

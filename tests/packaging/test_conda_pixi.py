@@ -42,7 +42,7 @@ def test_developer_commands(pixi: dict[str, Any]) -> None:
     assert found["build"]["cmd"] == BUILD
     assert (
         found["test"]["cmd"]
-        == "python -m pytest && ctest --test-dir build/dev --output-on-failure"
+        == "python -m pytest && ctest --test-dir build/dev -C Release --output-on-failure"
     )
     assert found["test"]["depends-on"] == ["build"]
     assert found["bench"]["cmd"] == "python benchmarks/run.py"

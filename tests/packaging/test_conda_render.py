@@ -139,6 +139,16 @@ def test_build_script_forces_ninja_and_the_version(
             "CMAKE_GENERATOR": "Ninja",
             "SETUPTOOLS_SCM_PRETEND_VERSION": cell.version,
         }
+        pip = "python -m pip install . -vv --no-deps --no-build-isolation"
+        if platform == "win-64":
+            # vs2022's activation sets these for Visual Studio; Ninja refuses them
+            assert script["content"] == [
+                'set "CMAKE_GENERATOR_PLATFORM="',
+                'set "CMAKE_GENERATOR_TOOLSET="',
+                pip,
+            ]
+        else:
+            assert script["content"] in (pip, [pip])
         linking = cell.recipe["build"]["dynamic_linking"]
         assert linking["overlinking_behavior"] == "error"
         windows_only = ["**/python3*.dll"] if platform == "win-64" else []

@@ -278,11 +278,25 @@ def _script_env(recipe: dict[str, Any], style: str) -> list[tuple[str, str]]:
     return out
 
 
-def _script_content(recipe: dict[str, Any]) -> list[str]:
+def _script_content(recipe: dict[str, Any], family: str) -> list[str]:
+    """The lines of build.script.content for ``family`` ("unix" or "win"):
+    plain lines, and ``if: unix`` / ``if: win`` blocks (build.sh / bld.bat)."""
     script = recipe["build"]["script"]
     _check_keys("build.script", script, {"env", "content"})
     content = script["content"]
-    lines = content if isinstance(content, list) else content.strip().splitlines()
+    items = content if isinstance(content, list) else content.strip().splitlines()
+    lines: list[str] = []
+    for item in items:
+        if isinstance(item, str):
+            lines.append(item)
+            continue
+        if not isinstance(item, dict) or item.get("if") not in {"unix", "win"}:
+            what = f"build.script.content item {item!r} (only lines and if: unix/win)"
+            raise _unsupported(what)
+        _check_keys("build.script.content if-block", item, {"if", "then"})
+        if item["if"] == family:
+            then = item["then"]
+            lines += [then] if isinstance(then, str) else list(then)
     if any("${{" in line for line in lines):
         what = "Jinja in build.script.content"
         raise _unsupported(what)
@@ -292,15 +306,16 @@ def _script_content(recipe: dict[str, Any]) -> list[str]:
 def build_sh(recipe: dict[str, Any]) -> str:
     lines = ["#!/usr/bin/env bash", f"# {GENERATED}", "set -euxo pipefail"]
     lines += [f'export {key}="{value}"' for key, value in _script_env(recipe, "bash")]
-    lines += _script_content(recipe)
+    lines += _script_content(recipe, "unix")
     return "\n".join(lines) + "\n"
 
 
 def bld_bat(recipe: dict[str, Any]) -> str:
     lines = ["@echo on", f":: {GENERATED}"]
     lines += [f'set "{key}={value}"' for key, value in _script_env(recipe, "cmd")]
-    for line in _script_content(recipe):
-        lines += [line, "if errorlevel 1 exit 1"]
+    for line in _script_content(recipe, "win"):
+        # No check after `set`: clearing a variable that is not set leaves errorlevel 1.
+        lines += [line] if line.startswith("set ") else [line, "if errorlevel 1 exit 1"]
     return "\n".join(lines) + "\n"
 
 
