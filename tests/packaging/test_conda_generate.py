@@ -1,4 +1,4 @@
-"""recipe/meta.yaml, build.sh and bld.bat are generated from recipe/recipe.yaml."""
+"""recipe/conda-build/ (meta.yaml, build.sh, bld.bat) is generated from recipe/recipe.yaml."""
 
 from __future__ import annotations
 
@@ -8,11 +8,48 @@ import pytest
 from conda_checks import ROOT, edit, repo_copy, tool
 
 generate = tool("generate_meta_yaml")
-CheckError = tool("_common").CheckError
+common = tool("_common")
+CheckError = common.CheckError
+V0_DIR = common.CONDA_BUILD_DIR
 
 
 def test_committed_v0_form_is_current() -> None:
-    generate.check(ROOT / "recipe/recipe.yaml", ROOT / "recipe")
+    generate.check(ROOT / "recipe/recipe.yaml", ROOT / V0_DIR)
+    assert generate.default_directory(ROOT / "recipe/recipe.yaml") == ROOT / V0_DIR
+
+
+def test_each_form_has_its_own_folder() -> None:
+    assert sorted(p.name for p in (ROOT / V0_DIR).iterdir()) == [
+        "bld.bat",
+        "build.sh",
+        "meta.yaml",
+    ]
+    # `rattler-build build -r recipe` as typed: the v1 recipe, its variants and test.
+    assert {"recipe.yaml", "variants.yaml", "test_covariance.py"} <= {
+        p.name for p in (ROOT / "recipe").iterdir()
+    }
+    assert not {"meta.yaml", "build.sh", "bld.bat"} & {
+        p.name for p in (ROOT / "recipe").iterdir()
+    }
+
+
+def test_v0_form_takes_the_test_script_from_the_source_tree() -> None:
+    # One test script: meta.yaml's source is the repository, which holds it.
+    meta = (ROOT / V0_DIR / "meta.yaml").read_text(encoding="utf-8")
+    assert "source:\n  path: ../..\n" in meta
+    assert (ROOT / V0_DIR / "../..").resolve() == ROOT
+    assert "  source_files:\n    - recipe/test_covariance.py\n" in meta
+    assert "    - python recipe/test_covariance.py\n" in meta
+    assert "\n  files:" not in meta
+    assert (ROOT / "recipe/test_covariance.py").is_file()
+
+
+def test_generated_beside_the_recipe_the_form_is_unchanged() -> None:
+    # Where the files are beside meta.yaml (the staged v0 folder), test: files.
+    files = generate.generate(ROOT / "recipe/recipe.yaml", directory=ROOT / "recipe")
+    assert "source:\n  path: ..\n" in files["meta.yaml"]
+    assert "  files:\n    - test_covariance.py\n" in files["meta.yaml"]
+    assert "    - python test_covariance.py\n" in files["meta.yaml"]
 
 
 def test_cli_check_passes() -> None:
@@ -48,30 +85,30 @@ def test_a_recipe_change_makes_meta_yaml_stale(tmp_path: Path) -> None:
         "    - liblapack\n    - liblapacke\n",
     )
     with pytest.raises(CheckError, match=r"meta\.yaml is out of date") as error:
-        generate.check(root / "recipe/recipe.yaml", root / "recipe")
+        generate.check(root / "recipe/recipe.yaml", root / V0_DIR)
     assert "+    - liblapacke" in str(error.value)
     assert generate.main(["--check", "--recipe", str(root / "recipe/recipe.yaml")]) == 1
 
 
 def test_a_hand_edit_of_meta_yaml_is_caught(tmp_path: Path) -> None:
     root = repo_copy(tmp_path)
-    edit(root / "recipe/meta.yaml", "    - ninja\n", "    - make\n")
+    edit(root / V0_DIR / "meta.yaml", "    - ninja\n", "    - make\n")
     with pytest.raises(CheckError, match=r"meta\.yaml is out of date"):
-        generate.check(root / "recipe/recipe.yaml", root / "recipe")
+        generate.check(root / "recipe/recipe.yaml", root / V0_DIR)
 
 
 def test_a_hand_edit_of_bld_bat_is_caught(tmp_path: Path) -> None:
     root = repo_copy(tmp_path)
-    edit(root / "recipe/bld.bat", "Ninja", "NMake Makefiles")
+    edit(root / V0_DIR / "bld.bat", "Ninja", "NMake Makefiles")
     with pytest.raises(CheckError, match=r"bld\.bat is out of date"):
-        generate.check(root / "recipe/recipe.yaml", root / "recipe")
+        generate.check(root / "recipe/recipe.yaml", root / V0_DIR)
 
 
 def test_windows_line_endings_are_not_drift(tmp_path: Path) -> None:
     root = repo_copy(tmp_path)
-    meta = root / "recipe/meta.yaml"
+    meta = root / V0_DIR / "meta.yaml"
     meta.write_bytes(meta.read_bytes().replace(b"\n", b"\r\n"))
-    generate.check(root / "recipe/recipe.yaml", root / "recipe")
+    generate.check(root / "recipe/recipe.yaml", root / V0_DIR)
 
 
 @pytest.mark.parametrize(
@@ -102,3 +139,15 @@ def test_constructs_it_cannot_convert_stop_it(
     edit(root / "recipe/recipe.yaml", old, new)
     with pytest.raises(CheckError, match=what.replace(".", r"\.")):
         generate.generate(root / "recipe/recipe.yaml")
+
+
+def test_a_v0_form_left_in_recipe_is_not_the_generated_one(tmp_path: Path) -> None:
+    # The old location is no longer written or checked: the drift check looks
+    # at recipe/conda-build/ only, and a missing file there is drift.
+    root = repo_copy(tmp_path)
+    (root / V0_DIR / "build.sh").unlink()
+    with pytest.raises(CheckError, match=r"build\.sh is out of date"):
+        generate.check(root / "recipe/recipe.yaml", root / V0_DIR)
+    assert generate.main(["--recipe", str(root / "recipe/recipe.yaml")]) == 0
+    assert (root / V0_DIR / "build.sh").is_file()
+    assert not (root / "recipe/build.sh").exists()

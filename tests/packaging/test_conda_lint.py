@@ -1,11 +1,14 @@
 """conda-forge's recipe rules (tools/conda/conda_forge_lint.py) for both recipe formats.
 
-They must pass on recipe/ and on the staged-recipes folders of both formats,
+They must pass on recipe/ and recipe/conda-build/ and on the staged-recipes
+folders of both formats, no folder of the repository may hold both formats,
 and each rule must fire on a recipe broken the way it forbids.
 """
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,9 @@ from conda_checks import ROOT, edit, repo_copy, tool
 
 lint = tool("conda_forge_lint")
 staged = tool("staged_recipe")
+check_all = tool("check_all")
+common = tool("_common")
+V0 = common.CONDA_BUILD_DIR / "meta.yaml"
 
 
 def lints(findings: list[object]) -> list[str]:
@@ -26,17 +32,57 @@ def staged_folders(tmp_path: Path, root: Path = ROOT) -> list[Path]:
     return folders
 
 
-def test_recipe_files_have_no_lints() -> None:
-    findings = lint.lint_paths([ROOT / "recipe/recipe.yaml", ROOT / "recipe/meta.yaml"])
-    assert lints(findings) == []
-    # The only hint: recipe/ keeps bld.bat for the generated v0 form.
-    assert [f.rule for f in findings] == ["R1-003"]
+def test_recipe_folders_have_no_lints_or_hints() -> None:
+    folders = [ROOT / "recipe", ROOT / common.CONDA_BUILD_DIR]
+    assert [f.rule for f in lint.lint_paths(folders)] == []
+    assert lint.main([str(f) for f in folders]) == 0
+    check_all._lint_recipe(ROOT)
 
 
-def test_recipe_folder_holds_both_forms_on_purpose() -> None:
-    # conda-forge wants one format per folder (R-051): true for the staged
-    # folders, while recipe/ keeps the generated v0 form beside the v1 one.
-    assert "R-051" in lints(lint.lint_folder(ROOT / "recipe"))
+def _recipe_folders(root: Path) -> set[Path]:
+    """Every folder of the checkout (tracked or new files, nothing ignored) with a recipe file."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=root,
+        check=True,
+        capture_output=True,
+    ).stdout.decode()
+    return {
+        (root / name).parent
+        for name in filter(None, listed.split("\0"))
+        if Path(name).name in ("recipe.yaml", "meta.yaml") and (root / name).is_file()
+    }
+
+
+def test_no_folder_of_the_repository_holds_both_formats() -> None:
+    # conda-forge's linter: "Recipe folder contains both meta.yaml and
+    # recipe.yaml. Only one recipe file at a time is allowed." (R-051)
+    folders = _recipe_folders(ROOT)
+    assert {ROOT / "recipe", ROOT / common.CONDA_BUILD_DIR} <= folders
+    for folder in folders:
+        assert "R-051" not in lints(lint.lint_folder(folder)), folder
+        assert not (
+            (folder / "recipe.yaml").is_file() and (folder / "meta.yaml").is_file()
+        )
+
+
+def test_a_folder_with_both_formats_is_caught(tmp_path: Path) -> None:
+    both = tmp_path / "both"
+    shutil.copytree(ROOT / "recipe", both, ignore=shutil.ignore_patterns("conda-build"))
+    shutil.copy2(ROOT / V0, both / "meta.yaml")
+    assert "R-051" in lints(lint.lint_folder(both))
+    assert lint.main([str(both)]) == 1
+    # Given as two files, the folder rule cannot see it: check_all lints folders.
+    assert "R-051" not in lints(
+        lint.lint_paths([both / "recipe.yaml", both / "meta.yaml"])
+    )
+
+
+def test_check_all_catches_meta_yaml_back_in_recipe(tmp_path: Path) -> None:
+    root = repo_copy(tmp_path)
+    shutil.copy2(root / V0, root / "recipe/meta.yaml")
+    with pytest.raises(common.CheckError, match=r"R-051"):
+        check_all._lint_recipe(root)
 
 
 def test_staged_folders_have_no_lints(tmp_path: Path) -> None:
@@ -128,12 +174,12 @@ V0_BREAKS = [
 )
 def test_v0_rule_fires(tmp_path: Path, old: str, new: str, rule: str) -> None:
     root = repo_copy(tmp_path)
-    path = root / "recipe/meta.yaml"
+    path = root / V0
     edit(path, old, new)
     if rule == "R-005":
         edit(
             path,
-            "  commands:\n    - pip check\n    - h5linalg --version\n    - python test_covariance.py\n",
+            "  commands:\n    - pip check\n    - h5linalg --version\n    - python recipe/test_covariance.py\n",
             "",
         )
     assert rule in lints(lint.lint_file(path))

@@ -53,7 +53,9 @@ def test_developer_commands(pixi: dict[str, Any]) -> None:
         "rattler-build build -r recipe -m variants/"
     )
     assert found["conda-package"]["cmd"].endswith("--output-dir output")
-    assert found["conda-build"]["cmd"].startswith("conda-build recipe -m variants/")
+    assert found["conda-build"]["cmd"].startswith(
+        "conda-build recipe/conda-build -m variants/"
+    )
     assert found["staged-recipe"]["cmd"] == "python tools/conda/staged_recipe.py"
     for name in (
         "lint",

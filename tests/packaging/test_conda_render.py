@@ -164,7 +164,9 @@ def test_version_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
         for c in cells
     } == {"4.5.6"}
     meta = render.render_v0(
-        ROOT / "recipe/meta.yaml", PLATFORMS["linux-64"], cells[0].variant
+        ROOT / common.CONDA_BUILD_DIR / "meta.yaml",
+        PLATFORMS["linux-64"],
+        cells[0].variant,
     )
     assert meta["package"]["version"] == "4.5.6"
 
@@ -214,7 +216,7 @@ def test_missing_cross_compilation_block_is_found(tmp_path: Path) -> None:
         "",
     )
     edit(
-        root / "recipe/meta.yaml",
+        root / common.CONDA_BUILD_DIR / "meta.yaml",
         "    - cross-python_{{ target_platform }}  # [build_platform != target_platform]\n",
         "",
     )
@@ -223,13 +225,13 @@ def test_missing_cross_compilation_block_is_found(tmp_path: Path) -> None:
 
 def test_meta_yaml_that_differs_from_recipe_yaml_is_found(tmp_path: Path) -> None:
     root = repo_copy(tmp_path)
-    edit(root / "recipe/meta.yaml", "    - libcblas\n", "")
+    edit(root / common.CONDA_BUILD_DIR / "meta.yaml", "    - libcblas\n", "")
     _fails(root, r"requirements\.host: recipe\.yaml .* != meta\.yaml")
 
 
 def test_meta_yaml_selector_mistake_is_found(tmp_path: Path) -> None:
     root = repo_copy(tmp_path)
-    edit(root / "recipe/meta.yaml", "  # [win]", "  # [linux]")
+    edit(root / common.CONDA_BUILD_DIR / "meta.yaml", "  # [win]", "  # [linux]")
     _fails(root, r"missing DSO allowlist")
 
 
@@ -247,3 +249,34 @@ def test_an_unrenderable_recipe_is_reported(tmp_path: Path) -> None:
         "    - ${{ compiler('c') }\n",
     )
     _fails(root, r"cannot render")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "match"),
+    [
+        # source_files naming another file than recipe.yaml's test script
+        (
+            "    - recipe/test_covariance.py\n",
+            "    - tests/test_covariance.py\n",
+            r"test file test_covariance\.py of recipe\.yaml is neither",
+        ),
+        # a source path that no longer is the repository
+        (
+            "  path: ../..\n",
+            "  path: ..\n",
+            r"test file test_covariance\.py of recipe\.yaml is neither",
+        ),
+        # the command running the script where it is not
+        (
+            "    - python recipe/test_covariance.py\n",
+            "    - python test_covariance.py\n",
+            r"test commands",
+        ),
+    ],
+)
+def test_meta_yaml_test_file_is_the_recipe_one(
+    tmp_path: Path, old: str, new: str, match: str
+) -> None:
+    root = repo_copy(tmp_path)
+    edit(root / common.CONDA_BUILD_DIR / "meta.yaml", old, new)
+    _fails(root, match)

@@ -60,7 +60,7 @@ def test_conda_package_workflow_builds_every_ci_platform() -> None:
     text = (ROOT / PACKAGES).read_text(encoding="utf-8")
     for matrix_file in common.MATRICES["full"]:
         assert f"-m {matrix_file}" in text
-    assert "conda-render recipe" in text
+    assert "conda-render recipe/conda-build " in text
     assert "rattler-build test --package-file" in text
 
 

@@ -34,6 +34,11 @@ V1_SECTIONS = (
     "extra",
 )
 
+#: The folder of the conda-build form (meta.yaml, build.sh, bld.bat), generated
+#: from recipe/recipe.yaml: conda-forge's linter allows one recipe format per
+#: folder (R-051), and `rattler-build build -r recipe` needs recipe.yaml in recipe/.
+CONDA_BUILD_DIR = Path("recipe/conda-build")
+
 PACKAGE = "h5linalg"
 #: Where conda-forge's staged-recipes expects the recipe, relative to an output folder.
 STAGED_RECIPE_SUBDIR = Path("recipes") / PACKAGE

@@ -1,13 +1,15 @@
 """Every offline check of the conda side of h5linalg (`pixi run recipe-check`).
 
-1. recipe/meta.yaml, build.sh and bld.bat are current (generated from recipe.yaml)
+1. recipe/conda-build/meta.yaml, build.sh and bld.bat are current (generated
+   from recipe/recipe.yaml)
 2. pixi.toml and recipe/recipe.yaml validate against their schemas
 3. the recipe renders over the whole variant matrix on all platforms, and
    meta.yaml agrees with it (render_check.py)
 4. pyproject.toml, recipe/, pixi.toml and variants/ agree (drift_check.py)
 5. requires-pixi matches the pixi features used (requires_pixi.py)
-6. conda-forge's lint rules pass on recipe/ and on a trial staged recipe of
-   both formats (conda_forge_lint.py, staged_recipe.py)
+6. conda-forge's lint rules pass on the recipe folders recipe/ and
+   recipe/conda-build/, each holding one recipe format (R-051), and on a trial
+   staged recipe of both formats (conda_forge_lint.py, staged_recipe.py)
 7. the workflows validate and zizmor finds nothing (workflow_check.py)
 
 Schemas: set H5LINALG_PIXI_SCHEMA / H5LINALG_RECIPE_SCHEMA to local copies to
@@ -29,15 +31,15 @@ import requires_pixi
 import schema_check
 import staged_recipe
 import workflow_check
-from _common import ROOT, CheckError, fail_if
+from _common import CONDA_BUILD_DIR, ROOT, CheckError, fail_if
 
 
-def _lint_recipe() -> None:
-    findings = conda_forge_lint.lint_paths(
-        [ROOT / "recipe/recipe.yaml", ROOT / "recipe/meta.yaml"]
-    )
+def _lint_recipe(root: Path = ROOT) -> None:
+    # Folders, not files: a folder with both formats is a lint of its own (R-051).
+    findings = conda_forge_lint.lint_paths([root / "recipe", root / CONDA_BUILD_DIR])
     fail_if(
-        [str(f) for f in findings if f.kind == "lint"], "conda-forge lint of recipe/"
+        [str(f) for f in findings if f.kind == "lint"],
+        f"conda-forge lint of recipe/ and {CONDA_BUILD_DIR.as_posix()}/",
     )
 
 
@@ -52,7 +54,9 @@ def _lint_trial_staged() -> None:
 CHECKS: list[tuple[str, Callable[[], object]]] = [
     (
         "generated meta.yaml is current",
-        lambda: generate_meta_yaml.check(ROOT / "recipe/recipe.yaml", ROOT / "recipe"),
+        lambda: generate_meta_yaml.check(
+            ROOT / "recipe/recipe.yaml", ROOT / CONDA_BUILD_DIR
+        ),
     ),
     ("pixi.toml schema", lambda: schema_check.check_pixi(ROOT / "pixi.toml")),
     (
@@ -68,7 +72,7 @@ CHECKS: list[tuple[str, Callable[[], object]]] = [
         lambda: drift_check.check(ROOT),
     ),
     ("requires-pixi", lambda: requires_pixi.check(ROOT / "pixi.toml")),
-    ("conda-forge lint of recipe/", _lint_recipe),
+    ("conda-forge lint of recipe/ and recipe/conda-build/", _lint_recipe),
     ("conda-forge lint of a trial staged recipe (v1 and v0)", _lint_trial_staged),
     (
         "GitHub workflows (check-jsonschema, zizmor --offline)",

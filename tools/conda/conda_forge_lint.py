@@ -5,11 +5,12 @@ R-xxx both formats, R1-xxx v1 only, R0-xxx v0 only) and the staged-recipes
 checklist (S-xxx, with --staged). conda-smithy itself is not installable here;
 the workflow on GitHub runs it for real. Lints fail, hints only inform.
 
-    python tools/conda/conda_forge_lint.py recipe/recipe.yaml recipe/meta.yaml
+    python tools/conda/conda_forge_lint.py recipe recipe/conda-build
     python tools/conda/conda_forge_lint.py --staged staged-recipes/recipes/h5linalg
 
 A folder argument lints the recipe in it (one format per folder, as on
-staged-recipes and feedstocks); a file argument lints that file alone.
+staged-recipes and feedstocks: a folder with both is lint R-051); a file
+argument lints that file alone, so R-051 is found only on folders.
 Not implemented (they need the network or conda itself): maintainer and
 feedstock-name lookups (CF-001, CF-008, staged-recipes' name clash check),
 SPDX list lookups (R-044) and the old PyPI alias host (R-050).

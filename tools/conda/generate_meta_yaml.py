@@ -1,10 +1,15 @@
 """Generate the conda-build form of the recipe (meta.yaml, build.sh, bld.bat).
 
 recipe/recipe.yaml (rattler-build, format v1) is the single source of truth;
-this script writes the v0 form next to it:
+this script writes the v0 form into a folder of its own, recipe/conda-build/
+(conda-forge's linter allows one recipe format per folder, rule R-051):
 
-    python tools/conda/generate_meta_yaml.py           # rewrite recipe/meta.yaml, build.sh, bld.bat
+    python tools/conda/generate_meta_yaml.py           # rewrite recipe/conda-build/meta.yaml, build.sh, bld.bat
     python tools/conda/generate_meta_yaml.py --check   # fail (and show a diff) if they are stale
+
+A local `source: path` is rewritten relative to the new folder, and the test
+files of the v1 folder (tests[].files.recipe) are named from the source tree
+(test: source_files), so the v0 form references them instead of copying them.
 
 It converts the subset of the v1 format the recipe uses and stops with an error
 on anything else, so a new construct in recipe.yaml cannot be dropped silently.
@@ -14,13 +19,14 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import os
 import re
 import sys
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
-from _common import ROOT, V1_SECTIONS, CheckError, load_yaml
+from _common import CONDA_BUILD_DIR, ROOT, V1_SECTIONS, CheckError, load_yaml
 
 GENERATED = (
     "Generated from recipe.yaml by tools/conda/generate_meta_yaml.py; do not edit."
@@ -122,6 +128,32 @@ def _context_lines(context: dict[str, Any]) -> list[str]:
     return lines
 
 
+def relocate(
+    recipe_path: Path, directory: Path, source: dict[str, Any]
+) -> tuple[dict[str, Any], str | None]:
+    """The source of the v0 recipe written to ``directory``, and the v1 recipe
+    folder's place in that source tree (None: its test files sit beside meta.yaml).
+
+    A local `path` source is rewritten relative to ``directory``. It contains the
+    v1 recipe folder, so the v0 test names that folder's test files in the source
+    tree (test: source_files) rather than keeping copies of them. An archive
+    (`url`, the staged recipe) is left alone: its test files must be copied beside
+    meta.yaml, as staged_recipe.py does.
+    """
+    recipe_dir = recipe_path.parent.resolve()
+    target = directory.resolve()
+    if "path" not in source or target == recipe_dir:
+        return source, None
+    tree = (recipe_dir / source["path"]).resolve()
+    if not recipe_dir.is_relative_to(tree):
+        what = (
+            f"a source path ({source['path']}) that does not contain the recipe folder"
+        )
+        raise _unsupported(what)
+    moved = {**source, "path": Path(os.path.relpath(tree, target)).as_posix()}
+    return moved, recipe_dir.relative_to(tree).as_posix()
+
+
 def _source_lines(source: dict[str, Any]) -> list[str]:
     _check_keys("source", source, {"path", "url", "sha256"})
     return ["source:"] + [f"  {key}: {scalar(value)}" for key, value in source.items()]
@@ -167,12 +199,13 @@ def _requirements_lines(requirements: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _test_lines(tests: list[dict[str, Any]]) -> list[str]:
+def _test_lines(tests: list[dict[str, Any]], recipe_in_source: str | None) -> list[str]:
     imports: list[Any] = []
     requires: list[Any] = []
     commands: list[Any] = []
     files: list[Any] = []
     source_files: list[Any] = []
+    referenced: list[str] = []  # recipe-folder files named in the source tree
     for test in tests:
         if "python" in test:
             python = test["python"]
@@ -186,10 +219,26 @@ def _test_lines(tests: list[dict[str, Any]]) -> list[str]:
             _check_keys("tests[].requirements", test.get("requirements", {}), {"run"})
             _check_keys("tests[].files", test.get("files", {}), {"recipe", "source"})
             requires += test.get("requirements", {}).get("run", [])
-            files += test.get("files", {}).get("recipe", [])
+            recipe_files = test.get("files", {}).get("recipe", [])
             source_files += test.get("files", {}).get("source", [])
             script = test["script"]
-            commands += script if isinstance(script, list) else [script]
+            script = script if isinstance(script, list) else [script]
+            if recipe_in_source is None:
+                files += recipe_files
+            elif recipe_files:
+                # conda-build copies source_files into the test folder under
+                # their path in the source tree: name them by that path.
+                moved = {
+                    f: (PurePosixPath(recipe_in_source) / f).as_posix()
+                    for f in recipe_files
+                }
+                source_files += list(moved.values())
+                referenced += list(moved.values())
+                script = [
+                    " ".join(moved.get(word, word) for word in str(line).split(" "))
+                    for line in script
+                ]
+            commands += script
         else:
             what = f"the test {sorted(test)}"
             raise _unsupported(what)
@@ -201,6 +250,11 @@ def _test_lines(tests: list[dict[str, Any]]) -> list[str]:
         ("requires", requires),
         ("commands", commands),
     ):
+        if key == "source_files" and referenced:
+            lines += [
+                "  # The source tree holds recipe.yaml's test files: source_files copies",
+                f"  # {', '.join(referenced)} from it, so no copy is kept beside meta.yaml.",
+            ]
         if values:
             lines += [f"  {key}:", *list_lines(values, 4)]
     return lines
@@ -239,8 +293,10 @@ def _about_lines(about: dict[str, Any]) -> list[str]:
     return lines
 
 
-def meta_yaml(recipe: dict[str, Any], note: str = "") -> str:
-    """The meta.yaml text for a parsed recipe.yaml."""
+def meta_yaml(
+    recipe: dict[str, Any], note: str = "", recipe_in_source: str | None = None
+) -> str:
+    """The meta.yaml text for a parsed recipe.yaml (source already relocated)."""
     _check_keys("the recipe", recipe, set(V1_SECTIONS))
     header = [f"# {GENERATED}"] + [f"# {line}".rstrip() for line in note.splitlines()]
     sections = [
@@ -250,7 +306,7 @@ def meta_yaml(recipe: dict[str, Any], note: str = "") -> str:
         _source_lines(recipe["source"]),
         _build_lines(recipe["build"]),
         _requirements_lines(recipe["requirements"]),
-        _test_lines(recipe["tests"]),
+        _test_lines(recipe["tests"], recipe_in_source),
         _about_lines(recipe["about"]),
         [
             "extra:",
@@ -319,11 +375,22 @@ def bld_bat(recipe: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def generate(recipe_path: Path, note: str = "") -> dict[str, str]:
-    """{file name: content} of the conda-build form of ``recipe_path``."""
+def default_directory(recipe_path: Path) -> Path:
+    """Where the v0 form of ``recipe_path`` goes: recipe/conda-build/ for recipe/recipe.yaml."""
+    return recipe_path.parent / CONDA_BUILD_DIR.name
+
+
+def generate(
+    recipe_path: Path, note: str = "", directory: Path | None = None
+) -> dict[str, str]:
+    """{file name: content} of the conda-build form of ``recipe_path``, to be
+    written to ``directory`` (default: default_directory)."""
     recipe = load_yaml(recipe_path)
+    recipe["source"], recipe_in_source = relocate(
+        recipe_path, directory or default_directory(recipe_path), recipe["source"]
+    )
     return {
-        "meta.yaml": meta_yaml(recipe, note),
+        "meta.yaml": meta_yaml(recipe, note, recipe_in_source),
         "build.sh": build_sh(recipe),
         "bld.bat": bld_bat(recipe),
     }
@@ -340,7 +407,7 @@ def write(files: dict[str, str], directory: Path) -> None:
 def check(recipe_path: Path, directory: Path) -> None:
     """Raise CheckError with a diff if the generated files in ``directory`` are stale."""
     problems = []
-    for name, content in generate(recipe_path).items():
+    for name, content in generate(recipe_path, directory=directory).items():
         path = directory / name
         # Compare text, whatever line endings a Windows checkout gave the files.
         current = (
@@ -376,7 +443,7 @@ def main(argv: list[str] | None = None) -> int:
         "--output-dir",
         type=Path,
         default=None,
-        help="where to write (default: beside the recipe)",
+        help="where to write (default: conda-build/ in the recipe's folder)",
     )
     parser.add_argument(
         "--check",
@@ -384,13 +451,13 @@ def main(argv: list[str] | None = None) -> int:
         help="only check that the committed files are current",
     )
     args = parser.parse_args(argv)
-    directory = args.output_dir or args.recipe.parent
+    directory = args.output_dir or default_directory(args.recipe)
     try:
         if args.check:
             check(args.recipe, directory)
             print(f"{directory}/meta.yaml, build.sh, bld.bat match {args.recipe}")
         else:
-            write(generate(args.recipe), directory)
+            write(generate(args.recipe, directory=directory), directory)
             print(f"wrote {directory}/meta.yaml, build.sh, bld.bat")
     except CheckError as error:
         print(error, file=sys.stderr)

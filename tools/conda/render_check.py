@@ -7,8 +7,9 @@
   linux-64 -> linux-aarch64.
 * Each matrix must give the expected Python x NumPy grid, one distinct package
   per cell, with the cross-compilation block exactly in cross builds.
-* recipe/meta.yaml is rendered for the same cells with Jinja2 and conda-build's
-  `# [selector]` rules and must describe the same package.
+* recipe/conda-build/meta.yaml is rendered for the same cells with Jinja2 and
+  conda-build's `# [selector]` rules and must describe the same package, its
+  test files being the same files on disk.
 
     python tools/conda/render_check.py            # check everything
     python tools/conda/render_check.py --show     # also print every cell
@@ -27,6 +28,7 @@ from typing import Any
 import jinja2
 import yaml
 from _common import (
+    CONDA_BUILD_DIR,
     MATRICES,
     PLATFORMS,
     ROOT,
@@ -216,8 +218,48 @@ def _spec(requirement: str) -> str:
     return re.sub(r"^(\S+) (\S+?)\.\*$", r"\1 \2", requirement)
 
 
-def compare_v0(cell: Cell, meta: dict[str, Any]) -> list[str]:
-    """Where meta.yaml (rendered for ``cell``) describes something else than recipe.yaml."""
+def locate_test_files(
+    recipe_dir: Path, meta_dir: Path, meta: dict[str, Any], names: list[str]
+) -> tuple[dict[str, str], list[str]]:
+    """How meta.yaml's test names each test file of recipe.yaml's folder, and problems.
+
+    A file is found either in `test: files` (an identical file beside meta.yaml)
+    or in `test: source_files` (the very file, in the tree `source: path` names).
+    """
+    test = meta.get("test") or {}
+    source = meta.get("source") or {}
+    tree = (meta_dir / source["path"]).resolve() if "path" in source else None
+    located: dict[str, str] = {}
+    problems = []
+    for name in names:
+        wanted = recipe_dir / name
+        beside = meta_dir / name
+        if (
+            name in (test.get("files") or [])
+            and beside.is_file()
+            and beside.read_bytes() == wanted.read_bytes()
+        ):
+            located[name] = name
+        for entry in test.get("source_files") or []:
+            if tree is not None and (tree / entry).resolve() == wanted.resolve():
+                located[name] = entry
+        if name not in located:
+            problems.append(
+                f"{meta_dir / 'meta.yaml'}: the test file {name} of recipe.yaml is neither "
+                f"in test.files (beside meta.yaml) nor in test.source_files (under source.path)"
+            )
+    return located, problems
+
+
+def compare_v0(
+    cell: Cell, meta: dict[str, Any], located: dict[str, str] | None = None
+) -> list[str]:
+    """Where meta.yaml (rendered for ``cell``) describes something else than recipe.yaml.
+
+    ``located`` maps each test file of recipe.yaml's folder to the name meta.yaml's
+    test gives it (locate_test_files); files not in it are expected beside meta.yaml.
+    """
+    located = located or {}
     problems = []
     where = f"{cell.platform.label} {cell.build_string}"
 
@@ -251,8 +293,12 @@ def compare_v0(cell: Cell, meta: dict[str, Any]) -> list[str]:
         i for t in tests if "python" in t for i in t["python"].get("imports", [])
     ]
     pip_check = any(t["python"].get("pip_check", True) for t in tests if "python" in t)
+    # A command naming a test file names it where meta.yaml's test puts it.
     commands = (["pip check"] if pip_check else []) + [
-        c for t in tests if "script" in t for c in t["script"]
+        " ".join(located.get(word, word) for word in c.split(" "))
+        for t in tests
+        if "script" in t
+        for c in t["script"]
     ]
     requires = (["pip"] if pip_check else []) + [
         r
@@ -260,14 +306,26 @@ def compare_v0(cell: Cell, meta: dict[str, Any]) -> list[str]:
         if "script" in t
         for r in t.get("requirements", {}).get("run", [])
     ]
-    files = [
+    recipe_files = [
         f for t in tests if "script" in t for f in t.get("files", {}).get("recipe", [])
+    ]
+    source_files = [
+        f for t in tests if "script" in t for f in t.get("files", {}).get("source", [])
     ]
     test = meta.get("test", {})
     same("test imports", imports, test.get("imports", []))
     same("test commands", commands, test.get("commands", []))
     same("test requirements", requires, test.get("requires", []))
-    same("test files", files, test.get("files", []))
+    same(
+        "test files",
+        [f for f in recipe_files if located.get(f, f) == f],
+        test.get("files", []),
+    )
+    same(
+        "test source files",
+        source_files + [located[f] for f in recipe_files if located.get(f, f) != f],
+        test.get("source_files", []),
+    )
 
     about = cell.recipe["about"]
     for v1_key, v0_key in (
@@ -292,6 +350,15 @@ def compare_v0(cell: Cell, meta: dict[str, Any]) -> list[str]:
         [meta["about"]["license_file"]],
     )
     return problems
+
+
+def _recipe_test_files(cell: Cell) -> list[str]:
+    return [
+        f
+        for t in cell.recipe["tests"]
+        if "script" in t
+        for f in t.get("files", {}).get("recipe", [])
+    ]
 
 
 def check_cells(cells: list[Cell], matrix: str, platform: Platform) -> list[str]:
@@ -363,6 +430,7 @@ def render_all(root: Path = ROOT) -> dict[tuple[str, str], list[Cell]]:
 def check(root: Path = ROOT, show: bool = False) -> int:
     """Run every render check; return the number of distinct packages checked."""
     problems: list[str] = check_recipe_variants(root)
+    meta_path = root / CONDA_BUILD_DIR / "meta.yaml"
     total = 0
     for platform in PLATFORMS:
         for matrix in MATRICES:
@@ -381,14 +449,18 @@ def check(root: Path = ROOT, show: bool = False) -> int:
                         f"{platform.label:26} {matrix:12} {cell.build_string:22} build={cell.build} host={cell.host} run={cell.run}"
                     )
                 try:
-                    meta = render_v0(root / "recipe/meta.yaml", platform, cell.variant)
+                    meta = render_v0(meta_path, platform, cell.variant)
                 except Exception as error:  # noqa: BLE001
                     problems.append(
                         f"{platform.label} {cell.build_string}: meta.yaml does not render: {error}"
                     )
                     continue
-                problems += compare_v0(cell, meta)
-    fail_if(problems, "render check failed")
+                located, missing = locate_test_files(
+                    root / "recipe", meta_path.parent, meta, _recipe_test_files(cell)
+                )
+                problems += missing + compare_v0(cell, meta, located)
+    # Each problem once, however many cells show it.
+    fail_if(list(dict.fromkeys(problems)), "render check failed")
     return total
 
 

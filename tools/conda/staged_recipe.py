@@ -7,8 +7,9 @@ From a clean checkout of a release tag vX.Y.Z this script
 2. writes staged-recipes/recipes/h5linalg/ from recipe/recipe.yaml: the
    version pinned, the source the sdist attached to the GitHub release (with
    its sha256), no variant files;
-3. with --v0, also writes the conda-build form (meta.yaml, build.sh, bld.bat)
-   into staged-recipes/v0/recipes/h5linalg/;
+3. with --v0, also writes the conda-build form (meta.yaml, build.sh, bld.bat,
+   generated like recipe/conda-build/) into its own folder,
+   staged-recipes/v0/recipes/h5linalg/ (one recipe format per folder, R-051);
 4. lints what it wrote with conda-forge's rules and renders it with
    py-rattler-build.
 
@@ -187,7 +188,11 @@ def write_staged(
         v0_dir = out_dir / "v0" / STAGED_RECIPE_SUBDIR
         if v0_dir.exists():
             shutil.rmtree(v0_dir)
-        write_v0(generate_v0(v1_dir / "recipe.yaml", note=V0_NOTE), v0_dir)
+        write_v0(
+            generate_v0(v1_dir / "recipe.yaml", note=V0_NOTE, directory=v0_dir), v0_dir
+        )
+        # The source is the sdist, not this tree: the test files go beside meta.yaml
+        # (test: files), as beside recipe.yaml.
         for name in _test_files(recipe):
             shutil.copy2(recipe_dir / name, v0_dir / name)
         folders.append(v0_dir)
