@@ -13,6 +13,17 @@
 #define H5LINALG_VERSION "0.0.0+unknown"
 #endif
 
+// The oldest NumPy whose ABI the module targets. NumPy 2's headers spell it
+// out; NumPy 1.25/1.26's do not (the conda NumPy 1.26 cells build with them),
+// so name the target CMake sets (NPY_TARGET_VERSION in src/bindings/CMakeLists.txt).
+#ifdef NPY_FEATURE_VERSION_STRING
+#define H5LINALG_NUMPY_FEATURE_VERSION NPY_FEATURE_VERSION_STRING
+#else
+static_assert(NPY_FEATURE_VERSION == NPY_1_25_API_VERSION,
+              "keep the NumPy ABI target here in step with NPY_TARGET_VERSION");
+#define H5LINALG_NUMPY_FEATURE_VERSION "1.25"
+#endif
+
 namespace h5linalg::bindings {
 
 void register_info(py::module_& m) {
@@ -29,7 +40,7 @@ void register_info(py::module_& m) {
             out["hdf5_threadsafe"] = info.hdf5_threadsafe;
             out["zlib_built"] = info.zlib_built;
             out["zlib_running"] = info.zlib_running;
-            out["numpy_built"] = NPY_FEATURE_VERSION_STRING;  // oldest NumPy the ABI targets
+            out["numpy_built"] = H5LINALG_NUMPY_FEATURE_VERSION;  // oldest NumPy the ABI targets
             out["compiler"] = info.compiler;
             out["worker_threads"] = info.worker_threads;
             out["blas_threads_control"] = std::string(controllable_blas_name());

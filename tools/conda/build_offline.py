@@ -1,0 +1,344 @@
+"""Build and test the conda packages of recipe/recipe.yaml offline, with
+rattler-build's real engine (py-rattler-build) and only the stand-in channel.
+
+    python tools/conda/build_offline.py --output-dir DIR [--work-dir W] [--channel-only]
+
+Two cells of the recipe's own NumPy axis (recipe/variants.yaml plus
+variants/numpy/conda_build_config.yaml), narrowed to Python 3.11: NumPy 1.26 and
+NumPy 2. The variant keys the machine cannot match are overridden by the
+versions of the stand-ins (standin_channel.py), each override printed. The build
+runs the recipe's post-build checks (overlinking is an error there), then
+every test of the recipe's `tests:` section in the test environment
+rattler-build creates; and CMake's cache and build.ninja must show HDF5,
+BLAS/LAPACK and zlib taken from the host prefix, never from /usr.
+
+This proves the recipe, its build script and CMake's discovery inside a conda
+prefix work with the real engine; it is not a conda-forge build (the full
+matrix against conda-forge runs in .github/workflows/conda-package.yml).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import re
+import shutil
+import sys
+import tarfile
+import time
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import standin_channel
+import zstandard  # .conda members are zstd-compressed tarballs
+from _common import ROOT, CheckError
+from rattler_build import (
+    JinjaConfig,
+    Package,
+    PlatformConfig,
+    RenderConfig,
+    Stage0Recipe,
+    ToolConfiguration,
+    VariantConfig,
+)
+
+RECIPE = ROOT / "recipe/recipe.yaml"
+#: The recipe's NumPy axis, in the order `rattler-build -m` would merge them.
+VARIANT_FILES = ("recipe/variants.yaml", "variants/numpy/conda_build_config.yaml")
+PYTHON = "3.11"
+
+
+def _platform() -> Any:
+    return PlatformConfig(target_platform=standin_channel.SUBDIR)
+
+
+def base_variants() -> Any:
+    """The recipe's NumPy axis narrowed to Python 3.11 (its zip group together)."""
+    merged = VariantConfig.from_file(ROOT / VARIANT_FILES[0]).merge(
+        VariantConfig.from_conda_build_config(
+            str(ROOT / VARIANT_FILES[1]), JinjaConfig(platform=_platform())
+        )
+    )
+    variants = merged.to_dict()
+    zip_keys = [list(group) for group in merged.zip_keys or []]
+    group = next(g for g in zip_keys if "python" in g)
+    keep = [
+        i for i, p in enumerate(variants["python"]) if str(p).startswith(PYTHON + ".")
+    ]
+    if not keep:
+        msg = f"{VARIANT_FILES[1]} has no Python {PYTHON} cell"
+        raise CheckError(msg)
+    for key in group:
+        variants[key] = [variants[key][i] for i in keep]
+    return variants, zip_keys
+
+
+def render(variants: dict[str, list[Any]], zip_keys: list[list[str]]) -> list[Any]:
+    config = VariantConfig(variants, zip_keys=zip_keys)
+    return list(
+        Stage0Recipe.from_file(RECIPE).render(
+            config, RenderConfig(platform=_platform())
+        )
+    )
+
+
+def required_names() -> dict[str, set[str]]:
+    """Every package name the narrowed cells need, by where it occurs."""
+    return standin_channel.recipe_requirements(render(*base_variants()))
+
+
+def overrides(standins: list[standin_channel.Standin]) -> dict[str, tuple[str, str]]:
+    """Variant values the machine cannot match -> (value, why), from the stand-ins."""
+    by_name = {s.name: s for s in standins}
+
+    def version(name: str) -> str:
+        return by_name[name].version
+
+    gcc = version("gcc_linux-64").split(".")[0]
+    blas = ".".join(version("libblas").split(".")[:2])
+    return {
+        "c_compiler_version": (gcc, f"the machine's gcc {version('gcc_linux-64')}"),
+        "cxx_compiler_version": (gcc, f"the machine's g++ {version('gxx_linux-64')}"),
+        "c_stdlib_version": (
+            version("sysroot_linux-64"),
+            f"the machine's glibc {version('sysroot_linux-64')}",
+        ),
+        "hdf5": (version("hdf5"), f"Debian's HDF5 {version('hdf5')}"),
+        "libblas": (
+            f"{blas}.* *netlib",
+            f"Debian's reference BLAS {version('libblas')}",
+        ),
+        "libcblas": (
+            f"{blas}.* *netlib",
+            "the libcblas stand-in (CBLAS is in libblas)",
+        ),
+        "liblapack": (
+            f"{blas}.* *netlib",
+            f"Debian's reference LAPACK {version('liblapack')}",
+        ),
+    }
+
+
+def final_variants(
+    standins: list[standin_channel.Standin],
+) -> tuple[dict[str, list[Any]], list[list[str]], list[str]]:
+    variants, zip_keys = base_variants()
+    notes = [f"python: narrowed to the {PYTHON} cells ({variants['python']})"]
+    for key, (value, why) in overrides(standins).items():
+        before = variants.get(key)
+        width = len(before) if before else 1
+        variants[key] = [value] * width
+        notes.append(f"{key}: {before[0] if before else '(unset)'} -> {value} ({why})")
+    return variants, zip_keys, notes
+
+
+# --- Inspection ----------------------------------------------------------------------
+
+
+@dataclass
+class CondaPackage:
+    """The metadata and files of a .conda archive."""
+
+    path: Path
+    index: dict[str, Any]
+    paths: list[dict[str, Any]]
+    files: dict[str, bytes]
+
+
+def _tar_members(archive: zipfile.ZipFile, prefix: str) -> dict[str, bytes]:
+    name = next(n for n in archive.namelist() if n.startswith(prefix))
+    raw = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(archive.read(name)))
+    members = {}
+    with tarfile.open(fileobj=raw, mode="r|") as tar:
+        for member in tar:
+            if member.isfile():
+                extracted = tar.extractfile(member)
+                assert extracted is not None
+                members[member.name] = extracted.read()
+    return members
+
+
+def read_package(path: Path) -> CondaPackage:
+    with zipfile.ZipFile(path) as archive:
+        info = _tar_members(archive, "info-")
+        files = _tar_members(archive, "pkg-")
+    return CondaPackage(
+        path,
+        json.loads(info["info/index.json"]),
+        json.loads(info["info/paths.json"])["paths"],
+        files,
+    )
+
+
+#: Headers that mean "this include folder provides one of the libraries".
+LIBRARY_HEADERS = ("hdf5.h", "H5pubconf.h", "zlib.h", "cblas.h", "lapack.h")
+#: build.ninja variables that carry include folders and libraries.
+NINJA_VARIABLES = re.compile(
+    r"^\s+(INCLUDES|FLAGS|LINK_FLAGS|LINK_LIBRARIES|LINK_PATH) = (.*)$"
+)
+
+
+def host_prefix_only(bld: Path) -> list[str]:
+    """Where CMake found HDF5, BLAS/LAPACK and zlib in one build folder, a line
+    each; CheckError if any came from outside the host prefix.
+
+    Two independent records: CMake's cache (what find_package() chose) and
+    build.ninja (the include folders and libraries the compiler and linker
+    really get). An include folder outside the prefix is allowed only if it
+    holds none of the libraries' headers (Debian's Python headers, say).
+    """
+    hosts = sorted(bld.glob("host_env*"))
+    caches = sorted(bld.glob("work/build/*/CMakeCache.txt"))
+    if len(hosts) != 1 or len(caches) != 1:
+        msg = f"{bld}: expected one host prefix and one CMakeCache.txt, found {hosts} {caches}"
+        raise CheckError(msg)
+    host, work = hosts[0], bld / "work"
+    found: set[str] = set()
+    outside: list[str] = []
+
+    def inside(path: str) -> bool:
+        return Path(path).is_relative_to(host) or Path(path).is_relative_to(work)
+
+    entry = re.compile(
+        r"^((?:HDF5|BLAS|LAPACK|CBLAS|ZLIB)_[A-Za-z_]*)(?::[A-Z]+)?=(.*)$"
+    )
+    for line in caches[0].read_text().splitlines():
+        match = entry.match(line)
+        for value in match.group(2).split(";") if match else ():
+            if value.startswith("/"):
+                found.add(f"{match.group(1)}={value.replace(str(host), '$PREFIX')}")  # type: ignore[union-attr]
+                if not inside(value):
+                    outside.append(f"CMakeCache.txt: {line}")
+    ninja = caches[0].parent / "build.ninja"
+    for line in ninja.read_text().splitlines():
+        match = NINJA_VARIABLES.match(line)
+        if not match:
+            continue
+        tokens = match.group(2).replace("-isystem ", "-I").split()
+        for token in tokens:
+            path = token.removeprefix("-I").removeprefix("-L").split("-rpath,")[-1]
+            if not path.startswith("/") or inside(path):
+                continue
+            if token.startswith("-I") and any(
+                (Path(path) / h).exists() for h in LIBRARY_HEADERS
+            ):
+                outside.append(
+                    f"build.ninja: include folder {path} (holds a library header)"
+                )
+            elif not token.startswith("-I") and re.search(
+                r"(hdf5|blas|lapack|libz)", path
+            ):
+                outside.append(f"build.ninja: {match.group(1)} {path}")
+            elif token.startswith("-L") or "-rpath" in token:
+                outside.append(f"build.ninja: library folder {path}")
+    if not any(f.startswith(("HDF5_DIR", "BLAS_", "LAPACK_", "ZLIB_")) for f in found):
+        outside.append("(CMake's cache names none of HDF5, BLAS, LAPACK, zlib)")
+    if outside:
+        msg = f"{bld.name}: libraries found outside the host prefix {host}:\n  " + (
+            "\n  ".join(sorted(set(outside)))
+        )
+        raise CheckError(msg)
+    return sorted(found)
+
+
+# --- The build -----------------------------------------------------------------------
+
+
+def build(
+    output_dir: Path, work_dir: Path, *, channel_only: bool = False
+) -> list[Path]:
+    """Build the channel, then both cells; return the package files."""
+    started = time.monotonic()
+    names = required_names()
+    print("requirements of the rendered recipe:", ", ".join(sorted(names)))
+    channel, standins = standin_channel.ensure_channel(names, work_dir)
+    print(f"stand-in channel {standin_channel.channel_url(channel)}:")
+    for standin in standins:
+        print(f"  {standin.file_name:72} {standin.made_from}")
+    print(f"  ({len(standins)} packages, {time.monotonic() - started:.0f} s)")
+    if channel_only:
+        return []
+
+    variants, zip_keys, notes = final_variants(standins)
+    print("variant overrides:")
+    for note in notes:
+        print(f"  {note}")
+    cells = render(variants, zip_keys)
+    print(f"cells: {[c.variant.get('numpy') for c in cells]}")
+    if len(cells) != 2:
+        msg = f"expected two cells (NumPy 1.26 and 2), rendered {len(cells)}"
+        raise CheckError(msg)
+
+    if output_dir.exists():
+        shutil.rmtree(output_dir)
+    output_dir.mkdir(parents=True)
+    channels = [standin_channel.channel_url(channel)]
+    Stage0Recipe.from_file(RECIPE).run_build(
+        variant_config=VariantConfig(variants, zip_keys=zip_keys),
+        render_config=RenderConfig(platform=_platform()),
+        tool_config=ToolConfiguration(keep_build=True, test_strategy="skip"),
+        output_dir=output_dir,
+        channels=channels,
+    )
+    packages = sorted((output_dir / standin_channel.SUBDIR).glob("h5linalg-*.conda"))
+    if len(packages) != len(cells):
+        msg = f"expected {len(cells)} packages in {output_dir}, found {packages}"
+        raise CheckError(msg)
+
+    print("discovery inside the host prefix (CMakeCache.txt, build.ninja):")
+    for bld in sorted((output_dir / "bld").glob("rattler-build_h5linalg_*")):
+        print(f"  {bld.name}:")
+        for line in host_prefix_only(bld):
+            print(f"    {line}")
+
+    failed = []
+    for path in packages:
+        package = read_package(path)
+        print(f"{path.name}")
+        print(f"  run requirements: {', '.join(package.index['depends'])}")
+        results = Package.from_file(path).run_tests(
+            channel=[*channels, standin_channel.channel_url(output_dir)]
+        )
+        for result in results:
+            status = "passed" if result.success else "FAILED"
+            print(f"  test {result.test_index}: {status}")
+            if not result.success:
+                failed.append(f"{path.name} test {result.test_index}")
+                print(result.output)
+        if not results:
+            failed.append(f"{path.name}: the recipe's tests did not run")
+    if failed:
+        raise CheckError("tests failed: " + ", ".join(failed))
+    print(
+        f"{len(packages)} packages built and tested in {time.monotonic() - started:.0f} s"
+    )
+    return packages
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--output-dir", type=Path, required=True)
+    parser.add_argument(
+        "--work-dir", type=Path, default=standin_channel.DEFAULT_WORK_DIR
+    )
+    parser.add_argument(
+        "--channel-only", action="store_true", help="build the stand-in channel only"
+    )
+    args = parser.parse_args(argv)
+    try:
+        build(
+            args.output_dir.resolve(),
+            args.work_dir.resolve(),
+            channel_only=args.channel_only,
+        )
+    except CheckError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
