@@ -62,6 +62,7 @@ def test_developer_commands(pixi: dict[str, Any]) -> None:
         "bench",
         "recipe-check",
         "conda-package",
+        "conda-package-hdf5",
         "conda-build",
         "staged-recipe",
         "profile",
@@ -73,11 +74,18 @@ def test_developer_commands(pixi: dict[str, Any]) -> None:
 
 def test_matrix_files_of_the_package_tasks(pixi: dict[str, Any]) -> None:
     found = tasks(pixi)
-    for name in ("conda-package", "conda-build"):
+    for name, matrix in (
+        ("conda-package", "full"),
+        ("conda-build", "full"),
+        ("conda-package-hdf5", "hdf5"),
+    ):
         files = [
             arg for arg in found[name]["cmd"].split() if arg.startswith("variants/")
         ]
-        assert tuple(files) == common.MATRICES["full"]
+        assert tuple(files) == common.MATRICES[matrix], name
+    assert found["conda-package-hdf5"]["cmd"] == found["conda-package"]["cmd"].replace(
+        " --output-dir", " -m variants/hdf5/conda_build_config.yaml --output-dir"
+    )
 
 
 def test_environments(pixi: dict[str, Any]) -> None:

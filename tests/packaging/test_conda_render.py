@@ -3,7 +3,8 @@
 Platforms: native linux-64, osx-64, osx-arm64, win-64 and the cross builds
 osx-64 -> osx-arm64 and linux-64 -> linux-aarch64. Matrices: `rattler-build
 build -r recipe` as typed (recipe/variants.yaml), and -m variants/conda-forge,
-+ python314, + numpy (the full grid).
++ python314, + numpy (the full grid), + hdf5 (the full grid against HDF5 2 and
+1.14.6, conda-forge's hdf52 migration).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ common = tool("_common")
 CheckError = common.CheckError
 
 PLATFORMS = {p.label: p for p in common.PLATFORMS}
-COUNTS = {"recipe": 4, "conda-forge": 4, "python314": 5, "full": 8}
+COUNTS = {"recipe": 4, "conda-forge": 4, "python314": 5, "full": 8, "hdf5": 16}
 
 HOST = [
     "python",
@@ -130,6 +131,27 @@ def test_host_pins_come_from_the_global_pinning(
 
 
 @pytest.mark.parametrize("platform", list(PLATFORMS))
+def test_hdf5_axis_doubles_the_full_grid(
+    rendered: dict[tuple[str, str], list[Any]], platform: str
+) -> None:
+    # conda-forge's hdf52 migration: every package against HDF5 2 and 1.14.6.
+    cells = rendered[platform, "hdf5"]
+    assert len(cells) == len({c.key for c in cells}) == 16
+    assert {c.variant["hdf5"] for c in cells} == {"2", "1.14.6"}
+    full = sorted((c.python, c.numpy) for c in rendered[platform, "full"])
+    for hdf5 in ("2", "1.14.6"):
+        # one package per HDF5 x Python x NumPy cell: the full grid once per HDF5
+        assert sorted((c.python, c.numpy) for c in cells if c.hdf5 == hdf5) == full
+    for cell in cells:
+        assert cell.variant["zlib"] == "1"
+        assert cell.variant["libblas"] == "3.9.* *netlib"
+    # The HDF5 1.14.6 half is the full matrix's packages, build strings and all.
+    assert {c.key for c in cells if c.hdf5 == "1.14.6"} == {
+        c.key for c in rendered[platform, "full"]
+    }
+
+
+@pytest.mark.parametrize("platform", list(PLATFORMS))
 def test_build_script_forces_ninja_and_the_version(
     rendered: dict[tuple[str, str], list[Any]], platform: str
 ) -> None:
@@ -195,7 +217,24 @@ def test_numpy_126_on_python_313_breaks_the_grid(tmp_path: Path) -> None:
         "is_python_min:\n", "is_python_min:\n  - false\n"
     )
     path.write_text(text, encoding="utf-8")
-    _fails(root, r"Python x NumPy grid")
+    _fails(root, r"Python x NumPy x HDF5 grid")
+
+
+def test_an_hdf5_axis_with_one_value_breaks_the_grid(tmp_path: Path) -> None:
+    root = repo_copy(tmp_path)
+    edit(root / "variants/hdf5/conda_build_config.yaml", "  - 1.14.6\n", "")
+    _fails(root, r"variants/hdf5/conda_build_config\.yaml: Python x NumPy x HDF5 grid")
+
+
+def test_an_hdf5_file_with_its_own_zip_keys_breaks_the_grid(tmp_path: Path) -> None:
+    # zip_keys in the last file would replace the NumPy file's Python/NumPy zip.
+    root = repo_copy(tmp_path)
+    path = root / "variants/hdf5/conda_build_config.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text + "zip_keys:\n  -\n    - python\n    - is_python_min\n", encoding="utf-8"
+    )
+    _fails(root, r"variants/hdf5/conda_build_config\.yaml: Python x NumPy x HDF5 grid")
 
 
 def test_a_file_that_does_not_restate_zip_keys_breaks_the_grid(tmp_path: Path) -> None:
@@ -205,7 +244,7 @@ def test_a_file_that_does_not_restate_zip_keys_breaks_the_grid(tmp_path: Path) -
     path = root / "variants/numpy/conda_build_config.yaml"
     text = path.read_text(encoding="utf-8")
     path.write_text(text[: text.index("zip_keys:")], encoding="utf-8")
-    _fails(root, r"Python x NumPy grid")
+    _fails(root, r"Python x NumPy x HDF5 grid")
 
 
 def test_missing_cross_compilation_block_is_found(tmp_path: Path) -> None:

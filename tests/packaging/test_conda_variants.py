@@ -17,6 +17,7 @@ def test_each_axis_is_a_conda_build_config_in_its_own_folder() -> None:
     )
     assert files == [
         "variants/conda-forge/conda_build_config.yaml",
+        "variants/hdf5/conda_build_config.yaml",
         "variants/numpy/conda_build_config.yaml",
         "variants/python314/conda_build_config.yaml",
     ]
@@ -43,6 +44,22 @@ def test_later_files_restate_every_zip_group() -> None:
         ]
         for group in base:
             assert any(set(group) <= set(g) for g in groups), (axis, group)
+
+
+def test_hdf5_axis_follows_the_hdf52_migration() -> None:
+    # conda-forge's recipe/migrations/hdf52.yaml: hdf5: ['2', '1.14.6']. Crossed
+    # with every other axis, so no zip_keys: those of the earlier files stay.
+    hdf5 = common.load_yaml(ROOT / "variants/hdf5/conda_build_config.yaml")
+    assert hdf5 == {"hdf5": ["2", "1.14.6"]}
+    base = common.load_yaml(ROOT / "variants/conda-forge/conda_build_config.yaml")
+    assert [str(v) for v in base["hdf5"]] == [hdf5["hdf5"][1]]
+    assert common.MATRICES["hdf5"] == (
+        *common.MATRICES["full"],
+        "variants/hdf5/conda_build_config.yaml",
+    )
+    readme = (ROOT / "variants/README.md").read_text(encoding="utf-8")
+    assert "hdf52" in readme
+    assert "-m variants/hdf5/conda_build_config.yaml" in readme
 
 
 def test_recipe_variants_equal_conda_forge_on_every_platform() -> None:

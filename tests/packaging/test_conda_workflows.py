@@ -64,6 +64,32 @@ def test_conda_package_workflow_builds_every_ci_platform() -> None:
     assert "rattler-build test --package-file" in text
 
 
+def test_rattler_build_job_has_an_hdf5_2_cell() -> None:
+    # conda-forge's hdf52 migration: one linux-64 cell builds the HDF5 matrix.
+    job = common.load_yaml(ROOT / PACKAGES)["jobs"]["rattler-build"]
+    cells = [i for i in job["strategy"]["matrix"]["include"] if i.get("hdf5")]
+    assert cells == [
+        {
+            "os": "ubuntu-latest",
+            "subdir": "linux-64",
+            "hdf5": "2",
+            "task": "conda-package-hdf5",
+            "packages": 16,
+        }
+    ]
+    render = tool("render_check")
+    assert cells[0]["packages"] == len(render.EXPECTED_GRID["hdf5"])
+    steps = {s.get("name"): s for s in job["steps"]}
+    build = steps["Build and test the packages (rattler-build build -r recipe -m ...)"]
+    assert build["env"]["TASK"] == "${{ matrix.task || 'conda-package' }}"
+    assert 'pixi run -e packaging "$TASK"' in build["run"]
+    count = steps["One package per HDF5 x Python x NumPy cell"]
+    assert count["env"]["EXPECTED"] == "${{ matrix.packages || 8 }}"
+    # Two linux-64 cells: their artifacts need different names.
+    upload = next(s for s in job["steps"] if "upload-artifact" in s.get("uses", ""))
+    assert "matrix.hdf5" in upload["with"]["name"]
+
+
 @pytest.mark.parametrize(
     ("old", "new", "match"),
     [

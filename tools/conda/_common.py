@@ -87,6 +87,13 @@ MATRICES: dict[str, tuple[str, ...]] = {
         "variants/python314/conda_build_config.yaml",
         "variants/numpy/conda_build_config.yaml",
     ),
+    # The full grid twice, against HDF5 2 and 1.14.6 (conda-forge's hdf52 migration).
+    "hdf5": (
+        "variants/conda-forge/conda_build_config.yaml",
+        "variants/python314/conda_build_config.yaml",
+        "variants/numpy/conda_build_config.yaml",
+        "variants/hdf5/conda_build_config.yaml",
+    ),
 }
 
 

@@ -5,8 +5,8 @@
   `rattler-build build -r recipe -m ...` does, for native linux-64, osx-64,
   osx-arm64 and win-64 and the cross builds osx-64 -> osx-arm64 and
   linux-64 -> linux-aarch64.
-* Each matrix must give the expected Python x NumPy grid, one distinct package
-  per cell, with the cross-compilation block exactly in cross builds.
+* Each matrix must give the expected HDF5 x Python x NumPy grid, one distinct
+  package per cell, with the cross-compilation block exactly in cross builds.
 * recipe/conda-build/meta.yaml is rendered for the same cells with Jinja2 and
   conda-build's `# [selector]` rules and must describe the same package, its
   test files being the same files on disk.
@@ -45,16 +45,21 @@ from rattler_build import (
     VariantConfig,
 )
 
-#: The (Python, NumPy) cells each matrix must produce; NumPy None means "not a
-#: variant" (rattler-build build -r recipe lets the solver pick NumPy).
+#: The (Python, NumPy, HDF5) cells each matrix must produce, one package each;
+#: None means "not a variant" (rattler-build build -r recipe lets the solver
+#: pick NumPy and HDF5).
 PYTHONS_CF = ("3.10", "3.11", "3.12", "3.13")
 PYTHONS_ALL = (*PYTHONS_CF, "3.14")
-EXPECTED_GRID: dict[str, set[tuple[str, str | None]]] = {
-    "recipe": {(py, None) for py in PYTHONS_CF},
-    "conda-forge": {(py, "2") for py in PYTHONS_CF},
-    "python314": {(py, "2") for py in PYTHONS_ALL},
-    "full": {(py, "2") for py in PYTHONS_ALL}
-    | {(py, "1.26") for py in ("3.10", "3.11", "3.12")},
+HDF5_CF = "1.14.6"
+_FULL = {(py, "2") for py in PYTHONS_ALL} | {
+    (py, "1.26") for py in ("3.10", "3.11", "3.12")
+}
+EXPECTED_GRID: dict[str, set[tuple[str, str | None, str | None]]] = {
+    "recipe": {(py, None, None) for py in PYTHONS_CF},
+    "conda-forge": {(py, "2", HDF5_CF) for py in PYTHONS_CF},
+    "python314": {(py, "2", HDF5_CF) for py in PYTHONS_ALL},
+    "full": {(py, np, HDF5_CF) for py, np in _FULL},
+    "hdf5": {(py, np, hdf5) for py, np in _FULL for hdf5 in ("2", HDF5_CF)},
 }
 #: What the cross-compilation block puts in `build` (conda-forge's cross-python pattern).
 CROSS_BUILD = ["python", "cross-python_{target}", "pybind11", "numpy"]
@@ -83,6 +88,11 @@ class Cell:
     @property
     def numpy(self) -> str | None:
         value = self.variant.get("numpy")
+        return None if value is None else str(value)
+
+    @property
+    def hdf5(self) -> str | None:
+        value = self.variant.get("hdf5")
         return None if value is None else str(value)
 
     @property
@@ -365,10 +375,10 @@ def check_cells(cells: list[Cell], matrix: str, platform: Platform) -> list[str]
     """The matrix invariants for one platform's cells."""
     problems = []
     where = f"{platform.label} -m {' -m '.join(MATRICES[matrix]) or '(recipe/variants.yaml)'}"
-    grid = {(c.python, c.numpy) for c in cells}
-    if grid != EXPECTED_GRID[matrix]:
+    grid = [(c.python, c.numpy, c.hdf5) for c in cells]
+    if set(grid) != EXPECTED_GRID[matrix] or len(grid) != len(EXPECTED_GRID[matrix]):
         problems.append(
-            f"{where}: Python x NumPy grid {sorted(grid, key=str)} != {sorted(EXPECTED_GRID[matrix], key=str)}"
+            f"{where}: Python x NumPy x HDF5 grid {sorted(grid, key=str)} != {sorted(EXPECTED_GRID[matrix], key=str)}"
         )
     if len({c.key for c in cells}) != len(cells):
         problems.append(
