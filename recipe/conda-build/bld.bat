@@ -6,3 +6,5 @@ set "CMAKE_GENERATOR_PLATFORM="
 set "CMAKE_GENERATOR_TOOLSET="
 python -m pip install . -vv --no-deps --no-build-isolation
 if errorlevel 1 exit 1
+for /d %%d in ("%SP_DIR%\h5linalg-*.dist-info") do del /q "%%d\direct_url.json"
+if errorlevel 1 exit 1

@@ -4,3 +4,4 @@ set -euxo pipefail
 export CMAKE_GENERATOR="Ninja"
 export SETUPTOOLS_SCM_PRETEND_VERSION="${PKG_VERSION}"
 python -m pip install . -vv --no-deps --no-build-isolation
+rm -f "$SP_DIR"/h5linalg-*.dist-info/direct_url.json

@@ -39,6 +39,7 @@ from rattler_build import (
     JinjaConfig,
     Package,
     PlatformConfig,
+    RattlerBuildError,
     RenderConfig,
     Stage0Recipe,
     ToolConfiguration,
@@ -49,6 +50,8 @@ RECIPE = ROOT / "recipe/recipe.yaml"
 #: The recipe's NumPy axis, in the order `rattler-build -m` would merge them.
 VARIANT_FILES = ("recipe/variants.yaml", "variants/numpy/conda_build_config.yaml")
 PYTHON = "3.11"
+#: The record of a build (in --output-dir): overrides, discovery, test results.
+SUMMARY = "offline-build.json"
 
 
 def _platform() -> Any:
@@ -145,6 +148,8 @@ class CondaPackage:
     path: Path
     index: dict[str, Any]
     paths: list[dict[str, Any]]
+    #: The variant the package was built for (info/hash_input.json).
+    variant: dict[str, Any]
     files: dict[str, bytes]
 
 
@@ -169,6 +174,7 @@ def read_package(path: Path) -> CondaPackage:
         path,
         json.loads(info["info/index.json"]),
         json.loads(info["info/paths.json"])["paths"],
+        json.loads(info["info/hash_input.json"]),
         files,
     )
 
@@ -288,10 +294,16 @@ def build(
         msg = f"expected {len(cells)} packages in {output_dir}, found {packages}"
         raise CheckError(msg)
 
+    summary: dict[str, Any] = {
+        "variant_overrides": notes,
+        "discovery": {},
+        "packages": {},
+    }
     print("discovery inside the host prefix (CMakeCache.txt, build.ninja):")
     for bld in sorted((output_dir / "bld").glob("rattler-build_h5linalg_*")):
         print(f"  {bld.name}:")
-        for line in host_prefix_only(bld):
+        summary["discovery"][bld.name] = host_prefix_only(bld)
+        for line in summary["discovery"][bld.name]:
             print(f"    {line}")
 
     failed = []
@@ -299,9 +311,12 @@ def build(
         package = read_package(path)
         print(f"{path.name}")
         print(f"  run requirements: {', '.join(package.index['depends'])}")
-        results = Package.from_file(path).run_tests(
-            channel=[*channels, standin_channel.channel_url(output_dir)]
-        )
+        # One test at a time: run_tests() stops at the first failure.
+        built = Package.from_file(path)
+        test_channels = [*channels, standin_channel.channel_url(output_dir)]
+        results = [
+            built.run_test(i, channel=test_channels) for i in range(built.test_count)
+        ]
         for result in results:
             status = "passed" if result.success else "FAILED"
             print(f"  test {result.test_index}: {status}")
@@ -310,6 +325,12 @@ def build(
                 print(result.output)
         if not results:
             failed.append(f"{path.name}: the recipe's tests did not run")
+        summary["packages"][path.name] = {
+            "depends": package.index["depends"],
+            "tests": {str(r.test_index): bool(r.success) for r in results},
+        }
+    # What the tests of tests/packaging/test_conda_build_offline.py read back.
+    (output_dir / SUMMARY).write_text(json.dumps(summary, indent=2) + "\n")
     if failed:
         raise CheckError("tests failed: " + ", ".join(failed))
     print(
@@ -336,6 +357,13 @@ def main(argv: list[str] | None = None) -> int:
         )
     except CheckError as error:
         print(f"error: {error}", file=sys.stderr)
+        return 1
+    except RattlerBuildError as error:
+        # The engine's exception names no cause; its build log does.
+        for log in sorted(args.output_dir.glob("bld/*/work/conda_build.log")):
+            print(f"--- {log} (last 60 lines)", file=sys.stderr)
+            print("\n".join(log.read_text().splitlines()[-60:]), file=sys.stderr)
+        print(f"error: rattler-build: {error}", file=sys.stderr)
         return 1
     return 0
 

@@ -799,9 +799,12 @@ def build_channel(standins: list[Standin], work: Path, *, quiet: bool = False) -
     """Build the stand-ins that the channel lacks; return the channel folder."""
     channel = work / "channel"
     channel.mkdir(parents=True, exist_ok=True)
+    # A package superseded by a new build of the same name and version goes;
+    # other packages stay (a smaller plan may share the channel).
     wanted = {s.file_name for s in standins}
+    keys = {s.key for s in standins}
     for stale in existing_packages(channel):
-        if stale.name not in wanted:
+        if stale.name not in wanted and stale.name.rsplit("-", 1)[0] in keys:
             stale.unlink()
     present = {p.name for p in existing_packages(channel)}
     recipes = work / "recipes"

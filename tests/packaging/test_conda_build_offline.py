@@ -1,0 +1,306 @@
+"""The conda packages built by rattler-build's real engine against the stand-in
+channel (tools/conda/build_offline.py), inspected file by file, and the
+engine's checks shown to catch a failing test, an undeclared library and a
+failing build script on tiny recipes.
+
+The packages come from H5LINALG_CONDA_PACKAGES (the --output-dir of a run of
+build_offline.py, as .ci/run passes it) or are built here, which takes a few
+minutes; the stand-in channel is reused from build/conda-standin.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conda_checks import tool
+
+build_offline = tool("build_offline")
+standin_channel = tool("standin_channel")
+rattler_build = pytest.importorskip("rattler_build")
+
+pytestmark = pytest.mark.slow
+
+PACKAGES_ENV = "H5LINALG_CONDA_PACKAGES"
+#: The run requirements conda-forge's packages would give the extension, by name.
+EXPECTED_DEPENDS = {
+    "python",
+    "python_abi",
+    "numpy",
+    "hdf5",
+    "libblas",
+    "liblapack",
+    "libzlib",
+    "libstdcxx",
+    "libgcc",
+    "__glibc",
+}
+#: Each cell's NumPy requirements: the recipe's floor and numpy's run_export.
+EXPECTED_NUMPY = {
+    "1.26": {"numpy >=1.25", "numpy >=1.26.4,<2.0a0"},
+    "2": {"numpy >=1.25", "numpy >=1.23,<3"},
+}
+EXTENSION = re.compile(
+    r"lib/python3\.11/site-packages/h5linalg/_core\.cpython-311-x86_64-linux-gnu\.so"
+)
+
+
+@pytest.fixture(scope="module")
+def output_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    given = os.environ.get(PACKAGES_ENV)
+    if given:
+        return Path(given)
+    out = tmp_path_factory.mktemp("conda-offline")
+    build_offline.build(out, standin_channel.DEFAULT_WORK_DIR)
+    return out
+
+
+@pytest.fixture(scope="module")
+def packages(output_dir: Path) -> dict[str, Any]:
+    """The built packages by their NumPy cell."""
+    found = {}
+    for path in sorted((output_dir / standin_channel.SUBDIR).glob("h5linalg-*.conda")):
+        package = build_offline.read_package(path)
+        found[str(package.variant["numpy"])] = package
+    return found
+
+
+def test_one_package_per_numpy_cell(packages: dict[str, Any]) -> None:
+    assert sorted(packages) == ["1.26", "2"]
+
+
+def test_the_extension_is_under_site_packages(packages: dict[str, Any]) -> None:
+    for package in packages.values():
+        paths = [p["_path"] for p in package.paths]
+        assert any(EXTENSION.fullmatch(p) for p in paths), paths
+        assert "lib/python3.11/site-packages/h5linalg/__init__.py" in paths
+        assert "bin/h5linalg" in paths
+
+
+@pytest.mark.parametrize("cell", sorted(EXPECTED_NUMPY))
+def test_run_requirements_are_what_conda_forge_would_give(
+    packages: dict[str, Any], cell: str
+) -> None:
+    depends = packages[cell].index["depends"]
+    assert {d.split()[0] for d in depends} == EXPECTED_DEPENDS
+    assert {d for d in depends if d.startswith("numpy ")} == EXPECTED_NUMPY[cell]
+    # Every native library is bounded above, so an ABI break is never installed.
+    for name in ("hdf5", "libblas", "liblapack", "libzlib", "__glibc"):
+        (spec,) = (d for d in depends if d.split()[0] == name)
+        assert ",<" in spec, spec
+    assert "python_abi 3.11.* *_cp311" in depends
+
+
+def pyc_source(name: str) -> str:
+    """The source file a .pyc of ``__pycache__`` was compiled from."""
+    folder, _, file = name.rpartition("/__pycache__/")
+    return f"{folder}/{file.split('.')[0]}.py"
+
+
+def test_no_file_holds_a_build_path(packages: dict[str, Any]) -> None:
+    """Only files registered for prefix replacement may hold the host prefix,
+    and no file holds the work folder (pip's direct_url.json included).
+
+    A .pyc records the path it was compiled at, the host prefix, as its code's
+    file name; Python replaces it with the real path on import (importlib's
+    _fix_co_filename), so that one path, of the .pyc's own source, is allowed.
+    """
+    for package in packages.values():
+        registered = {
+            p["_path"]: p["prefix_placeholder"].encode()
+            for p in package.paths
+            if "prefix_placeholder" in p
+        }
+        (host,) = set(registered.values())  # one host prefix per build
+        assert not any("direct_url.json" in name for name in package.files)
+        for name, content in package.files.items():
+            left = (
+                content.replace(registered[name], b"")
+                if name in registered
+                else content
+            )
+            if name.endswith(".pyc"):
+                left = left.replace(host + b"/" + pyc_source(name).encode(), b"")
+            assert b"rattler-build_h5linalg_" not in left, name
+            assert b"_placehold_placehold" not in left, name
+
+
+def test_libraries_came_from_the_host_prefix(output_dir: Path) -> None:
+    builds = sorted((output_dir / "bld").glob("rattler-build_h5linalg_*"))
+    assert len(builds) == 2
+    for bld in builds:
+        found = build_offline.host_prefix_only(bld)
+        for wanted in ("HDF5_DIR=$PREFIX/", "BLAS_blas_LIBRARY=$PREFIX/lib/libblas.so"):
+            assert any(line.startswith(wanted) for line in found), found
+
+
+def test_the_recipe_tests_passed_in_rattler_builds_test_environment(
+    output_dir: Path,
+) -> None:
+    summary = json.loads((output_dir / build_offline.SUMMARY).read_text())
+    recipe_tests = len(
+        rattler_build.Stage0Recipe.from_file(build_offline.RECIPE).to_dict()["tests"]
+    )
+    assert len(summary["packages"]) == 2
+    for name, record in summary["packages"].items():
+        assert record["tests"] == {str(i): True for i in range(recipe_tests)}, name
+
+
+# --- The discovery check itself fails on a build that used /usr ----------------
+
+
+def fake_build(tmp_path: Path, cache: str, ninja: str) -> Path:
+    bld = tmp_path / "rattler-build_h5linalg_1"
+    host = bld / "host_env_placehold"
+    (host / "lib").mkdir(parents=True)
+    build_dir = bld / "work/build/cp311"
+    build_dir.mkdir(parents=True)
+    (build_dir / "CMakeCache.txt").write_text(cache.replace("HOST", str(host)))
+    (build_dir / "build.ninja").write_text(ninja.replace("HOST", str(host)))
+    return bld
+
+
+GOOD_CACHE = "HDF5_DIR:PATH=HOST/lib/cmake/hdf5\nBLAS_blas_LIBRARY:FILEPATH=HOST/lib/libblas.so\n"
+
+
+def test_discovery_check_passes_a_build_inside_the_prefix(tmp_path: Path) -> None:
+    bld = fake_build(tmp_path, GOOD_CACHE, "  LINK_LIBRARIES = HOST/lib/libhdf5.so\n")
+    assert "HDF5_DIR=$PREFIX/lib/cmake/hdf5" in build_offline.host_prefix_only(bld)
+
+
+def test_discovery_check_names_a_library_from_usr(tmp_path: Path) -> None:
+    cache = (
+        GOOD_CACHE
+        + "LAPACK_lapack_LIBRARY:FILEPATH=/usr/lib/x86_64-linux-gnu/liblapack.so\n"
+    )
+    bld = fake_build(tmp_path, cache, "")
+    with pytest.raises(build_offline.CheckError, match=r"liblapack\.so"):
+        build_offline.host_prefix_only(bld)
+
+
+def test_discovery_check_names_an_include_folder_with_library_headers(
+    tmp_path: Path,
+) -> None:
+    system = tmp_path / "usr/include/hdf5/serial"
+    system.mkdir(parents=True)
+    (system / "hdf5.h").write_text("")
+    bld = fake_build(tmp_path, GOOD_CACHE, f"  INCLUDES = -isystem {system}\n")
+    with pytest.raises(build_offline.CheckError, match="holds a library header"):
+        build_offline.host_prefix_only(bld)
+
+
+def test_discovery_check_names_a_linked_system_library(tmp_path: Path) -> None:
+    ninja = "  LINK_LIBRARIES = HOST/lib/libhdf5.so /usr/lib/x86_64-linux-gnu/libz.so\n"
+    bld = fake_build(tmp_path, GOOD_CACHE, ninja)
+    with pytest.raises(build_offline.CheckError, match=r"libz\.so"):
+        build_offline.host_prefix_only(bld)
+
+
+# --- The engine's own checks catch what they must, on tiny recipes ----------------
+
+
+@pytest.fixture(scope="module")
+def channel() -> tuple[str, dict[str, list[Any]]]:
+    """The stand-in channel and the compiler variants of this machine."""
+    path, standins = standin_channel.ensure_channel(
+        build_offline.required_names(), standin_channel.DEFAULT_WORK_DIR
+    )
+    overrides = build_offline.overrides(standins)
+    variants = {
+        "c_compiler": ["gcc"],
+        "c_compiler_version": [overrides["c_compiler_version"][0]],
+        "c_stdlib": ["sysroot"],
+        "c_stdlib_version": [overrides["c_stdlib_version"][0]],
+    }
+    return standin_channel.channel_url(path), variants
+
+
+def build_tiny(
+    tmp_path: Path, recipe: dict[str, Any], channel: tuple[str, dict[str, list[Any]]]
+) -> Path:
+    """Build ``recipe`` against the stand-in channel; return the package file."""
+    folder = tmp_path / "recipe"
+    folder.mkdir(parents=True)
+    (folder / "recipe.yaml").write_text(json.dumps(recipe))  # JSON is YAML
+    out = tmp_path / "out"
+    url, variants = channel
+    rattler_build.Stage0Recipe.from_file(folder / "recipe.yaml").run_build(
+        variant_config=rattler_build.VariantConfig(variants),
+        output_dir=out,
+        channels=[url],
+    )
+    (package,) = [*out.glob("*/*.conda")]
+    return package
+
+
+def test_a_failing_test_command_fails_and_a_passing_one_passes(
+    tmp_path: Path, channel: tuple[str, dict[str, list[Any]]]
+) -> None:
+    recipe = {
+        "package": {"name": "probe-tests", "version": "1.0"},
+        "build": {
+            "noarch": "generic",
+            "script": [
+                'mkdir -p "$PREFIX/share" && echo ok > "$PREFIX/share/probe.txt"'
+            ],
+        },
+        "tests": [
+            {"script": ['test -f "$PREFIX/share/probe.txt"']},
+            {"script": ["echo the probe test fails on purpose; exit 7"]},
+        ],
+    }
+    package = build_tiny(tmp_path, recipe, channel)
+    probe = rattler_build.Package.from_file(package)
+    results = [probe.run_test(i, channel=[channel[0]]) for i in range(probe.test_count)]
+    assert [r.success for r in results] == [True, False]
+    assert "fails on purpose" in "\n".join(results[1].output)
+
+
+def zlib_probe(*, host: list[str]) -> dict[str, Any]:
+    return {
+        "package": {"name": "probe-links-zlib", "version": "1.0"},
+        "build": {
+            "script": [
+                (
+                    'printf "#include <zlib.h>\\nconst char *probe(void) '
+                    '{ return zlibVersion(); }\\n" > probe.c'
+                ),
+                'mkdir -p "$PREFIX/lib"',
+                '$CC -shared -fPIC probe.c -o "$PREFIX/lib/libprobe.so" $CPPFLAGS $LDFLAGS -lz',
+            ],
+            "dynamic_linking": {"overlinking_behavior": "error"},
+        },
+        "requirements": {
+            "build": ["${{ compiler('c') }}", "${{ stdlib('c') }}"],
+            "host": host,
+        },
+    }
+
+
+def test_a_library_linked_but_left_out_of_host_fails_the_link_check(
+    tmp_path: Path, channel: tuple[str, dict[str, list[Any]]]
+) -> None:
+    # With zlib in host the library links the stand-in's libz and passes...
+    package = build_tiny(tmp_path / "with", zlib_probe(host=["zlib"]), channel)
+    depends = rattler_build.Package.from_file(package).depends
+    assert any(d.startswith("libzlib ") for d in depends), depends
+    # ...without it, the compiler takes the system's libz, which no run
+    # requirement provides: overlinking, an error as the recipe configures it.
+    with pytest.raises(rattler_build.RattlerBuildError, match=r"(?i)overlinking.*libz"):
+        build_tiny(tmp_path / "without", zlib_probe(host=[]), channel)
+
+
+def test_a_failing_build_script_fails_the_build(
+    tmp_path: Path, channel: tuple[str, dict[str, list[Any]]]
+) -> None:
+    recipe = {
+        "package": {"name": "probe-script", "version": "1.0"},
+        "build": {"noarch": "generic", "script": ["echo failing on purpose; exit 3"]},
+    }
+    with pytest.raises(rattler_build.RattlerBuildError):
+        build_tiny(tmp_path, recipe, channel)
+    assert not [*(tmp_path / "out").glob("*/*.conda")]
