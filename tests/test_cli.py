@@ -112,6 +112,21 @@ def test_help_reads_well():
     assert "-o FILE.npy" in cov_help
 
 
+def test_a_closed_pipe_ends_quietly(data_file):
+    """`h5linalg describe FILE | head`: when the reader has gone, exit 0, no message."""
+    path, _ = data_file
+    process = subprocess.Popen(
+        [sys.executable, "-m", "h5linalg", "describe", f"{path}:/group/x"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    process.stdout.close()  # the reader is gone before anything is written
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0
+    assert stderr == b""
+
+
 def test_console_script_and_version():
     import h5linalg
 

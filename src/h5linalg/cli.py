@@ -188,6 +188,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         args.run(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+    except BrokenPipeError:
+        # The reader went away (`h5linalg describe ... | head`): a command-line
+        # tool stops quietly then. stdout goes to devnull so that Python's own
+        # flush at exit does not report the same pipe again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("h5linalg: interrupted", file=sys.stderr)
         return _EXIT_INTERRUPTED
