@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from measure import blas_info
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -91,8 +93,6 @@ def machine_info() -> dict[str, Any]:
         }
     except ImportError as error:
         info["h5linalg"] = f"not importable: {error}"
-    from measure import blas_info  # noqa: PLC0415
-
     info["blas"] = (
         blas_info()
     )  # both: NumPy's bundled OpenBLAS and h5linalg's libblas.so.3

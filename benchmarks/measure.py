@@ -1,6 +1,7 @@
-"""One measurement in its own process, and the parent's side of starting it.
+"""One measurement in its own process: the clock the child times with, and
+the parent's side of starting it.
 
-The parent (run.py) starts ``python benchmarks/measure.py SPEC_JSON`` once per
+The parent (run.py) starts ``python benchmarks/child.py SPEC_JSON`` once per
 measurement. The child runs one *variant* (a function from workloads.py or
 baselines.py), times the region the variant marks with its :class:`Clock`, and
 prints one JSON line: wall and CPU seconds, resident memory before the timed
@@ -18,7 +19,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +26,8 @@ from types import TracebackType
 from typing import Any
 
 RESULT_PREFIX = "H5LINALG-BENCH-RESULT "
+#: The script each measurement runs in (it imports the variants; this module does not).
+CHILD = Path(__file__).resolve().with_name("child.py")
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
 
@@ -128,59 +130,6 @@ def blas_info() -> list[dict[str, Any]]:
     ]
 
 
-# --------------------------------------------------------------------------- child
-
-
-def child_main(argv: list[str]) -> int:
-    """Runs the variant named in the JSON spec argv[1] and prints its result line."""
-    spec: dict[str, Any] = json.loads(argv[1])
-    here = str(Path(__file__).resolve().parent)
-    if here not in sys.path:
-        sys.path.insert(0, here)
-    import workloads  # noqa: PLC0415
-
-    function = workloads.VARIANTS[spec["variant"]]
-    clock = Clock()
-    try:
-        extra = function(spec["params"], clock)
-    except Skip as reason:
-        print(RESULT_PREFIX + json.dumps({"skipped": str(reason)}), flush=True)
-        return 0
-    except Exception:  # noqa: BLE001 - reported to the parent as a failed measurement
-        print(RESULT_PREFIX + json.dumps({"error": traceback.format_exc()}), flush=True)
-        return 1
-    if not clock.used:
-        print(
-            RESULT_PREFIX + json.dumps({"error": "the variant did not use its Clock"}),
-            flush=True,
-        )
-        return 1
-    extra = dict(extra or {})
-    extra["others_cpu_timed"] = clock.others_cpu
-    core = sys.modules.get("h5linalg._core")
-    if core is not None and getattr(core, "__file__", None):
-        # Which build of the engine ran (the lead may rebuild between runs).
-        extra["h5linalg_core_mtime"] = time.strftime(
-            "%Y-%m-%dT%H:%M:%S", time.localtime(os.path.getmtime(str(core.__file__)))
-        )
-    array = extra.pop("_array", None)
-    if array is not None and spec["params"].get("save_result"):
-        import numpy as np  # noqa: PLC0415
-
-        np.save(spec["params"]["save_result"], array)
-    result = {
-        "seconds": clock.wall,
-        "cpu_seconds": clock.cpu,
-        "rss_before": clock.rss_before,
-        "region_peak_rss": clock.region_peak,
-        "peak_rss": peak_rss_bytes(),
-        "blas": blas_info(),
-        "extra": extra,
-    }
-    print(RESULT_PREFIX + json.dumps(result), flush=True)
-    return 0
-
-
 # --------------------------------------------------------------------------- parent
 
 
@@ -236,7 +185,7 @@ def run_child(
 ) -> Measurement:
     """Starts one measurement process and waits for it (``wrapper`` e.g. py-spy)."""
     spec = json.dumps({"variant": variant, "params": dict(params)})
-    command = [*(wrapper or []), sys.executable, str(Path(__file__).resolve()), spec]
+    command = [*(wrapper or []), sys.executable, str(CHILD), spec]
     ticks = os.sysconf("SC_CLK_TCK")
     with tempfile.TemporaryFile("w+") as errors:
         busy0, _total0, steal0 = _cpu_jiffies()
@@ -319,6 +268,3 @@ def child_environment(
 #: A variant: takes its parameters and the Clock to time its work with; may
 #: return extra results (JSON-able, plus "_array" for a result to check).
 Variant = Callable[[dict[str, Any], Clock], "dict[str, Any] | None"]
-
-if __name__ == "__main__":
-    sys.exit(child_main(sys.argv))

@@ -33,7 +33,7 @@ import datasets
 import profiling
 import report
 import targets
-from machine import machine_info
+from machine import blas_summary, git, machine_info
 from measure import Measurement, child_environment, run_child
 from workloads import WORKLOADS, Variant, Workload, by_name
 
@@ -253,8 +253,6 @@ def engine_stamp() -> dict[str, str]:
     """The h5linalg build the measurement processes load now (version, _core mtime, git)."""
     from importlib import metadata  # noqa: PLC0415
 
-    from machine import git  # noqa: PLC0415
-
     stamp = {"git_commit": git("rev-parse", "--short", "HEAD")}
     try:
         stamp["version"] = metadata.version("h5linalg")
@@ -465,8 +463,6 @@ def evaluate(results: dict[str, Any]) -> list[targets.Target]:
 
 
 def _print_header(results: dict[str, Any]) -> None:
-    from machine import blas_summary  # noqa: PLC0415
-
     machine = results["machine"]
     print(
         f"[bench] {machine['cpu_model']}, {machine['cpu_count']} cores, "
