@@ -5,6 +5,7 @@
 // HDF5 datasets by file and name. Also `describe` for the CLI.
 #include <atomic>
 #include <cstring>
+#include <optional>
 
 #include "bindings/bindings.hpp"
 #include "core/array_source.hpp"
@@ -36,20 +37,17 @@ ElementType element_of(PyArrayObject* array) {
     const std::size_t size = static_cast<std::size_t>(PyArray_ITEMSIZE(array));
     const char kind = descr->kind;
     const int type_num = descr->type_num;
+    std::optional<ElementType> element;
+    // long double is refused whatever its size (8 bytes with MSVC): NumPy keeps it
+    // apart from float64, and so does h5linalg, on every platform alike.
     if (kind == 'f' && type_num != NPY_LONGDOUBLE) {
-        if (size == 2) return ElementType::Float16;
-        if (size == 4) return ElementType::Float32;
-        if (size == 8) return ElementType::Float64;
+        element = element_type_of(NumberKind::Float, size);
+    } else if (kind == 'i' || kind == 'u') {
+        element = element_type_of(
+            kind == 'i' ? NumberKind::SignedInteger : NumberKind::UnsignedInteger, size);
     }
-    if (kind == 'i' || kind == 'u') {
-        const bool is_signed = kind == 'i';
-        switch (size) {
-            case 1: return is_signed ? ElementType::Int8 : ElementType::UInt8;
-            case 2: return is_signed ? ElementType::Int16 : ElementType::UInt16;
-            case 4: return is_signed ? ElementType::Int32 : ElementType::UInt32;
-            case 8: return is_signed ? ElementType::Int64 : ElementType::UInt64;
-            default: break;
-        }
+    if (element) {
+        return *element;
     }
     fail(ErrorKind::Type, "the array has dtype " + dtype_text(array) +
                               (type_num == NPY_LONGDOUBLE ? " (long double)" : "") +
@@ -229,7 +227,11 @@ void register_sources(py::module_& m) {
             out["layout"] = info.layout;
             out["chunks"] = info.chunk_shape.empty() ? py::object(py::none())
                                                      : py::object(py::tuple(py::cast(info.chunk_shape)));
-            out["filters"] = py::cast(info.filters);
+            py::list filters;
+            for (const Filter& filter : info.filters) {
+                filters.append(filter.name);
+            }
+            out["filters"] = filters;
             out["storage_bytes"] = info.storage_bytes;
             return out;
         },

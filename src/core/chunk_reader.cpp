@@ -45,10 +45,10 @@ std::unique_ptr<ChunkReader> ChunkReader::create(const OpenDataset& dataset) {
         info.chunk_shape.empty() || std::getenv("H5LINALG_SERIAL_INFLATE") != nullptr) {
         return nullptr;
     }
-    const std::vector<int>& ids = info.filter_ids;
-    const bool gzip_only = ids.size() == 1 && ids[0] == H5Z_FILTER_DEFLATE;
-    const bool shuffle_gzip =
-        ids.size() == 2 && ids[0] == H5Z_FILTER_SHUFFLE && ids[1] == H5Z_FILTER_DEFLATE;
+    const std::vector<Filter>& filters = info.filters;
+    const bool gzip_only = filters.size() == 1 && filters[0].id == H5Z_FILTER_DEFLATE;
+    const bool shuffle_gzip = filters.size() == 2 && filters[0].id == H5Z_FILTER_SHUFFLE &&
+                              filters[1].id == H5Z_FILTER_DEFLATE;
     if (!gzip_only && !shuffle_gzip) {
         return nullptr;
     }
@@ -56,12 +56,13 @@ std::unique_ptr<ChunkReader> ChunkReader::create(const OpenDataset& dataset) {
     // with its one parameter (a level up to 9), shuffle with its one parameter equal
     // to the element size. HDF5 unshuffles with the *stored* parameter (and fails
     // deflate on a bad level), so anything else goes through H5Dread.
-    const std::vector<std::vector<unsigned>>& values = info.filter_values;
-    if (values.back().size() != 1 || values.back()[0] > 9) {
+    const std::vector<unsigned>& deflate = filters.back().values;
+    if (deflate.size() != 1 || deflate[0] > 9) {
         return nullptr;
     }
+    const std::vector<unsigned>& shuffle = filters.front().values;
     if (shuffle_gzip &&
-        (values[0].size() != 1 || values[0][0] != element_size(*info.type.element))) {
+        (shuffle.size() != 1 || shuffle[0] != element_size(*info.type.element))) {
         return nullptr;
     }
     return std::unique_ptr<ChunkReader>(new ChunkReader(dataset.dataset.get(), info));
@@ -82,7 +83,7 @@ ChunkReader::ChunkReader(hid_t dataset, const DatasetInfo& info)
       chunk_bytes_(chunk_rows_ * chunk_cols_ * item_size_),
       element_(*info.type.element),
       swap_bytes_(info.type.swap_bytes),
-      shuffled_(info.filter_ids.size() == 2) {}
+      shuffled_(info.filters.size() == 2) {}
 
 bool ChunkReader::read(std::size_t first, std::size_t count, double* dst, std::size_t ld) {
 #if H5_VERSION_GE(1, 10, 5)

@@ -104,6 +104,30 @@ void widen_run(double* buffer, bool swap_bytes, std::size_t count) {
 
 }  // namespace
 
+std::optional<ElementType> element_type_of(NumberKind kind, std::size_t size) {
+    switch (kind) {
+        case NumberKind::Float:
+            switch (size) {
+                case 2: return ElementType::Float16;
+                case 4: return ElementType::Float32;
+                case 8: return ElementType::Float64;
+                default: return std::nullopt;
+            }
+        case NumberKind::SignedInteger:
+        case NumberKind::UnsignedInteger: {
+            const bool is_signed = kind == NumberKind::SignedInteger;
+            switch (size) {
+                case 1: return is_signed ? ElementType::Int8 : ElementType::UInt8;
+                case 2: return is_signed ? ElementType::Int16 : ElementType::UInt16;
+                case 4: return is_signed ? ElementType::Int32 : ElementType::UInt32;
+                case 8: return is_signed ? ElementType::Int64 : ElementType::UInt64;
+                default: return std::nullopt;
+            }
+        }
+    }
+    return std::nullopt;
+}
+
 std::size_t element_size(ElementType type) {
     switch (type) {
         case ElementType::Int8:

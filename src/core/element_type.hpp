@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 
 namespace h5linalg {
@@ -14,6 +15,14 @@ enum class ElementType {
     Int8, Int16, Int32, Int64,
     UInt8, UInt16, UInt32, UInt64,
 };
+
+/// How a plain number is stored, in the terms HDF5 and NumPy both describe it by.
+enum class NumberKind { SignedInteger, UnsignedInteger, Float };
+
+/// The element type of a `size`-byte number of `kind` (a float must be IEEE 754),
+/// or nothing for a size h5linalg does not read. The one mapping that both HDF5
+/// datatypes (hdf5_dataset.cpp) and NumPy dtypes (the bindings) go through.
+std::optional<ElementType> element_type_of(NumberKind kind, std::size_t size);
 
 /// Size of one element in bytes.
 std::size_t element_size(ElementType type);

@@ -94,15 +94,9 @@ StoredType classify_type(hid_t type) {
             const bool plain = H5Tget_precision(type) == size * 8 && H5Tget_offset(type) == 0 &&
                                (order == H5T_ORDER_LE || order == H5T_ORDER_BE);
             if (plain) {
-                static const ElementType signed_types[] = {ElementType::Int8, ElementType::Int16,
-                                                           ElementType::Int32, ElementType::Int64};
-                static const ElementType unsigned_types[] = {
-                    ElementType::UInt8, ElementType::UInt16, ElementType::UInt32, ElementType::UInt64};
-                const int index = size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : size == 8 ? 3 : -1;
-                if (index >= 0) {
-                    stored.element = is_signed ? signed_types[index] : unsigned_types[index];
-                    stored.swap_bytes = swapped(order);
-                }
+                stored.element = element_type_of(
+                    is_signed ? NumberKind::SignedInteger : NumberKind::UnsignedInteger, size);
+                stored.swap_bytes = stored.element.has_value() && swapped(order);
             }
             stored.raw_readable = stored.element.has_value();
             return stored;
@@ -115,9 +109,7 @@ StoredType classify_type(hid_t type) {
             }
             stored.name = "float" + std::to_string(size * 8) + order_suffix(order);
             if ((order == H5T_ORDER_LE || order == H5T_ORDER_BE) && is_ieee_float(type, size)) {
-                stored.element = size == 2   ? ElementType::Float16
-                                 : size == 4 ? ElementType::Float32
-                                             : ElementType::Float64;
+                stored.element = element_type_of(NumberKind::Float, size);
                 stored.swap_bytes = swapped(order);
                 stored.raw_readable = true;
             } else {
@@ -401,17 +393,16 @@ OpenDataset open_dataset(const std::string& path, const std::string& name_in,
         if (id < 0) {
             check_status(-1, "cannot read the filters of " + opened.label());
         }
-        const std::string filter = filter_name(id, values, nvalues, hdf5_name);
+        Filter filter;
+        filter.id = static_cast<int>(id);
+        filter.name = filter_name(id, values, nvalues, hdf5_name);
+        filter.values.assign(nvalues, 0);  // nvalues is now the stored count
+        std::copy_n(values, std::min<std::size_t>(nvalues, 8), filter.values.begin());
         info.filters.push_back(filter);
-        info.filter_ids.push_back(static_cast<int>(id));
-        info.deflate_level.push_back(id == H5Z_FILTER_DEFLATE && nvalues > 0 ? values[0] : 0);
-        std::vector<unsigned> client(nvalues, 0);  // nvalues is now the stored count
-        std::copy_n(values, std::min<std::size_t>(nvalues, 8), client.begin());
-        info.filter_values.push_back(std::move(client));
         if (H5Zfilter_avail(id) <= 0) {
             hdf5_error_detail();
             fail(ErrorKind::IO,
-                 opened.label() + " is compressed with the '" + filter + "' filter (id " +
+                 opened.label() + " is compressed with the '" + filter.name + "' filter (id " +
                      std::to_string(id) +
                      "), which this HDF5 library cannot decode; install the matching HDF5 "
                      "plugin (HDF5_PLUGIN_PATH) or rewrite the dataset with gzip");

@@ -32,6 +32,13 @@ struct StoredType {
     bool raw_readable = false;              // standard layout: read raw bytes, widen ourselves
 };
 
+/// One stage of a dataset's filter pipeline, in the order HDF5 applies them on writing.
+struct Filter {
+    int id = 0;                    // H5Z_filter_t, e.g. H5Z_FILTER_DEFLATE
+    std::string name;              // for messages and `describe`, e.g. "shuffle", "gzip(4)"
+    std::vector<unsigned> values;  // the client data as stored (gzip: its level)
+};
+
 struct DatasetInfo {
     std::string file;
     std::string name;
@@ -39,10 +46,7 @@ struct DatasetInfo {
     StoredType type;
     std::string layout;                       // "contiguous", "chunked", "compact", "virtual"
     std::vector<std::size_t> chunk_shape;     // empty unless chunked
-    std::vector<std::string> filters;         // e.g. {"shuffle", "gzip(4)"}
-    std::vector<int> filter_ids;
-    std::vector<unsigned> deflate_level;      // parallel to filter_ids, level for gzip
-    std::vector<std::vector<unsigned>> filter_values;  // parallel to filter_ids: client data
+    std::vector<Filter> filters;              // empty when the data is stored as is
     bool external_storage = false;            // raw data in other files
     std::size_t storage_bytes = 0;            // bytes the data occupies in the file
 };
