@@ -525,18 +525,25 @@ class Maker:
             run_exports={"weak": [f"libzlib >={version},<2.0a0"]}, inputs=debs,
         )  # fmt: skip
 
-    def make_libblas(self) -> Standin:
-        debs, (root,), made_from = self._debs("libblas")
+    def _netlib(self, name: str, what: str, run: list[str]) -> Standin:
+        """libblas or liblapack: Debian's reference library under its SONAME,
+        with the dev link, the netlib build string and conda-forge's run_export."""
+        debs, (root,), made_from = self._debs(name)
         version = deb_version(debs[0])
-        staged = self.stage("libblas")
-        copy_libraries(root / DEB_LIBDIR / "blas", "libblas.so.*", staged / "lib")
-        link(staged / "lib", "libblas.so", "libblas.so.3")
+        library = name.removeprefix("lib")  # blas, lapack: Debian's folder too
+        staged = self.stage(name)
+        copy_libraries(root / DEB_LIBDIR / library, f"{name}.so.*", staged / "lib")
+        link(staged / "lib", f"{name}.so", f"{name}.so.3")
         return Standin(
-            "libblas", version,
-            f"{made_from} (the reference BLAS; Debian builds CBLAS into it)",
-            staged=staged, run_exports={"weak": [f"libblas >={version},<4.0a0"]},
+            name, version, f"{made_from} ({what})", staged=staged, run=run,
+            run_exports={"weak": [f"{name} >={version},<4.0a0"]},
             build_suffix="_netlib", inputs=debs,
         )  # fmt: skip
+
+    def make_libblas(self) -> Standin:
+        return self._netlib(
+            "libblas", "the reference BLAS; Debian builds CBLAS into it", []
+        )
 
     def make_libcblas(self) -> Standin:
         version = deb_version(self.downloads.deb(DEBS["libblas"][0]))
@@ -550,17 +557,10 @@ class Maker:
         )  # fmt: skip
 
     def make_liblapack(self) -> Standin:
-        debs, (root,), made_from = self._debs("liblapack")
-        version = deb_version(debs[0])
-        staged = self.stage("liblapack")
-        copy_libraries(root / DEB_LIBDIR / "lapack", "liblapack.so.*", staged / "lib")
-        link(staged / "lib", "liblapack.so", "liblapack.so.3")
-        return Standin(
-            "liblapack", version, f"{made_from} (the reference LAPACK)", staged=staged,
-            run=[f"libblas {version}.* *_netlib"],
-            run_exports={"weak": [f"liblapack >={version},<4.0a0"]},
-            build_suffix="_netlib", inputs=debs,
-        )  # fmt: skip
+        blas = deb_version(self.downloads.deb(DEBS["libblas"][0]))
+        return self._netlib(
+            "liblapack", "the reference LAPACK", [f"libblas {blas}.* *_netlib"]
+        )
 
     def make_hdf5(self) -> Standin:
         debs, (runtime, dev), made_from = self._debs("hdf5")
