@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
+
+import h5py
 import numpy as np
 import pytest
 from conftest import LAYOUTS, SOURCE_KINDS, assert_close, reference, sample
@@ -88,3 +93,81 @@ def test_non_finite_input(where, value):
     (x if where == "x" else y)[5] = value
     with pytest.raises(ValueError, match="finite"):
         h5linalg.lstsq(x, y)
+
+
+# 128 MiB chunks (262,144 rows of 64 float64) declared on a dataset with few rows:
+# every read inflates one whole chunk, however few of its rows exist.
+BIG_CHUNK = (262_144, 64)
+BIG_CHUNK_BYTES = BIG_CHUNK[0] * BIG_CHUNK[1] * 8
+
+
+@pytest.fixture(scope="module")
+def gzip_big_chunks(tmp_path_factory):
+    path = tmp_path_factory.mktemp("big-chunks") / "gzip-big-chunks.h5"
+    rng = np.random.default_rng(5)
+    with h5py.File(path, "w") as file:
+        file.create_dataset(
+            "x",
+            data=rng.normal(size=(2000, 64)),
+            maxshape=(None, 64),
+            chunks=BIG_CHUNK,
+            compression="gzip",
+        )
+        file["y"] = rng.normal(size=2000)
+    return path
+
+
+def test_lstsq_refuses_a_memory_limit_gram_refuses_on_gzip_chunks(gzip_big_chunks):
+    # [X | y] holds X's inflated chunk as X alone does: the planner must count it.
+    limit = 64 * 2**20
+    expected = (
+        r"a block of 2000 rows \(one whole compressed chunk\) needs .* of buffers, "
+        f"more than memory_limit={limit} bytes; raise memory_limit or rewrite the "
+        "dataset with smaller chunks"
+    )
+    with pytest.raises(MemoryError, match=expected):
+        h5linalg.gram(f"{gzip_big_chunks}:/x", memory_limit=limit)
+    with pytest.raises(MemoryError, match=expected):
+        h5linalg.lstsq(
+            f"{gzip_big_chunks}:/x", f"{gzip_big_chunks}:/y", memory_limit=limit
+        )
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_lstsq_on_gzip_chunks_stays_under_the_memory_limit_it_accepts(gzip_big_chunks):
+    # Two whole chunks' worth (the inflated chunk is counted twice, for shuffle)
+    # plus room for the blocks: accepted, and the peak resident memory of the run
+    # (the kernel's high-water mark, reset just before it) grows by less.
+    limit = 2 * BIG_CHUNK_BYTES + 32 * 2**20
+    script = textwrap.dedent(
+        f"""
+        import numpy as np
+        import h5linalg
+
+        def status(field):
+            with open("/proc/self/status") as lines:
+                for line in lines:
+                    if line.startswith(field + ":"):
+                        return int(line.split()[1]) * 1024
+            raise LookupError(field)
+
+        path = {str(gzip_big_chunks)!r}
+        h5linalg.lstsq(np.eye(3), np.ones(3))  # start the worker threads
+        with open("/proc/self/clear_refs", "w") as clear:
+            clear.write("5")  # resets the peak resident set size
+        before = status("VmRSS")
+        h5linalg.lstsq(path + ":/x", path + ":/y", memory_limit={limit})
+        print(status("VmHWM") - before)
+        """
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    if run.returncode != 0 and "clear_refs" in run.stderr:
+        pytest.skip(f"cannot reset the peak RSS here: {run.stderr.splitlines()[-1]}")
+    assert run.returncode == 0, run.stderr
+    growth = int(run.stdout)
+    # The chunk really is inflated (else this test would prove nothing) ...
+    assert growth > BIG_CHUNK_BYTES // 2
+    # ... and the run stays within what memory_limit allowed.
+    assert growth <= limit

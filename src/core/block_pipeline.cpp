@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 #include "core/errors.hpp"
 #include "core/memory.hpp"
@@ -132,7 +133,31 @@ private:
     std::thread thread_;
 };
 
+/// The least common multiple, or SIZE_MAX when it does not fit.
+std::size_t lcm(std::size_t a, std::size_t b) {
+    std::size_t x = a, y = b;
+    while (y != 0) {
+        x = std::exchange(y, x % y);
+    }
+    return x == 0 ? 0 : saturating_mul(a / x, b);
+}
+
 }  // namespace
+
+PlanningHints combine_side_by_side(const PlanningHints& left, const PlanningHints& right) {
+    PlanningHints both;
+    // A block boundary that suits both layouts falls on a multiple of both chunk
+    // heights; plan_blocks falls back to what memory allows when that is too tall.
+    both.alignment = lcm(std::max<std::size_t>(1, left.alignment),
+                         std::max<std::size_t>(1, right.alignment));
+    both.minimum_block_rows = std::max(left.minimum_block_rows, right.minimum_block_rows);
+    both.preferred_block_rows = std::max(left.preferred_block_rows, right.preferred_block_rows);
+    // Each source reads its part of the same block: both hold their scratch at once.
+    both.scratch_bytes_per_row =
+        saturating_add(left.scratch_bytes_per_row, right.scratch_bytes_per_row);
+    both.fixed_scratch_bytes = saturating_add(left.fixed_scratch_bytes, right.fixed_scratch_bytes);
+    return both;
+}
 
 BlockPlan plan_blocks(const RowSource& source, const StreamOptions& options,
                       const MemoryNeeds& needs) {
@@ -146,12 +171,13 @@ BlockPlan plan_blocks(const RowSource& source, const StreamOptions& options,
     }
     // Saturating arithmetic: a damaged file's shape (2**61 columns, say) must fail
     // the memory checks below, not wrap round to a small size or to zero.
+    const PlanningHints hints = source.planning_hints();
     const std::size_t row_bytes = saturating_mul(source.cols(), sizeof(double));
     const std::size_t per_row = std::max<std::size_t>(
         1, saturating_add(saturating_add(saturating_mul(needs.buffers, row_bytes),
-                                         source.scratch_bytes_per_row()),
+                                         hints.scratch_bytes_per_row),
                           needs.extra_bytes_per_row));
-    const std::size_t fixed = saturating_add(needs.fixed_bytes, source.fixed_scratch_bytes());
+    const std::size_t fixed = saturating_add(needs.fixed_bytes, hints.fixed_scratch_bytes);
     const std::size_t limit = options.memory_limit;
     const std::size_t affordable = limit > fixed ? (limit - fixed) / per_row : 0;
 
@@ -166,7 +192,7 @@ BlockPlan plan_blocks(const RowSource& source, const StreamOptions& options,
                      " bytes; lower block_rows or raise memory_limit");
         }
     } else {
-        const std::size_t minimum = std::max<std::size_t>(1, source.minimum_block_rows());
+        const std::size_t minimum = std::max<std::size_t>(1, hints.minimum_block_rows);
         if (affordable < minimum) {
             const std::string what =
                 minimum > 1 ? "a block of " + std::to_string(minimum) +
@@ -178,10 +204,10 @@ BlockPlan plan_blocks(const RowSource& source, const StreamOptions& options,
                      std::to_string(limit) + " bytes; raise memory_limit" +
                      (minimum > 1 ? " or rewrite the dataset with smaller chunks" : ""));
         }
-        const std::size_t align = source.preferred_alignment();
+        const std::size_t align = hints.alignment;
         std::size_t target = std::max<std::size_t>(1, target_block_bytes / std::max<std::size_t>(1, row_bytes));
         target = std::max({target, saturating_mul(min_rows_per_column, source.cols()),
-                           source.preferred_block_rows()});
+                           hints.preferred_block_rows});
         target = std::min(target, affordable);
         if (align > 1) {
             // Whole chunks per block; round the chunk count down, but keep at least one.

@@ -4,7 +4,6 @@
 // [X | y] for least squares, streamed in lockstep.
 #pragma once
 
-#include <algorithm>
 #include <string>
 
 #include "core/row_source.hpp"
@@ -18,15 +17,8 @@ public:
     std::size_t rows() const override { return left_.rows(); }
     std::size_t cols() const override { return left_.cols() + right_.cols(); }
     std::string label() const override { return left_.label() + " and " + right_.label(); }
-    std::size_t preferred_alignment() const override { return left_.preferred_alignment(); }
-    std::size_t minimum_block_rows() const override {
-        return std::max(left_.minimum_block_rows(), right_.minimum_block_rows());
-    }
-    std::size_t preferred_block_rows() const override {
-        return std::max(left_.preferred_block_rows(), right_.preferred_block_rows());
-    }
-    std::size_t scratch_bytes_per_row() const override {
-        return left_.scratch_bytes_per_row() + right_.scratch_bytes_per_row();
+    PlanningHints planning_hints() const override {
+        return combine_side_by_side(left_.planning_hints(), right_.planning_hints());
     }
     void read(std::size_t first, std::size_t count, double* dst, std::size_t ld) override {
         left_.read(first, count, dst, ld);

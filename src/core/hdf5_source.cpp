@@ -40,38 +40,29 @@ Hdf5Source::Hdf5Source(OpenDataset dataset, bool parallel_inflate)
       rows_per_read_(rows_per_read(dataset_.info, cols_)),
       chunk_reader_(parallel_inflate ? ChunkReader::create(dataset_) : nullptr) {}
 
-std::size_t Hdf5Source::preferred_alignment() const {
-    const auto& chunks = dataset_.info.chunk_shape;
-    return chunks.empty() ? 1 : std::max<std::size_t>(1, chunks[0]);
-}
-
-std::size_t Hdf5Source::minimum_block_rows() const {
+PlanningHints Hdf5Source::planning_hints() const {
+    const DatasetInfo& info = dataset_.info;
+    PlanningHints hints;
+    hints.alignment = info.chunk_shape.empty() ? 1 : std::max<std::size_t>(1, info.chunk_shape[0]);
     // A compressed chunk is always inflated whole, so a smaller block saves no memory.
-    return filtered_ ? std::min(rows_, preferred_alignment()) : 1;
-}
-
-std::size_t Hdf5Source::preferred_block_rows() const {
-    // Two chunk rows per inflating thread: every worker stays busy while the
-    // reader thread copies the next raw chunks out of the file.
-    return chunk_reader_ ? saturating_mul(2 * worker_thread_count(), preferred_alignment()) : 0;
-}
-
-std::size_t Hdf5Source::scratch_bytes_per_row() const {
-    // The fast path holds a band of raw chunks; compressed, they are no bigger than the rows.
-    return chunk_reader_ ? cols_ * element_size(*dataset_.info.type.element) : 0;
-}
-
-std::size_t Hdf5Source::fixed_scratch_bytes() const {
+    hints.minimum_block_rows = filtered_ ? std::min(rows_, hints.alignment) : 1;
+    if (chunk_reader_) {
+        // Two chunk rows per inflating thread: every worker stays busy while the
+        // reader thread copies the next raw chunks out of the file.
+        hints.preferred_block_rows = saturating_mul(2 * worker_thread_count(), hints.alignment);
+        // The fast path holds a band of raw chunks; compressed, they are no bigger than the rows.
+        hints.scratch_bytes_per_row = cols_ * element_size(*info.type.element);
+    }
     // A filtered chunk is inflated whole, by HDF5 or by the ChunkReader (twice over
     // with shuffle), however few of its rows a block needs.
-    if (!filtered_ || dataset_.info.chunk_shape.empty()) {
-        return 0;
+    if (filtered_ && !info.chunk_shape.empty()) {
+        std::size_t bytes = 2 * element_size(*info.type.element);
+        for (const std::size_t extent : info.chunk_shape) {
+            bytes = saturating_mul(bytes, extent);
+        }
+        hints.fixed_scratch_bytes = bytes;
     }
-    std::size_t bytes = 2 * element_size(*dataset_.info.type.element);
-    for (const std::size_t extent : dataset_.info.chunk_shape) {
-        bytes = saturating_mul(bytes, extent);
-    }
-    return bytes;
+    return hints;
 }
 
 void Hdf5Source::read(std::size_t first, std::size_t count, double* dst, std::size_t ld) {

@@ -23,11 +23,7 @@ public:
     std::size_t rows() const override { return rows_; }
     std::size_t cols() const override { return cols_; }
     std::string label() const override { return dataset_.label(); }
-    std::size_t preferred_alignment() const override;
-    std::size_t minimum_block_rows() const override;
-    std::size_t preferred_block_rows() const override;
-    std::size_t scratch_bytes_per_row() const override;
-    std::size_t fixed_scratch_bytes() const override;
+    PlanningHints planning_hints() const override;
     void read(std::size_t first, std::size_t count, double* dst, std::size_t ld) override;
 
     const DatasetInfo& info() const { return dataset_.info; }

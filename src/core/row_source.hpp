@@ -10,6 +10,30 @@
 
 namespace h5linalg {
 
+/// What a source tells the block planner (plan_blocks), as one value, so that a
+/// composite source combines all of it in one place (combine_side_by_side) and
+/// cannot forget a field. The defaults describe memory that can be read anywhere.
+struct PlanningHints {
+    /// Block boundaries are best placed at multiples of this many rows (the
+    /// dataset's chunk height); 1 when any boundary is as good as another.
+    std::size_t alignment = 1;
+    /// The fewest rows one read may cover without holding more than a block in
+    /// memory anyway (compressed chunks are inflated whole); 1 if unconstrained.
+    std::size_t minimum_block_rows = 1;
+    /// A block height that keeps read() efficient (e.g. enough chunks to inflate
+    /// on every worker thread at once); 0 for no preference.
+    std::size_t preferred_block_rows = 0;
+    /// Working memory read() needs per row of a block, beyond the block itself.
+    std::size_t scratch_bytes_per_row = 0;
+    /// Working memory read() needs whatever the block height: a whole inflated
+    /// chunk, which may be taller or wider than the dataset itself.
+    std::size_t fixed_scratch_bytes = 0;
+};
+
+/// The hints of two sources read in lockstep into one block (ColumnStack): the
+/// block must suit both layouts, and both sources' scratch is held at once.
+PlanningHints combine_side_by_side(const PlanningHints& left, const PlanningHints& right);
+
 class RowSource {
 public:
     virtual ~RowSource() = default;
@@ -20,24 +44,8 @@ public:
     /// Where the rows come from, for error messages ("data.h5:/x", "array").
     virtual std::string label() const = 0;
 
-    /// Block boundaries are best placed at multiples of this many rows (the
-    /// dataset's chunk height); 1 when any boundary is as good as another.
-    virtual std::size_t preferred_alignment() const { return 1; }
-
-    /// The fewest rows one read may cover without holding more than a block in
-    /// memory anyway (compressed chunks are inflated whole); 1 if unconstrained.
-    virtual std::size_t minimum_block_rows() const { return 1; }
-
-    /// A block height that keeps read() efficient (e.g. enough chunks to inflate
-    /// on every worker thread at once); 0 for no preference.
-    virtual std::size_t preferred_block_rows() const { return 0; }
-
-    /// Working memory read() needs per row of a block, beyond the block itself.
-    virtual std::size_t scratch_bytes_per_row() const { return 0; }
-
-    /// Working memory read() needs whatever the block height: a whole inflated
-    /// chunk, which may be taller or wider than the dataset itself.
-    virtual std::size_t fixed_scratch_bytes() const { return 0; }
+    /// What the block planner must know about this source's layout and memory.
+    virtual PlanningHints planning_hints() const { return {}; }
 
     /// Copies rows [first, first + count) as float64 into `dst`, row-major, with
     /// `ld` (>= cols()) doubles between the starts of consecutive rows.

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <limits>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "core/block_pipeline.hpp"
+#include "core/column_stack.hpp"
 #include "test_support.hpp"
 
 namespace h5linalg {
@@ -82,7 +84,7 @@ TEST(PlanBlocks, MemoryLimitBoundsTheBlock) {
 
 TEST(PlanBlocks, MemoryCountsScratchExtraAndFixedBytes) {
     FakeSource source(100'000, 10);
-    source.scratch = 40;
+    source.hints.scratch_bytes_per_row = 40;
     MemoryNeeds needs;
     needs.buffers = 3;            // 240 bytes a row
     needs.extra_bytes_per_row = 20;
@@ -93,7 +95,7 @@ TEST(PlanBlocks, MemoryCountsScratchExtraAndFixedBytes) {
 
 TEST(PlanBlocks, AlignsBlocksToWholeChunks) {
     FakeSource source(10'000, 10);
-    source.alignment = 100;
+    source.hints.alignment = 100;
     const BlockPlan plan = plan_blocks(source, with_limit(160 * 350), MemoryNeeds{});
     EXPECT_EQ(plan.block_rows, 300u);  // 350 affordable, rounded down to 3 chunks
     EXPECT_EQ(plan.blocks, 34u);
@@ -101,7 +103,7 @@ TEST(PlanBlocks, AlignsBlocksToWholeChunks) {
 
 TEST(PlanBlocks, AlignedDefaultBlockIsAMultipleOfTheChunk) {
     FakeSource source(10'000'000, 8);
-    source.alignment = 1000;
+    source.hints.alignment = 1000;
     const BlockPlan plan = plan_blocks(source, StreamOptions{}, MemoryNeeds{});
     EXPECT_EQ(plan.block_rows % 1000, 0u);
     EXPECT_GT(plan.block_rows, 0u);
@@ -110,14 +112,14 @@ TEST(PlanBlocks, AlignedDefaultBlockIsAMultipleOfTheChunk) {
 
 TEST(PlanBlocks, ChunkTallerThanAffordableFallsBackToAffordableRows) {
     FakeSource source(10'000, 10);
-    source.alignment = 500;  // uncompressed chunks: any block height works
+    source.hints.alignment = 500;  // uncompressed chunks: any block height works
     const BlockPlan plan = plan_blocks(source, with_limit(160 * 350), MemoryNeeds{});
     EXPECT_EQ(plan.block_rows, 350u);
 }
 
 TEST(PlanBlocks, AlignedBlockNeverExceedsTheRows) {
     FakeSource source(250, 10);
-    source.alignment = 100;
+    source.hints.alignment = 100;
     const BlockPlan plan = plan_blocks(source, StreamOptions{}, MemoryNeeds{});
     EXPECT_EQ(plan.block_rows, 250u);
     EXPECT_EQ(plan.blocks, 1u);
@@ -150,13 +152,48 @@ TEST(PlanBlocks, ASingleRowOverMemoryIsAMemoryError) {
 
 TEST(PlanBlocks, AWholeCompressedChunkOverMemoryIsAMemoryError) {
     FakeSource source(10'000, 10);
-    source.alignment = 500;
-    source.minimum = 500;  // compressed: a chunk is inflated whole
+    source.hints.alignment = 500;
+    source.hints.minimum_block_rows = 500;  // compressed: a chunk is inflated whole
     const std::string message =
         EXPECT_H5L_ERROR(ErrorKind::Memory, plan_blocks(source, with_limit(160 * 499), MemoryNeeds{}));
     EXPECT_NE(message.find("compressed chunk"), std::string::npos) << message;
     EXPECT_NE(message.find("smaller chunks"), std::string::npos) << message;
     EXPECT_EQ(plan_blocks(source, with_limit(160 * 500), MemoryNeeds{}).block_rows, 500u);
+}
+
+TEST(PlanBlocks, AColumnStackCarriesEveryHintOfBothSources) {
+    // [X | y] must be planned as strictly as X alone: the fixed scratch of a whole
+    // inflated chunk is held whichever side it belongs to.
+    FakeSource x(10'000, 10), y(10'000, 1);
+    x.hints.alignment = 60;
+    x.hints.minimum_block_rows = 60;
+    x.hints.scratch_bytes_per_row = 40;
+    x.hints.fixed_scratch_bytes = 5000;
+    y.hints.alignment = 40;
+    y.hints.preferred_block_rows = 400;
+    y.hints.scratch_bytes_per_row = 8;
+    y.hints.fixed_scratch_bytes = 700;
+    const ColumnStack both(x, y);
+    const PlanningHints hints = both.planning_hints();
+    EXPECT_EQ(hints.alignment, 120u);  // boundaries on both sides' chunks
+    EXPECT_EQ(hints.minimum_block_rows, 60u);
+    EXPECT_EQ(hints.preferred_block_rows, 400u);
+    EXPECT_EQ(hints.scratch_bytes_per_row, 48u);
+    EXPECT_EQ(hints.fixed_scratch_bytes, 5700u);
+    // 11 columns: 176 bytes a row with two buffers, plus 48 of scratch.
+    const std::size_t per_row = 2 * 11 * sizeof(double) + 48;
+    EXPECT_H5L_ERROR(ErrorKind::Memory,
+                     plan_blocks(both, with_limit(per_row * 60 + 5699), MemoryNeeds{}));
+    EXPECT_EQ(plan_blocks(both, with_limit(per_row * 250 + 5700), MemoryNeeds{}).block_rows,
+              240u);
+}
+
+TEST(PlanBlocks, CombinedAlignmentOfCoprimeChunksSaturatesInsteadOfWrapping) {
+    PlanningHints a, b;
+    a.alignment = (std::size_t{1} << 62) + 1;
+    b.alignment = (std::size_t{1} << 62) - 1;
+    EXPECT_EQ(combine_side_by_side(a, b).alignment, std::numeric_limits<std::size_t>::max());
+    EXPECT_EQ(combine_side_by_side(PlanningHints{}, PlanningHints{}).alignment, 1u);
 }
 
 TEST(PlanBlocks, FixedBytesAboveTheLimitIsAMemoryError) {

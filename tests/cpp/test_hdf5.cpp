@@ -464,8 +464,8 @@ TEST_F(Hdf5Test, ChunksLargerThanTheDatasetOfAnExtendibleDataset) {
         test::write_dataset(f, "/x", spec, H5T_NATIVE_DOUBLE, data);
     }
     Hdf5Source source(open_matrix(path, "/x", OpenOptions{}));
-    EXPECT_EQ(source.preferred_alignment(), 64u);
-    EXPECT_EQ(source.minimum_block_rows(), 10u);
+    EXPECT_EQ(source.planning_hints().alignment, 64u);
+    EXPECT_EQ(source.planning_hints().minimum_block_rows, 10u);
     for (const std::size_t block : {0u, 1u, 4u}) {
         EXPECT_EQ(stream_all(source, block).data, data) << "block_rows " << block;
     }
@@ -482,12 +482,13 @@ TEST_F(Hdf5Test, PlanAlignsToCompressedChunks) {
         test::write_dataset(f, "/x", spec, H5T_NATIVE_DOUBLE, pattern_data(1000, 4));
     }
     Hdf5Source source(open_matrix(path, "/x", OpenOptions{}));
-    EXPECT_EQ(source.preferred_alignment(), 60u);
-    EXPECT_EQ(source.minimum_block_rows(), 60u);
-    const std::size_t per_row = 2 * 4 * sizeof(double) + source.scratch_bytes_per_row();
+    const PlanningHints hints = source.planning_hints();
+    EXPECT_EQ(hints.alignment, 60u);
+    EXPECT_EQ(hints.minimum_block_rows, 60u);
+    const std::size_t per_row = 2 * 4 * sizeof(double) + hints.scratch_bytes_per_row;
     StreamOptions options;
     // A whole inflated chunk (twice, for the unshuffled copy) is held besides the rows.
-    const std::size_t fixed = source.fixed_scratch_bytes();
+    const std::size_t fixed = hints.fixed_scratch_bytes;
     EXPECT_EQ(fixed, 2u * 60 * 4 * sizeof(double));
     options.memory_limit = per_row * 250 + fixed;
     EXPECT_EQ(plan_blocks(source, options, MemoryNeeds{}).block_rows, 240u);

@@ -175,9 +175,7 @@ public:
     std::function<double(std::size_t, std::size_t)> value = [](std::size_t i, std::size_t j) {
         return static_cast<double>(i) * 1000.0 + static_cast<double>(j);
     };
-    std::size_t alignment = 1;
-    std::size_t minimum = 1;
-    std::size_t scratch = 0;
+    PlanningHints hints;
     std::optional<std::size_t> fail_at_row;  // read() covering this row throws an IO error
     std::chrono::milliseconds delay{0};      // per read()
 
@@ -190,9 +188,7 @@ public:
     std::size_t rows() const override { return rows_; }
     std::size_t cols() const override { return cols_; }
     std::string label() const override { return "fake"; }
-    std::size_t preferred_alignment() const override { return alignment; }
-    std::size_t minimum_block_rows() const override { return minimum; }
-    std::size_t scratch_bytes_per_row() const override { return scratch; }
+    PlanningHints planning_hints() const override { return hints; }
 
     void read(std::size_t first, std::size_t count, double* dst, std::size_t ld) override {
         calls.push_back({first, count, ld, std::this_thread::get_id()});
