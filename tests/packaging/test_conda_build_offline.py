@@ -16,11 +16,11 @@ import re
 from pathlib import Path
 from typing import Any
 
+import build_offline
 import pytest
-from conda_checks import tool
+import standin_channel
+from _common import CheckError
 
-build_offline = tool("build_offline")
-standin_channel = tool("standin_channel")
 rattler_build = pytest.importorskip("rattler_build")
 
 pytestmark = pytest.mark.slow
@@ -178,7 +178,7 @@ def test_discovery_check_names_a_library_from_usr(tmp_path: Path) -> None:
         + "LAPACK_lapack_LIBRARY:FILEPATH=/usr/lib/x86_64-linux-gnu/liblapack.so\n"
     )
     bld = fake_build(tmp_path, cache, "")
-    with pytest.raises(build_offline.CheckError, match=r"liblapack\.so"):
+    with pytest.raises(CheckError, match=r"liblapack\.so"):
         build_offline.host_prefix_only(bld)
 
 
@@ -189,14 +189,14 @@ def test_discovery_check_names_an_include_folder_with_library_headers(
     system.mkdir(parents=True)
     (system / "hdf5.h").write_text("")
     bld = fake_build(tmp_path, GOOD_CACHE, f"  INCLUDES = -isystem {system}\n")
-    with pytest.raises(build_offline.CheckError, match="holds a library header"):
+    with pytest.raises(CheckError, match="holds a library header"):
         build_offline.host_prefix_only(bld)
 
 
 def test_discovery_check_names_a_linked_system_library(tmp_path: Path) -> None:
     ninja = "  LINK_LIBRARIES = HOST/lib/libhdf5.so /usr/lib/x86_64-linux-gnu/libz.so\n"
     bld = fake_build(tmp_path, GOOD_CACHE, ninja)
-    with pytest.raises(build_offline.CheckError, match=r"libz\.so"):
+    with pytest.raises(CheckError, match=r"libz\.so"):
         build_offline.host_prefix_only(bld)
 
 

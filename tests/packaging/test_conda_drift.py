@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import check_all
+import drift_check
 import pytest
-from conda_checks import ROOT, edit, repo_copy, tool
-
-drift = tool("drift_check")
-CheckError = tool("_common").CheckError
+from _common import ROOT, CheckError, edit, repo_copy
 
 
 def test_everything_agrees() -> None:
-    drift.check(ROOT)
-    assert drift.main([]) == 0
+    drift_check.check(ROOT)
+    for rule in drift_check.CHECKS:
+        assert rule(drift_check.load(ROOT)) == [], rule.__name__
 
 
 @pytest.mark.parametrize(
@@ -136,17 +136,5 @@ def test_a_change_names_the_mismatch(
     root = repo_copy(tmp_path)
     edit(root / file, old, new)
     with pytest.raises(CheckError, match=match):
-        drift.check(root)
-    assert drift.main(["--root", str(root)]) == 1
-
-
-def test_the_known_releases_cover_every_build_and_run_requirement() -> None:
-    pyproject = tool("_common").load_toml(ROOT / "pyproject.toml")
-    names = [
-        drift.conda_name(drift.Requirement(r))
-        for r in pyproject["build-system"]["requires"]
-        + pyproject["project"]["dependencies"]
-    ]
-    assert set(names) <= set(drift.KNOWN_RELEASES)
-    for indexes in drift.KNOWN_RELEASES.values():
-        assert set(indexes) == {"conda-forge", "PyPI"}
+        drift_check.check(root)
+    assert check_all.main(["--root", str(root), "drift"]) == 1

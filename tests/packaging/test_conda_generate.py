@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import _common as common
+import check_all
+import generate_meta_yaml as generate
 import pytest
-from conda_checks import ROOT, edit, repo_copy, tool
+from _common import ROOT, edit, repo_copy
 
-generate = tool("generate_meta_yaml")
-common = tool("_common")
 CheckError = common.CheckError
 V0_DIR = common.CONDA_BUILD_DIR
 
@@ -52,10 +53,6 @@ def test_generated_beside_the_recipe_the_form_is_unchanged() -> None:
     assert "    - python test_covariance.py\n" in files["meta.yaml"]
 
 
-def test_cli_check_passes() -> None:
-    assert generate.main(["--check"]) == 0
-
-
 def test_build_scripts_force_ninja_and_pass_the_version() -> None:
     files = generate.generate(ROOT / "recipe/recipe.yaml")
     assert 'export CMAKE_GENERATOR="Ninja"' in files["build.sh"]
@@ -87,7 +84,7 @@ def test_a_recipe_change_makes_meta_yaml_stale(tmp_path: Path) -> None:
     with pytest.raises(CheckError, match=r"meta\.yaml is out of date") as error:
         generate.check(root / "recipe/recipe.yaml", root / V0_DIR)
     assert "+    - liblapacke" in str(error.value)
-    assert generate.main(["--check", "--recipe", str(root / "recipe/recipe.yaml")]) == 1
+    assert check_all.main(["--root", str(root), "generated"]) == 1
 
 
 def test_a_hand_edit_of_meta_yaml_is_caught(tmp_path: Path) -> None:

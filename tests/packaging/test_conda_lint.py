@@ -11,18 +11,18 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import _common as common
+import check_all
+import conda_forge_lint as lint
 import pytest
-from conda_checks import ROOT, edit, repo_copy, tool
+import staged_recipe as staged
+from _common import ROOT, edit, repo_copy
 
-lint = tool("conda_forge_lint")
-staged = tool("staged_recipe")
-check_all = tool("check_all")
-common = tool("_common")
 V0 = common.CONDA_BUILD_DIR / "meta.yaml"
 
 
-def lints(findings: list[object]) -> list[str]:
-    return [f.rule for f in findings if f.kind == "lint"]  # type: ignore[attr-defined]
+def lints(findings: list[lint.Finding]) -> list[str]:
+    return [f.rule for f in findings if f.kind == "lint"]
 
 
 def staged_folders(tmp_path: Path, root: Path = ROOT) -> list[Path]:
@@ -35,8 +35,7 @@ def staged_folders(tmp_path: Path, root: Path = ROOT) -> list[Path]:
 def test_recipe_folders_have_no_lints_or_hints() -> None:
     folders = [ROOT / "recipe", ROOT / common.CONDA_BUILD_DIR]
     assert [f.rule for f in lint.lint_paths(folders)] == []
-    assert lint.main([str(f) for f in folders]) == 0
-    check_all._lint_recipe(ROOT)
+    check_all.lint_recipe(ROOT)
 
 
 def _recipe_folders(root: Path) -> set[Path]:
@@ -71,7 +70,6 @@ def test_a_folder_with_both_formats_is_caught(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "recipe", both, ignore=shutil.ignore_patterns("conda-build"))
     shutil.copy2(ROOT / V0, both / "meta.yaml")
     assert "R-051" in lints(lint.lint_folder(both))
-    assert lint.main([str(both)]) == 1
     # Given as two files, the folder rule cannot see it: check_all lints folders.
     assert "R-051" not in lints(
         lint.lint_paths([both / "recipe.yaml", both / "meta.yaml"])
@@ -82,7 +80,7 @@ def test_check_all_catches_meta_yaml_back_in_recipe(tmp_path: Path) -> None:
     root = repo_copy(tmp_path)
     shutil.copy2(root / V0, root / "recipe/meta.yaml")
     with pytest.raises(common.CheckError, match=r"R-051"):
-        check_all._lint_recipe(root)
+        check_all.lint_recipe(root)
 
 
 def test_staged_folders_have_no_lints(tmp_path: Path) -> None:
@@ -93,7 +91,7 @@ def test_staged_folders_have_no_lints(tmp_path: Path) -> None:
     assert [f.rule for f in lint.lint_folder(v0, staged=True)] == [
         "S-008"
     ]  # v0 is deprecated: a hint
-    assert lint.main(["--staged", str(v1), str(v0)]) == 0
+    staged.verify(ROOT, [v1, v0])
 
 
 V1_BREAKS = [
@@ -134,7 +132,6 @@ def test_v1_rule_fires(tmp_path: Path, old: str, new: str, rule: str) -> None:
     else:
         edit(path, old, new)
     assert rule in lints(lint.lint_file(path))
-    assert lint.main([str(path)]) == 1
 
 
 def test_v1_float_version_and_trailing_blank_lines(tmp_path: Path) -> None:

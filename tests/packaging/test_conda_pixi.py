@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import _common as common
 import pytest
-from conda_checks import ROOT, tool
+from _common import ROOT
 
-common = tool("_common")
 BUILD = "python -m pip install --no-build-isolation --no-deps -Cbuild-dir=build/dev -Ccmake.define.BUILD_TESTING=ON -ve ."
 
 

@@ -1,37 +1,51 @@
-"""requires-pixi in pixi.toml equals the newest pixi feature the manifest uses."""
+"""requires-pixi in pixi.toml equals the newest pixi feature the manifest uses
+(the feature table is [pixi] in tools/conda/facts.toml)."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
-from conda_checks import ROOT, edit, repo_copy, tool
-
-requires_pixi = tool("requires_pixi")
-common = tool("_common")
+import requires_pixi
+from _common import ROOT, CheckError, edit, facts, load_toml, repo_copy
 
 
 def test_requires_pixi_matches_the_features_used() -> None:
     assert requires_pixi.check(ROOT / "pixi.toml") == (0, 68, 0)
-    assert requires_pixi.main([str(ROOT / "pixi.toml"), "--table"]) == 0
 
 
 def test_the_manifest_uses_workspace_not_project() -> None:
-    manifest = common.load_toml(ROOT / "pixi.toml")
+    manifest = load_toml(ROOT / "pixi.toml")
     assert "workspace" in manifest
     assert "project" not in manifest
-    used = {f.name for f in requires_pixi.used_features(manifest)}
-    assert "`[workspace]` table" in used
-    assert "`requires-pixi`" in used
+    used = {row["name"] for row in requires_pixi.used_features(manifest)}
+    assert {"`[workspace]` table", "`requires-pixi`", "task `description`"} <= used
+    assert "task `args`" not in used
 
 
 def test_every_table_row_cites_its_changelog_entry() -> None:
-    for feature in requires_pixi.FEATURES:
-        version = ".".join(map(str, feature.version))
-        assert feature.changelog.startswith(f"{version}: "), feature
-    versions = [f.version for f in requires_pixi.FEATURES]
+    rows = facts()["pixi"]["feature"]
+    for row in rows:
+        assert row["changelog"].startswith(f"{row['version']}: "), row
+        assert row.get("always") or row["where"], row
+    versions = [requires_pixi.version(row["version"]) for row in rows]
     assert versions == sorted(versions, reverse=True)
+
+
+def test_paths_name_keys_items_and_tables() -> None:
+    manifest: dict[str, Any] = {
+        "tasks": {"a": "cmd", "b": {"depends-on": [{"task": "a", "environment": "x"}]}},
+        "workspace": {"platforms": ["linux-64", {"platform": "osx-64"}]},
+    }
+    assert list(requires_pixi.found(manifest, "tasks.*.depends-on.*.environment")) == [
+        "tasks.b.depends-on.0.environment"
+    ]
+    assert list(requires_pixi.found(manifest, "workspace.platforms.*.*")) == [
+        "workspace.platforms.1.platform"
+    ]
+    assert list(requires_pixi.found(manifest, "tasks.*.args")) == []
 
 
 @pytest.mark.parametrize(
@@ -59,6 +73,11 @@ def test_every_table_row_cites_its_changelog_entry() -> None:
             '{ platform = "linux-aarch64", glibc = "2.28" },',
             r"rich platform entries",
         ),
+        (
+            "[feature.mkl.dependencies]\n",
+            '[environments.x]\ndependencies = { git = "*" }\n\n[feature.mkl.dependencies]\n',
+            r"inline environment dependencies",
+        ),
     ],
 )
 def test_a_stale_or_unknown_requirement_fails(
@@ -66,9 +85,8 @@ def test_a_stale_or_unknown_requirement_fails(
 ) -> None:
     root = repo_copy(tmp_path)
     edit(root / "pixi.toml", old, new)
-    with pytest.raises(common.CheckError, match=match):
+    with pytest.raises(CheckError, match=match):
         requires_pixi.check(root / "pixi.toml")
-    assert requires_pixi.main([str(root / "pixi.toml")]) == 1
 
 
 def test_a_newer_feature_raises_the_requirement(tmp_path: Path) -> None:
@@ -80,12 +98,13 @@ def test_a_newer_feature_raises_the_requirement(tmp_path: Path) -> None:
         'cmd = "python tools/conda/check_all.py",',
         'cmd = "python tools/conda/check_all.py", default-environment = "packaging",',
     )
-    features = tuple(f for f in requires_pixi.FEATURES if "lock" not in f.name)
+    table = facts()
+    table["pixi"]["feature"] = [
+        row for row in table["pixi"]["feature"] if "lock" not in row["name"]
+    ]
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(requires_pixi, "FEATURES", features)
-        with pytest.raises(
-            common.CheckError, match=re.escape("task `default-environment`")
-        ):
+        patch.setattr(requires_pixi, "facts", lambda: table)
+        with pytest.raises(CheckError, match=re.escape("task `default-environment`")):
             requires_pixi.check(root / "pixi.toml")
         edit(
             root / "pixi.toml",

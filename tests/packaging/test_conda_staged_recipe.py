@@ -18,15 +18,14 @@ import sys
 import tarfile
 from pathlib import Path
 
+import _common as common
+import check_all
+import conda_forge_lint as lint
 import pytest
+import render_check as render
+import staged_recipe as staged
 import yaml
-from conda_checks import ROOT, tool
-
-staged = tool("staged_recipe")
-common = tool("_common")
-lint = tool("conda_forge_lint")
-schemas = tool("schema_check")
-render = tool("render_check")
+from _common import ROOT
 
 GIT = [
     "git",
@@ -107,7 +106,7 @@ def test_staged_recipe_from_the_clean_tagged_checkout(
     assert recipe["source"]["url"].startswith(
         "https://github.com/h5linalg/h5linalg/releases/download/"
     )
-    schemas.check_recipe(v1 / "recipe.yaml")
+    check_all.check_schema(v1 / "recipe.yaml")
     assert [f for f in lint.lint_folder(v1, staged=True) if f.kind == "lint"] == []
 
     # It renders like the project recipe, with the release version.

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import _common as common
 import pytest
-from conda_checks import ROOT, edit, repo_copy, tool
-
-common = tool("_common")
-render = tool("render_check")
+import render_check as render
+from _common import ROOT, edit, repo_copy
 
 
 def test_each_axis_is_a_conda_build_config_in_its_own_folder() -> None:

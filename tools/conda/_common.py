@@ -1,11 +1,18 @@
-"""Shared paths, loaders and the variant matrix of the offline conda checks.
+"""The one helper module of tools/conda: paths, loaders, the variant matrix,
+the hand-kept facts, running the real tools, and broken copies for the tests.
 
-Every script in tools/conda imports this module; it needs only the Python
-standard library, PyYAML and (for tomllib on Python 3.10) tomli.
+Every script in tools/conda imports it as `_common`: the scripts run as
+`python tools/conda/NAME.py` (their folder is then first on sys.path), and the
+tests find the folder through `pythonpath` in pyproject.toml's [tool.pytest].
+It needs only the Python standard library, PyYAML and (for tomllib on Python
+3.10) tomli.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +27,8 @@ else:  # pragma: no cover - Python 3.10
 
 #: The repository root (tools/conda/_common.py -> ../..).
 ROOT = Path(__file__).resolve().parents[2]
+#: The facts about other projects that are kept by hand, each with its source.
+FACTS = Path(__file__).resolve().parent / "facts.toml"
 
 #: The top-level sections of a v1 recipe (recipe.yaml), in conda-forge's order.
 V1_SECTIONS = (
@@ -68,6 +77,53 @@ def fail_if(problems: list[str], what: str) -> None:
     """Raise CheckError listing ``problems`` (if any) under the heading ``what``."""
     if problems:
         raise CheckError(f"{what}:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+def facts() -> dict[str, Any]:
+    """tools/conda/facts.toml: what pixi, the indexes and conda-smithy are known to do."""
+    return load_toml(FACTS)
+
+
+def requirement_strings(items: Any) -> list[str]:
+    """Every entry of a v1 requirement list, both branches of each if/then/else."""
+    if items is None:
+        return []
+    out: list[str] = []
+    for item in items if isinstance(items, list) else [items]:
+        if isinstance(item, dict) and "if" in item:
+            out += requirement_strings(item.get("then"))
+            out += requirement_strings(item.get("else"))
+        elif item is not None:
+            out.append(str(item))
+    return out
+
+
+# --- The real tools ---------------------------------------------------------------
+
+
+def console_script(name: str) -> str:
+    """The console script ``name`` beside this interpreter, else on PATH."""
+    scripts = Path(sys.executable).parent
+    found = shutil.which(
+        name,
+        path=os.pathsep.join(
+            [str(scripts), str(scripts / "Scripts"), os.environ.get("PATH", "")]
+        ),
+    )
+    if not found:
+        msg = f"{name} is not installed (pip install --group packaging)"
+        raise CheckError(msg)
+    return found
+
+
+def run_tool(name: str, *args: str) -> str:
+    """Run the console script ``name``; its output is the CheckError if it fails."""
+    command = [console_script(name), *args]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        msg = f"{name} {' '.join(args)} failed:\n{result.stdout}{result.stderr}"
+        raise CheckError(msg)
+    return result.stdout.strip()
 
 
 # --- The variant matrix ---------------------------------------------------------
@@ -141,3 +197,30 @@ def cli_variant_files(root: Path, matrix: tuple[str, ...]) -> list[str | Path]:
         if p.is_file()
     ][:1]
     return [*given, *beside, *given] if beside else given
+
+
+# --- Broken copies (tests/packaging) ------------------------------------------------
+# Each check is run by tests/packaging on the repository (it must pass) and on
+# deliberately broken copies (it must fail, naming the problem).
+
+#: What the conda checks read: copied into a temporary "repository" to break it.
+CHECKED_FILES = ("pyproject.toml", "pixi.toml", "LICENSE", "README.md")
+CHECKED_DIRS = ("recipe", "variants", ".github")
+
+
+def repo_copy(tmp_path: Path) -> Path:
+    """A copy of the files the conda checks read, safe to break."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    for name in CHECKED_FILES:
+        shutil.copy2(ROOT / name, root / name)
+    for name in CHECKED_DIRS:
+        shutil.copytree(ROOT / name, root / name)
+    return root
+
+
+def edit(path: Path, old: str, new: str, count: int = 1) -> None:
+    """Replace ``old`` by ``new`` in ``path``; the text must be there."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, count), encoding="utf-8")

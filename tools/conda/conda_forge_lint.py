@@ -5,12 +5,10 @@ R-xxx both formats, R1-xxx v1 only, R0-xxx v0 only) and the staged-recipes
 checklist (S-xxx, with --staged). conda-smithy itself is not installable here;
 the workflow on GitHub runs it for real. Lints fail, hints only inform.
 
-    python tools/conda/conda_forge_lint.py recipe recipe/conda-build
-    python tools/conda/conda_forge_lint.py --staged staged-recipes/recipes/h5linalg
-
-A folder argument lints the recipe in it (one format per folder, as on
-staged-recipes and feedstocks: a folder with both is lint R-051); a file
-argument lints that file alone, so R-051 is found only on folders.
+check_all.py lints recipe/, recipe/conda-build/ and a trial staged recipe;
+staged_recipe.py lints what it writes. A folder is linted as the recipe in it
+(one format per folder, as on staged-recipes and feedstocks: a folder with
+both is lint R-051); a file alone, so R-051 is found only on folders.
 Not implemented (they need the network or conda itself): maintainer and
 feedstock-name lookups (CF-001, CF-008, staged-recipes' name clash check),
 SPDX list lookups (R-044) and the old PyPI alias host (R-050).
@@ -18,16 +16,14 @@ SPDX list lookups (R-044) and the old PyPI alias host (R-050).
 
 from __future__ import annotations
 
-import argparse
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jinja2
 import yaml
-from _common import V1_SECTIONS
+from _common import V1_SECTIONS, facts, requirement_strings
 
 V0_ORDER = (
     "package",
@@ -39,42 +35,12 @@ V0_ORDER = (
     "about",
     "extra",
 )
-V0_FIELDS: dict[str, set[str]] = {
-    "package": {"name", "version"},
-    "source": {"url", "sha256", "sha1", "md5", "path", "git_url", "git_rev", "patches", "folder", "fn"},
-    "build": {
-        "number", "string", "script", "script_env", "skip", "noarch", "entry_points", "run_exports",
-        "ignore_run_exports", "ignore_run_exports_from", "error_overlinking", "error_overdepending",
-        "missing_dso_whitelist", "rpaths", "binary_relocation", "detect_binary_files_with_prefix",
-        "has_prefix_files", "osx_is_app", "track_features", "features", "merge_build_host",
-        "always_include_files", "include_recipe", "force_use_keys", "ignore_prefix_files",
-    },
-    "requirements": {"build", "host", "run", "run_constrained"},
-    "test": {"imports", "commands", "requires", "source_files", "files", "downstreams"},
-    "about": {"home", "license", "license_family", "license_file", "summary", "description", "doc_url", "dev_url", "doc_source_url", "license_url"},
-}  # fmt: skip
-LICENSE_FAMILIES = {
-    "AGPL",
-    "LGPL",
-    "GPL3",
-    "GPL2",
-    "GPL",
-    "BSD",
-    "MIT",
-    "APACHE",
-    "PSF",
-    "CC",
-    "MOZILLA",
-    "PUBLIC-DOMAIN",
-    "PROPRIETARY",
-    "OTHER",
-    "NONE",
-}
-#: conda-smithy's VALID_PYTHON_BUILD_BACKENDS (linter/utils.py), as conda names.
-BUILD_BACKENDS = {
-    "setuptools", "flit-core", "hatchling", "poetry-core", "pdm-backend", "pdm-pep517",
-    "scikit-build-core", "scikit-build", "meson-python", "maturin", "whey", "sip",
-}  # fmt: skip
+_FACTS = facts()["conda-smithy"]
+#: conda-build's FIELDS (R-018), license families (R0-007) and conda-smithy's
+#: VALID_PYTHON_BUILD_BACKENDS (R-046): tools/conda/facts.toml [conda-smithy].
+V0_FIELDS: dict[str, set[str]] = {k: set(v) for k, v in _FACTS["v0-fields"].items()}
+LICENSE_FAMILIES = set(_FACTS["license-families"])
+BUILD_BACKENDS = set(_FACTS["build-backends"])
 _NAME = re.compile(r"^[a-z0-9_.\-]+$")
 _VERSION = re.compile(r"^[A-Za-z0-9_.+!]+$")
 _V1_COMPILER = re.compile(
@@ -107,21 +73,6 @@ class _Linter:
 
     def hint(self, rule: str, message: str) -> None:
         self.findings.append(Finding("hint", rule, self.path, message))
-
-
-def _flatten(items: Any) -> list[str]:
-    """All entries of a requirement list, both branches of every if/then/else."""
-    if items is None:
-        return []
-    if not isinstance(items, list):
-        items = [items]
-    out: list[str] = []
-    for item in items:
-        if isinstance(item, dict) and "if" in item:
-            out += _flatten(item.get("then")) + _flatten(item.get("else"))
-        elif item is not None:
-            out.append(str(item))
-    return out
 
 
 def _spec_name(spec: str) -> str:
@@ -251,9 +202,9 @@ def _common_rules(lt: _Linter, recipe: dict[str, Any], fmt: str, text: str) -> N
         if str(source.get("url", "")).endswith(".whl"):
             lt.lint("R-028", "Compiled wheels are not allowed as a source.")
 
-    build_reqs = _flatten(requirements.get("build"))
-    host_reqs = _flatten(requirements.get("host"))
-    run_reqs = _flatten(requirements.get("run"))
+    build_reqs = requirement_strings(requirements.get("build"))
+    host_reqs = requirement_strings(requirements.get("host"))
+    run_reqs = requirement_strings(requirements.get("run"))
     compiler_re, stdlib_re = (
         (_V1_COMPILER, _V1_STDLIB)
         if fmt == "v1"
@@ -273,7 +224,7 @@ def _common_rules(lt: _Linter, recipe: dict[str, Any], fmt: str, text: str) -> N
                 "R-034",
                 "You're setting a requirement on sysroot_linux-<arch> directly; use `stdlib('c')` and `c_stdlib_version` instead.",
             )
-    for spec in run_reqs + _flatten(
+    for spec in run_reqs + requirement_strings(
         requirements.get("run_constraints" if fmt == "v1" else "run_constrained")
     ):
         if spec.startswith("__osx"):
@@ -426,9 +377,9 @@ def _staged_rules(
                 f"{variant_file}: the staged recipe builds against conda-forge's global pinning only; remove local variant files.",
             )
     requirements = recipe.get("requirements") or {}
-    build_specs = _flatten(requirements.get("build"))
+    build_specs = requirement_strings(requirements.get("build"))
     build_names = [_spec_name(s) for s in build_specs]
-    host_names = [_spec_name(s) for s in _flatten(requirements.get("host"))]
+    host_names = [_spec_name(s) for s in requirement_strings(requirements.get("host"))]
     compiled = any(
         "compiler(" in s or s.endswith("_compiler_stub") for s in build_specs
     )
@@ -516,30 +467,3 @@ def lint_paths(paths: list[Path], staged: bool = False) -> list[Finding]:
             lint_folder(path, staged) if path.is_dir() else lint_file(path, staged)
         )
     return findings
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument(
-        "paths", nargs="+", type=Path, help="recipe folders or recipe files"
-    )
-    parser.add_argument(
-        "--staged",
-        action="store_true",
-        help="also apply the staged-recipes submission rules",
-    )
-    args = parser.parse_args(argv)
-    findings = lint_paths(args.paths, args.staged)
-    for finding in findings:
-        print(finding, file=sys.stderr if finding.kind == "lint" else sys.stdout)
-    lints = [f for f in findings if f.kind == "lint"]
-    print(
-        f"{len(lints)} lint(s), {len(findings) - len(lints)} hint(s) in {', '.join(map(str, args.paths))}"
-    )
-    return 1 if lints else 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -4,8 +4,8 @@ recipe/recipe.yaml (rattler-build, format v1) is the single source of truth;
 this script writes the v0 form into a folder of its own, recipe/conda-build/
 (conda-forge's linter allows one recipe format per folder, rule R-051):
 
-    python tools/conda/generate_meta_yaml.py           # rewrite recipe/conda-build/meta.yaml, build.sh, bld.bat
-    python tools/conda/generate_meta_yaml.py --check   # fail (and show a diff) if they are stale
+    python tools/conda/generate_meta_yaml.py            # rewrite them
+    python tools/conda/check_all.py generated           # fail, with a diff, if stale
 
 A local `source: path` is rewritten relative to the new folder, and the test
 files of the v1 folder (tests[].files.recipe) are named from the source tree
@@ -439,29 +439,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--recipe", type=Path, default=ROOT / "recipe/recipe.yaml", help="the v1 recipe"
     )
-    parser.add_argument(
-        "--output-dir",
-        type=Path,
-        default=None,
-        help="where to write (default: conda-build/ in the recipe's folder)",
-    )
-    parser.add_argument(
-        "--check",
-        action="store_true",
-        help="only check that the committed files are current",
-    )
-    args = parser.parse_args(argv)
-    directory = args.output_dir or default_directory(args.recipe)
+    recipe = parser.parse_args(argv).recipe
     try:
-        if args.check:
-            check(args.recipe, directory)
-            print(f"{directory}/meta.yaml, build.sh, bld.bat match {args.recipe}")
-        else:
-            write(generate(args.recipe, directory=directory), directory)
-            print(f"wrote {directory}/meta.yaml, build.sh, bld.bat")
+        write(generate(recipe), default_directory(recipe))
     except CheckError as error:
         print(error, file=sys.stderr)
         return 1
+    print(f"wrote {default_directory(recipe)}/meta.yaml, build.sh, bld.bat")
     return 0
 
 

@@ -11,16 +11,14 @@
   conda-build's `# [selector]` rules and must describe the same package, its
   test files being the same files on disk.
 
-    python tools/conda/render_check.py            # check everything
-    python tools/conda/render_check.py --show     # also print every cell
+`python tools/conda/check_all.py render` runs it; `rattler-build build
+--render-only -r recipe -m ...` prints what a platform and matrix render to.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +30,6 @@ from _common import (
     MATRICES,
     PLATFORMS,
     ROOT,
-    CheckError,
     Platform,
     cli_variant_files,
     fail_if,
@@ -101,16 +98,20 @@ class Cell:
         return (self.name, self.version, self.build_string)
 
 
+def platform_config(platform: Platform) -> PlatformConfig:
+    return PlatformConfig(
+        target_platform=platform.target,
+        build_platform=platform.build,
+        host_platform=platform.target,
+    )
+
+
 def render_v1(
     root: Path, platform: Platform, matrix: str, recipe: Path | None = None
 ) -> list[Cell]:
     """py-rattler-build's render of ``recipe`` (default recipe/recipe.yaml) for one matrix."""
     recipe_path = recipe or root / "recipe/recipe.yaml"
-    config = PlatformConfig(
-        target_platform=platform.target,
-        build_platform=platform.build,
-        host_platform=platform.target,
-    )
+    config = platform_config(platform)
     files: list[str | Path] = (
         cli_variant_files(root, MATRICES[matrix])
         if recipe is None
@@ -188,23 +189,11 @@ def render_v0(
 ) -> dict[str, Any]:
     """meta.yaml as conda-build would render it for ``variant`` (no solve)."""
 
-    def compiler(language: str) -> str:
-        name = variant[f"{language}_compiler"]
-        version = variant.get(f"{language}_compiler_version")
-        return (
-            f"{name}_{platform.target} {version}"
-            if version
-            else f"{name}_{platform.target}"
-        )
-
-    def stdlib(language: str) -> str:
-        name = variant[f"{language}_stdlib"]
-        version = variant.get(f"{language}_stdlib_version")
-        return (
-            f"{name}_{platform.target} {version}"
-            if version
-            else f"{name}_{platform.target}"
-        )
+    def package(key: str) -> str:
+        """conda-build's compiler('c') / stdlib('c'): c_compiler[_version] etc."""
+        name = f"{variant[key]}_{platform.target}"
+        version = variant.get(f"{key}_version")
+        return f"{name} {version}" if version else name
 
     text = apply_selectors(
         meta_yaml.read_text(encoding="utf-8"), selector_namespace(platform, variant)
@@ -213,8 +202,8 @@ def render_v0(
         undefined=jinja2.StrictUndefined, autoescape=False
     ).from_string(text)
     rendered = template.render(
-        compiler=compiler,
-        stdlib=stdlib,
+        compiler=lambda language: package(f"{language}_compiler"),
+        stdlib=lambda language: package(f"{language}_stdlib"),
         environ=dict(os.environ),
         target_platform=platform.target,
         build_platform=platform.build,
@@ -411,13 +400,7 @@ def check_recipe_variants(root: Path = ROOT) -> list[str]:
     """recipe/variants.yaml must equal variants/conda-forge on every key it sets, on every platform."""
     problems = []
     for platform in PLATFORMS:
-        config = JinjaConfig(
-            platform=PlatformConfig(
-                target_platform=platform.target,
-                build_platform=platform.build,
-                host_platform=platform.target,
-            )
-        )
+        config = JinjaConfig(platform=platform_config(platform))
         minimal = VariantConfig.from_file_with_context(
             root / "recipe/variants.yaml", config
         ).to_dict()
@@ -437,7 +420,7 @@ def render_all(root: Path = ROOT) -> dict[tuple[str, str], list[Cell]]:
     return {(p.label, m): render_v1(root, p, m) for p in PLATFORMS for m in MATRICES}
 
 
-def check(root: Path = ROOT, show: bool = False) -> int:
+def check(root: Path = ROOT) -> int:
     """Run every render check; return the number of distinct packages checked."""
     problems: list[str] = check_recipe_variants(root)
     meta_path = root / CONDA_BUILD_DIR / "meta.yaml"
@@ -454,10 +437,6 @@ def check(root: Path = ROOT, show: bool = False) -> int:
             total += len(cells)
             problems += check_cells(cells, matrix, platform)
             for cell in cells:
-                if show:
-                    print(
-                        f"{platform.label:26} {matrix:12} {cell.build_string:22} build={cell.build} host={cell.host} run={cell.run}"
-                    )
                 try:
                     meta = render_v0(meta_path, platform, cell.variant)
                 except Exception as error:  # noqa: BLE001
@@ -472,25 +451,3 @@ def check(root: Path = ROOT, show: bool = False) -> int:
     # Each problem once, however many cells show it.
     fail_if(list(dict.fromkeys(problems)), "render check failed")
     return total
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--root", type=Path, default=ROOT, help="repository root")
-    parser.add_argument("--show", action="store_true", help="print every rendered cell")
-    args = parser.parse_args(argv)
-    try:
-        total = check(args.root, args.show)
-    except CheckError as error:
-        print(error, file=sys.stderr)
-        return 1
-    print(
-        f"rendered {total} packages over {len(PLATFORMS)} platforms x {len(MATRICES)} matrices; meta.yaml agrees"
-    )
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

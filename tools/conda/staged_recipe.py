@@ -36,6 +36,7 @@ from typing import Any
 import yaml
 from _common import (
     PACKAGE,
+    PLATFORMS,
     RELEASE_URL,
     ROOT,
     STAGED_RECIPE_SUBDIR,
@@ -45,6 +46,7 @@ from _common import (
 from conda_forge_lint import lint_folder
 from generate_meta_yaml import generate as generate_v0
 from generate_meta_yaml import write as write_v0
+from render_check import check_cells, render_v1
 
 V0_NOTE = """\
 conda-forge asks for the v1 recipe.yaml: "New recipes should use the v1 format. The v0
@@ -199,34 +201,18 @@ def write_staged(
     return folders
 
 
-def verify(folders: list[Path]) -> None:
-    """Lint every folder (staged rules) and render the v1 recipe with py-rattler-build."""
-    from rattler_build import PlatformConfig, RenderConfig, Stage0Recipe, VariantConfig  # noqa: PLC0415
-
+def verify(root: Path, folders: list[Path]) -> None:
+    """Lint every folder (staged rules) and render the v1 recipe with py-rattler-build
+    over conda-forge's pinning (variants/conda-forge of ``root``), as render_check does."""
     findings = [f for folder in folders for f in lint_folder(folder, staged=True)]
     for finding in findings:
         print(finding)
     fail_if(
         [str(f) for f in findings if f.kind == "lint"], "the staged recipe has lints"
     )
-    platform = PlatformConfig(
-        target_platform="linux-64", build_platform="linux-64", host_platform="linux-64"
-    )
-    variants = VariantConfig(
-        {
-            "python": ["3.13.* *_cp313"],
-            "c_compiler": ["gcc"],
-            "cxx_compiler": ["gxx"],
-            "c_stdlib": ["sysroot"],
-            "c_stdlib_version": ["2.17"],
-        }
-    )
-    rendered = Stage0Recipe.from_file(folders[0] / "recipe.yaml").render(
-        variants, RenderConfig(platform=platform)
-    )
-    if len(rendered) != 1:
-        msg = f"the staged recipe rendered {len(rendered)} packages for one Python, expected 1"
-        raise CheckError(msg)
+    platform = PLATFORMS[0]
+    cells = render_v1(root, platform, "conda-forge", recipe=folders[0] / "recipe.yaml")
+    fail_if(check_cells(cells, "conda-forge", platform), "the staged recipe's render")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -283,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
             raise CheckError(msg)
         sha256 = sha256_of(sdist)
         folders = write_staged(root, out_dir, version, sha256, args.maintainer, args.v0)
-        verify(folders)
+        verify(root, folders)
     except (CheckError, subprocess.CalledProcessError) as error:
         detail = getattr(error, "stderr", "") or ""
         print(f"{error}\n{detail}".rstrip(), file=sys.stderr)

@@ -1,0 +1,69 @@
+"""tools/conda/facts.toml, the facts kept by hand: complete, each with its
+source, and not older than the tools this repository pins. A failure here says
+which table to read again and where from."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import re
+
+from _common import ROOT, facts, load_toml, load_yaml
+from drift_check import conda_name
+from packaging.requirements import Requirement
+from packaging.version import Version
+
+
+def test_pixi_features_were_read_at_the_pinned_pixi() -> None:
+    read_at = facts()["pixi"]["read-at"]
+    schema = load_toml(ROOT / "pixi.toml")["$schema"]
+    pinned = {re.search(r"/v(\d+\.\d+\.\d+)/", schema)[1]}  # type: ignore[index]
+    for workflow in (ROOT / ".github/workflows").glob("*.yml"):
+        for job in load_yaml(workflow)["jobs"].values():
+            for step in job.get("steps", []):
+                if "setup-pixi" in step.get("uses", ""):
+                    pinned.add(step["with"]["pixi-version"].removeprefix("v"))
+    assert pinned == {read_at}, (
+        f"pixi.toml's $schema or a workflow's pixi-version moved from {read_at} to "
+        f"{sorted(pinned)}: read pixi's CHANGELOG.md up to that release, add its new "
+        "manifest features to [[pixi.feature]] of tools/conda/facts.toml (or "
+        "[[pixi.unread]]), then set [pixi] read-at"
+    )
+
+
+def test_rattler_build_facts_were_read_at_the_pinned_py_rattler_build() -> None:
+    groups = load_toml(ROOT / "pyproject.toml")["dependency-groups"]["packaging"]
+    pin = next(r for r in map(Requirement, groups) if r.name == "py-rattler-build")
+    read_at = facts()["rattler-build"]["read-at"]
+    assert str(pin.specifier) == f"=={read_at}", (
+        f"py-rattler-build is now pinned {pin.specifier}: check that rattler-build "
+        "still merges -m files and recipe/variants.yaml as _common.cli_variant_files "
+        "says (src/lib.rs), then set [rattler-build] read-at in tools/conda/facts.toml"
+    )
+
+
+def test_known_releases_cover_every_build_and_run_requirement() -> None:
+    pyproject = load_toml(ROOT / "pyproject.toml")
+    releases = facts()["releases"]
+    for entry in (
+        pyproject["build-system"]["requires"] + pyproject["project"]["dependencies"]
+    ):
+        name = conda_name(Requirement(entry))
+        assert set(releases.get(name, {})) == {"conda-forge", "PyPI"}, (
+            f"add [releases.{name}] with the newest release on conda-forge and PyPI"
+        )
+        for index, known in releases[name].items():
+            assert known["seen"], (name, index)
+
+
+def test_known_releases_are_not_older_than_what_is_installed() -> None:
+    for name, indexes in facts()["releases"].items():
+        try:
+            installed = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+        known = indexes["PyPI"]["version"]
+        assert Version(installed) <= Version(known), (
+            f"{name} {installed} is installed from PyPI but tools/conda/facts.toml "
+            f"[releases.{name}] PyPI says the newest is {known}: update its version "
+            "and where it was seen (and look at conda-forge's feedstock too)"
+        )

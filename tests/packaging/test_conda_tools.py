@@ -1,0 +1,249 @@
+"""The checks the real tools do: check-jsonschema on pixi.toml and recipe.yaml
+(the schemas they name, or the local copies H5LINALG_PIXI_SCHEMA /
+H5LINALG_RECIPE_SCHEMA point at), and on the workflows (GitHub's schema, a
+timeout per job, tools/conda/workflow-rules.yaml), the pinning comments, and
+`zizmor --offline`; each on the repository and on broken copies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import check_all
+import pytest
+from _common import MATRICES, ROOT, CheckError, edit, load_toml, load_yaml, repo_copy
+
+CI = ".github/workflows/ci.yml"
+PACKAGES = ".github/workflows/conda-package.yml"
+CHECKOUT = "actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1"
+
+
+def test_the_repository_passes_every_check(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_all.main([]) == 0
+    assert f"{len(check_all.CHECKS)} of {len(check_all.CHECKS)} checks passed" in (
+        capsys.readouterr().out
+    )
+    assert check_all.main(["--list"]) == 0
+    with pytest.raises(SystemExit):
+        check_all.main(["no-such-check"])
+
+
+def test_a_broken_copy_fails_only_the_checks_it_breaks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = repo_copy(tmp_path)
+    edit(root / "pixi.toml", "[environments]\n", "[enviroments]\n")
+    edit(root / CI, "    timeout-minutes: 60\n", "")
+    chosen = ["pixi-schema", "recipe-schema", "workflows"]
+    assert check_all.main(["--root", str(root), *chosen]) == 1
+    out = capsys.readouterr()
+    assert "1 of 3 checks passed" in out.out
+    assert "FAIL  pixi.toml schema" in out.err
+    assert "FAIL  GitHub workflows" in out.err
+
+
+def test_files_name_the_schema_versions_the_checks_use() -> None:
+    assert check_all.named_schema(ROOT / "pixi.toml") == (
+        "https://pixi.sh/v0.77.0/schema/manifest/schema.json"
+    )
+    assert check_all.named_schema(ROOT / "recipe/recipe.yaml") == (
+        "https://raw.githubusercontent.com/prefix-dev/recipe-format/main/schema.json"
+    )
+    first = (ROOT / "recipe/recipe.yaml").read_text(encoding="utf-8").splitlines()[0]
+    assert first.startswith("# yaml-language-server: $schema=")
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "match"),
+    [
+        (
+            "pixi.toml",
+            'channels = ["conda-forge"]',
+            'channels = "conda-forge"',
+            r"workspace\.channels",
+        ),
+        ("pixi.toml", "[feature.mkl]\n", "[feature.mkl]\nplatform = 1\n", r"mkl"),
+        ("pixi.toml", "[environments]\n", "[enviroments]\n", r"enviroments"),
+        (
+            "pixi.toml",
+            'depends-on = ["build"], description',
+            'depends-on = "build", descripton',
+            r"tasks\.test",
+        ),
+        ("recipe/recipe.yaml", "  number: 0\n", "  numbr: 0\n", r"build"),
+        (
+            "recipe/recipe.yaml",
+            "  license_file: LICENSE\n",
+            "  license_file: LICENSE\n  licence: MIT\n",
+            r"about",
+        ),
+        (
+            "recipe/recipe.yaml",
+            "    overlinking_behavior: error\n",
+            "    overlinking_behavior: fatal\n",
+            r"dynamic_linking",
+        ),
+        (
+            "recipe/recipe.yaml",
+            "schema_version: 1\n",
+            "schema_version: 2\n",
+            r"schema_version",
+        ),
+    ],
+)
+def test_a_broken_file_fails_its_schema(
+    tmp_path: Path, file: str, old: str, new: str, match: str
+) -> None:
+    root = repo_copy(tmp_path)
+    edit(root / file, old, new)
+    with pytest.raises(CheckError, match=match):
+        check_all.check_schema(root / file)
+
+
+def test_files_must_name_their_schema(tmp_path: Path) -> None:
+    root = repo_copy(tmp_path)
+    edit(root / "pixi.toml", '"$schema" = ', "# ")
+    with pytest.raises(CheckError, match=r"no \"\$schema\" key"):
+        check_all.check_schema(root / "pixi.toml")
+    edit(root / "recipe/recipe.yaml", "# yaml-language-server: $schema=", "# schema: ")
+    with pytest.raises(CheckError, match=r"lacks the '# yaml-language-server"):
+        check_all.check_schema(root / "recipe/recipe.yaml")
+
+
+def test_schema_path_comes_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    strict = tmp_path / "schema.json"
+    strict.write_text(
+        '{"type": "object", "required": ["nothing-has-this"]}', encoding="utf-8"
+    )
+    monkeypatch.setenv("H5LINALG_PIXI_SCHEMA", str(strict))
+    with pytest.raises(CheckError, match=r"nothing-has-this"):
+        check_all.check_schema(ROOT / "pixi.toml")
+    # Without a local copy, only an https URL is fetched.
+    monkeypatch.delenv("H5LINALG_PIXI_SCHEMA")
+    root = repo_copy(tmp_path)
+    edit(root / "pixi.toml", '"https://pixi.sh/', '"http://pixi.sh/')
+    with pytest.raises(CheckError, match=r"refusing to fetch"):
+        check_all.check_schema(root / "pixi.toml")
+
+
+# --- Workflows ------------------------------------------------------------------------
+
+
+def test_ci_runs_the_test_environments_on_three_systems() -> None:
+    ci = load_yaml(ROOT / CI)
+    matrix = ci["jobs"]["test"]["strategy"]["matrix"]
+    assert matrix["os"] == ["ubuntu-latest", "macos-latest", "windows-latest"]
+    tested = set(matrix["environment"]) | {i["environment"] for i in matrix["include"]}
+    assert tested == {
+        "py310",
+        "py311",
+        "py312",
+        "py313",
+        "py314",
+        "np-oldest",
+        "np-latest",
+        "mkl",
+    }
+    assert tested <= set(load_toml(ROOT / "pixi.toml")["environments"])
+    assert "pixi lock" in (ROOT / CI).read_text(encoding="utf-8")
+
+
+def test_conda_package_workflow_builds_every_ci_platform() -> None:
+    jobs = load_yaml(ROOT / PACKAGES)["jobs"]
+    for job in ("rattler-build", "conda-build"):
+        assert {i["subdir"] for i in jobs[job]["strategy"]["matrix"]["include"]} == {
+            "linux-64",
+            "osx-64",
+            "osx-arm64",
+            "win-64",
+        }
+    text = (ROOT / PACKAGES).read_text(encoding="utf-8")
+    for matrix_file in MATRICES["full"]:
+        assert f"-m {matrix_file}" in text
+    assert "conda-render recipe/conda-build " in text
+    assert "rattler-build test --package-file" in text
+
+
+def test_rattler_build_job_has_an_hdf5_2_cell() -> None:
+    # conda-forge's hdf52 migration: one linux-64 cell builds the HDF5 matrix.
+    import render_check
+
+    job = load_yaml(ROOT / PACKAGES)["jobs"]["rattler-build"]
+    cells = [i for i in job["strategy"]["matrix"]["include"] if i.get("hdf5")]
+    assert cells == [
+        {
+            "os": "ubuntu-latest",
+            "subdir": "linux-64",
+            "hdf5": "2",
+            "task": "conda-package-hdf5",
+            "packages": 16,
+        }
+    ]
+    assert cells[0]["packages"] == len(render_check.EXPECTED_GRID["hdf5"])
+    steps = {s.get("name"): s for s in job["steps"]}
+    build = steps["Build and test the packages (rattler-build build -r recipe -m ...)"]
+    assert build["env"]["TASK"] == "${{ matrix.task || 'conda-package' }}"
+    assert 'pixi run -e packaging "$TASK"' in build["run"]
+    count = steps["One package per HDF5 x Python x NumPy cell"]
+    assert count["env"]["EXPECTED"] == "${{ matrix.packages || 8 }}"
+    # Two linux-64 cells: their artifacts need different names.
+    upload = next(s for s in job["steps"] if "upload-artifact" in s.get("uses", ""))
+    assert "matrix.hdf5" in upload["with"]["name"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "match"),
+    [
+        # zizmor's unpinned-uses, and the version comment
+        (CHECKOUT, "actions/checkout@v4", r"unpinned-uses"),
+        (
+            CHECKOUT,
+            CHECKOUT.split(" #", maxsplit=1)[0],
+            r"not pinned by full commit SHA with a",
+        ),
+        (
+            "          persist-credentials: false\n          fetch-depth: 0 # tags",
+            "          fetch-depth: 0 # tags",
+            r"persist-credentials",
+        ),
+        (
+            '        run: pixi run -e "$PIXI_ENV" test',
+            "        run: pixi run -e ${{ github.head_ref }} test",
+            r"template-injection",
+        ),
+        ("    timeout-minutes: 60\n", "", r"timeout-minutes"),
+        ("permissions: {}\n", "", r"'permissions' is a required property"),
+        ("permissions: {}\n", "permissions: write-all\n", r"\{\} was expected"),
+        (
+            "    permissions:\n      contents: read\n    strategy:",
+            "    strategy:",
+            r"jobs\.test: 'permissions' is a required property",
+        ),
+        ("  workflow_dispatch:\n", "", r"'workflow_dispatch' is a required"),
+        ("name: CI\n", "", r"'name' is a required property"),
+        (
+            (
+                "concurrency:\n  group: ${{ github.workflow }}-${{ github.ref }}\n"
+                "  cancel-in-progress: true\n"
+            ),
+            "",
+            r"'concurrency' is a required property",
+        ),
+        ("    runs-on: ${{ matrix.os }}\n", "", r"runs-on|is not valid"),
+    ],
+)
+def test_a_broken_workflow_fails(
+    tmp_path: Path, old: str, new: str, match: str
+) -> None:
+    root = repo_copy(tmp_path)
+    edit(root / CI, old, new)
+    with pytest.raises(CheckError, match=match):
+        check_all.check_workflows(root / ".github")
+
+
+def test_a_broken_dependabot_file_fails(tmp_path: Path) -> None:
+    root = repo_copy(tmp_path)
+    edit(root / ".github/dependabot.yml", "interval: weekly", "interval: fortnightly")
+    with pytest.raises(CheckError, match=r"dependabot"):
+        check_all.check_workflows(root / ".github")
