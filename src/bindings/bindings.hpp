@@ -64,13 +64,6 @@ private:
     bool swap_bytes_ = false;
 };
 
-/// Options shared by every computation, from the Python keyword arguments.
-struct RunOptions {
-    std::size_t block_rows = 0;
-    std::size_t memory_limit = default_memory_limit;
-    py::object progress;  // None or a callable (rows_done, rows_total)
-};
-
 /// Checks for Ctrl-C and reports progress once per block, with the GIL held
 /// only for that moment. Whatever Python raises stops the run.
 class PythonObserver final : public Observer {

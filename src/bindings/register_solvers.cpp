@@ -8,7 +8,6 @@
 #include "core/hdf5_output.hpp"
 #include "core/lstsq.hpp"
 #include "core/matmul.hpp"
-#include "core/memory.hpp"
 
 namespace h5linalg::bindings {
 
@@ -68,45 +67,26 @@ void register_solvers(py::module_& m) {
             const FloatArray b_matrix = as_float64(b, "b");
             const std::size_t k = static_cast<std::size_t>(b_matrix.shape(0));
             const std::size_t p = b_matrix.ndim() == 2 ? static_cast<std::size_t>(b_matrix.shape(1)) : 1;
-            const double* b_data = array_data(b_matrix);
             PythonObserver observer(progress);
-            const StreamOptions options = stream_options(block_rows, memory_limit, observer);
-
+            std::optional<FloatArray> result;  // outlives the GIL release: freed with the GIL
+            MatmulOutput target;
+            target.file = out;
             if (!out) {
-                std::unique_ptr<RowSource> rows;
-                {
-                    py::gil_scoped_release release;
-                    rows = a_spec.open();
-                }
-                check_fits_in_memory(
-                    saturating_mul(saturating_mul(rows->rows(), p), sizeof(double)),
-                    "the (" + std::to_string(rows->rows()) + ", " + std::to_string(p) +
-                        ") result (write it to a file with out=... instead)");
-                FloatArray result = b_matrix.ndim() == 1 ? new_array({rows->rows()})
-                                                         : new_array({rows->rows(), p});
-                double* result_data = array_data(result);
-                {
-                    py::gil_scoped_release release;
-                    MemorySink sink(result_data, p);
-                    const BlockPlan plan = plan_blocks(*rows, options, matmul_memory_needs(p, false));
-                    compute_matmul(*rows, b_data, k, p, plan, sink, &observer);
-                    rows.reset();
-                }
-                return result;
+                // The result is the NumPy array itself, made (with the GIL) once
+                // the core knows the row count.
+                target.allocate = [&](std::size_t rows) {
+                    py::gil_scoped_acquire gil;
+                    result = b_matrix.ndim() == 1 ? new_array({rows}) : new_array({rows, p});
+                    return array_data(*result);
+                };
             }
             {
                 py::gil_scoped_release release;
-                auto rows = a_spec.open();
-                check_matmul_shapes(*rows, k, p);  // before the output file is touched
-                const BlockPlan plan = plan_blocks(*rows, options, matmul_memory_needs(p, true));
-                Hdf5OutputDataset output(*out, rows->rows(), p, plan.block_rows);
-                {
-                    Hdf5Sink sink(output, plan.block_rows, p);
-                    compute_matmul(*rows, b_data, k, p, plan, sink, &observer);
-                }
-                output.commit();
+                const std::unique_ptr<RowSource> rows = a_spec.open();
+                run_matmul(*rows, array_data(b_matrix), k, p, target,
+                           stream_options(block_rows, memory_limit, observer));
             }
-            return std::nullopt;
+            return result;
         },
         "a"_a, "b"_a, py::kw_only(), "out"_a = py::none(), "block_rows"_a = 0,
         "memory_limit"_a = default_memory_limit, "progress"_a = py::none(),
@@ -121,11 +101,8 @@ void register_output(py::module_& m) {
             const FloatArray array = as_float64(values, "the array to write");
             const std::size_t rows = static_cast<std::size_t>(array.shape(0));
             const std::size_t cols = array.ndim() == 2 ? static_cast<std::size_t>(array.shape(1)) : 1;
-            const double* data = array_data(array);
             py::gil_scoped_release release;
-            Hdf5OutputDataset output(out, rows, cols, rows);
-            output.write(0, rows, data);
-            output.commit();
+            write_matrix(out, array_data(array), rows, cols);
         },
         "array"_a, "out"_a, "Writes a float64 array to `out`, atomically like matmul.");
 }

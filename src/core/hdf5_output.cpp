@@ -235,6 +235,13 @@ void Hdf5OutputDataset::roll_back() noexcept {
     file_.reset();
 }
 
+void write_matrix(const OutputSpec& spec, const double* values, std::size_t rows,
+                  std::size_t cols) {
+    Hdf5OutputDataset output(spec, rows, cols, rows);
+    output.write(0, rows, values);
+    output.commit();
+}
+
 Hdf5Sink::Hdf5Sink(Hdf5OutputDataset& output, std::size_t block_rows, std::size_t cols)
     : output_(output) {
     for (std::size_t i = 0; i < 2; ++i) {

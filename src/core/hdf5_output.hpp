@@ -58,6 +58,10 @@ private:
     bool committed_ = false;
 };
 
+/// Writes a whole rows x cols row-major matrix to `spec`, atomically like matmul.
+void write_matrix(const OutputSpec& spec, const double* values, std::size_t rows,
+                  std::size_t cols);
+
 /// A RowSink that writes to an Hdf5OutputDataset on a background thread, so the
 /// next block's BLAS work overlaps the previous block's write.
 class Hdf5Sink final : public RowSink {

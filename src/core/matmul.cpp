@@ -6,6 +6,7 @@
 #include "core/blas_lapack.hpp"
 #include "core/blas_threads.hpp"
 #include "core/errors.hpp"
+#include "core/memory.hpp"
 #include "core/row_shares.hpp"
 #include "core/thread_pool.hpp"
 
@@ -61,6 +62,29 @@ void compute_matmul(RowSource& a, const double* b, std::size_t k, std::size_t p,
         sink.release();
     });
     sink.finish();
+}
+
+void run_matmul(RowSource& a, const double* b, std::size_t k, std::size_t p,
+                const MatmulOutput& out, const StreamOptions& options) {
+    if (!out.file) {
+        const std::size_t rows = a.rows();
+        check_fits_in_memory(saturating_mul(saturating_mul(rows, p), sizeof(double)),
+                             "the (" + std::to_string(rows) + ", " + std::to_string(p) +
+                                 ") result (write it to a file with out=... instead)");
+        MemorySink sink(out.allocate(rows), p);
+        const BlockPlan plan = plan_blocks(a, options, matmul_memory_needs(p, false));
+        compute_matmul(a, b, k, p, plan, sink, options.observer);
+        return;
+    }
+    check_matmul_shapes(a, k, p);  // before the output file is touched
+    const BlockPlan plan = plan_blocks(a, options, matmul_memory_needs(p, true));
+    Hdf5OutputDataset output(*out.file, a.rows(), p, plan.block_rows);
+    {
+        // The writer thread has stored every block once the sink is gone.
+        Hdf5Sink sink(output, plan.block_rows, p);
+        compute_matmul(a, b, k, p, plan, sink, options.observer);
+    }
+    output.commit();
 }
 
 }  // namespace h5linalg

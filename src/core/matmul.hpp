@@ -1,14 +1,34 @@
 // Copyright (c) 2026, the h5linalg developers. BSD-3-Clause license (see LICENSE).
 //
-// A @ B for a streamed A (rows x k) and an in-memory B (k x p).
+// A @ B for a streamed A (rows x k) and an in-memory B (k x p): the kernel, and
+// the whole run behind h5linalg.matmul (plan, check memory, choose the sink, commit).
 #pragma once
 
 #include <cstddef>
+#include <functional>
+#include <optional>
 
 #include "core/block_pipeline.hpp"
+#include "core/hdf5_output.hpp"
 #include "core/row_sink.hpp"
 
 namespace h5linalg {
+
+/// Where a matmul run puts A @ B.
+struct MatmulOutput {
+    /// Written into this dataset, which appears whole under its name or not at all ...
+    std::optional<OutputSpec> file;
+    /// ... or, without `file`, into the memory this returns when asked once with the
+    /// row count: room for rows x p doubles, row-major (the bindings' NumPy array,
+    /// so a large result is written where the caller gets it, never copied).
+    std::function<double*(std::size_t rows)> allocate;
+};
+
+/// A @ B for a streamed A and a row-major k x p B, into `out`: checks the shapes
+/// and the memory first (before any output is allocated or any file touched),
+/// plans the blocks, streams and, for a file, commits.
+void run_matmul(RowSource& a, const double* b, std::size_t k, std::size_t p,
+                const MatmulOutput& out, const StreamOptions& options);
 
 /// Streams A through BLAS dgemm (dgemv when p == 1) into `sink`.
 /// `b` is row-major k x p. The caller plans with matmul_memory_needs().

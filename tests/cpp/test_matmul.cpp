@@ -1,9 +1,10 @@
 // Copyright (c) 2026, the h5linalg developers. BSD-3-Clause license (see LICENSE).
 //
 // A @ B streamed into a RowSink: dgemm and dgemv paths, every block size, and the
-// shape check.
+// shape check; run_matmul, the whole run behind h5linalg.matmul.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -81,6 +82,44 @@ TEST(Matmul, ZeroColumnBGivesAnEmptyResultWithoutInvalidBlasCalls) {
     EXPECT_EQ(err.find("illegal value"), std::string::npos) << err;
     EXPECT_EQ(err.find("was incorrect"), std::string::npos) << err;
     EXPECT_EQ(c[0], -1.0);
+}
+
+TEST(Matmul, RunIntoMemoryAsksForTheResultOnceItKnowsTheRows) {
+    const Matrix a = test::random_matrix(57, 4, 92);
+    const Matrix b = test::random_matrix(4, 3, 93);
+    FakeSource source(a);
+    std::vector<double> c;
+    std::vector<std::size_t> asked;
+    MatmulOutput out;
+    out.allocate = [&](std::size_t rows) {
+        asked.push_back(rows);
+        c.assign(rows * 3, -1.0);
+        return c.data();
+    };
+    StreamOptions options;
+    options.block_rows = 10;
+    run_matmul(source, b.data.data(), 4, 3, out, options);
+    EXPECT_EQ(asked, (std::vector<std::size_t>{57}));
+    EXPECT_LT(test::relative_error(c, reference_product(a, b)), 1e-14);
+}
+
+TEST(Matmul, RunChecksShapesAndMemoryBeforeAnyOutputExists) {
+    const Matrix a = test::random_matrix(5, 3, 94);
+    FakeSource source(a);
+    std::vector<double> b(8);
+    test::TempDir dir;
+    MatmulOutput to_file;
+    to_file.file = OutputSpec{};
+    to_file.file->path = dir.file("never.h5");
+    to_file.file->name = "/C";
+    EXPECT_H5L_ERROR(ErrorKind::Value, run_matmul(source, b.data(), 4, 2, to_file, StreamOptions{}));
+    EXPECT_FALSE(std::filesystem::exists(to_file.file->path));
+    StreamOptions tiny;
+    tiny.memory_limit = 10;
+    std::vector<double> a_b(6);
+    EXPECT_H5L_ERROR(ErrorKind::Memory, run_matmul(source, a_b.data(), 3, 2, to_file, tiny));
+    EXPECT_FALSE(std::filesystem::exists(to_file.file->path));
+    EXPECT_TRUE(source.calls.empty());
 }
 
 TEST(Matmul, MemoryNeedsCountTheOutputDoubleBuffer) {
