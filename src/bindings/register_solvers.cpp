@@ -42,19 +42,16 @@ void register_solvers(py::module_& m) {
         "progress"_a = py::none(),
         "Least-squares coefficients (n, m) by streaming QR; y may be 1-D (m = 1).");
 
-    py::class_<OutputSpec>(m, "OutputRef", "Where matmul writes: a dataset in an HDF5 file.")
-        .def(py::init([](std::string path, std::string name, bool create_file, bool overwrite,
-                         bool vector) {
+    py::class_<OutputSpec>(m, "OutputRef", "Where matmul writes: a dataset in an HDF5 file (created if it does not exist).")
+        .def(py::init([](std::string path, std::string name, bool overwrite, bool vector) {
                  OutputSpec spec;
                  spec.vector = vector;
                  spec.path = std::move(path);
                  spec.name = std::move(name);
-                 spec.create_file = create_file;
                  spec.overwrite = overwrite;
                  return spec;
              }),
-             "path"_a, "name"_a, py::kw_only(), "create_file"_a = false, "overwrite"_a = false,
-             "vector"_a = false)
+             "path"_a, "name"_a, py::kw_only(), "overwrite"_a = false, "vector"_a = false)
         .def_readonly("path", &OutputSpec::path)
         .def_readonly("name", &OutputSpec::name);
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <random>
 #include <sstream>
 
@@ -18,6 +19,14 @@ std::string in_quotes(const std::string& text) { return "'" + text + "'"; }
 std::string parent_of(const std::string& name) {
     const std::size_t slash = name.find_last_of('/');
     return slash == 0 || slash == std::string::npos ? "/" : name.substr(0, slash);
+}
+
+/// A name for a new file's temporary copy: hidden, in the same folder (so that
+/// the rename onto the final name stays on one file system, and is atomic).
+std::string temporary_file_for(const std::string& path, const std::string& suffix) {
+    const std::filesystem::path final_path(path);
+    const std::string name = "." + final_path.filename().string() + ".h5linalg-" + suffix + ".tmp";
+    return (final_path.parent_path() / name).string();
 }
 
 std::string unique_suffix() {
@@ -119,7 +128,9 @@ Hdf5OutputDataset::Hdf5OutputDataset(const OutputSpec& spec, std::size_t rows, s
     const std::string where = in_quotes(spec.name) + " in " + in_quotes(spec.path);
     Hdf5Lock lock;
     try {
-        if (!spec.create_file) {
+        std::error_code error;
+        const bool new_file = !std::filesystem::exists(spec.path, error);
+        if (!new_file) {
             // Decide on a read-only handle: refusing must not touch the file at all
             // (opening for writing can rewrite superblock flags).
             Hid probe = checked(H5Fopen(spec.path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT),
@@ -137,11 +148,20 @@ Hdf5OutputDataset::Hdf5OutputDataset(const OutputSpec& spec, std::size_t rows, s
             }
             static_cast<void>(missing_parents(probe.get(), spec));  // fails before any write
         }
-        const hid_t file = spec.create_file
-                               ? H5Fcreate(spec.path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT)
-                               : H5Fopen(spec.path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
-        file_ = checked(file, "cannot open " + in_quotes(spec.path) +
-                                  " for writing (is it writable, and not open elsewhere?)");
+        if (new_file) {
+            // Named only once created: a failed H5Fcreate (EXCL) leaves any file
+            // that happens to have this name alone, and so does the roll-back.
+            const std::string temporary = temporary_file_for(spec.path, unique_suffix());
+            file_ = checked(H5Fcreate(temporary.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT),
+                            "cannot create " + in_quotes(spec.path) +
+                                " (is its folder writable?)");
+            temporary_file_ = temporary;
+        } else {
+            file_ = checked(H5Fopen(spec.path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT),
+                            "cannot open " + in_quotes(spec.path) +
+                                " for writing (is it writable, and not open elsewhere?)");
+        }
+        const hid_t file = file_.get();
 
         // Create missing parent groups one by one, remembering them for roll-back.
         for (const std::string& prefix : missing_parents(file, spec)) {
@@ -212,27 +232,44 @@ void Hdf5OutputDataset::commit() {
     check_status(H5Lmove(file, temporary_name_.c_str(), file, spec_.name.c_str(), H5P_DEFAULT,
                          H5P_DEFAULT),
                  "cannot move the result to " + in_quotes(spec_.name) + " in " + in_quotes(spec_.path));
-    committed_ = true;
+    // In an existing file the result is now in place, and a roll-back would remove
+    // the groups that hold it; a new file is not in place until it is renamed.
+    committed_ = temporary_file_.empty();
     check_status(H5Fflush(file, H5F_SCOPE_LOCAL), "cannot flush " + in_quotes(spec_.path));
-    file_.reset();
+    file_.reset();  // closed, so complete on disk, before anyone can see it by name
+    if (!temporary_file_.empty()) {
+        std::error_code error;
+        std::filesystem::rename(temporary_file_, spec_.path, error);
+        if (error) {
+            fail(ErrorKind::IO, "cannot move the finished result into place as " +
+                                    in_quotes(spec_.path) + ": " + error.message());
+        }
+        temporary_file_.clear();
+        committed_ = true;
+    }
 }
 
 void Hdf5OutputDataset::roll_back() noexcept {
     Hdf5Lock lock;
     dataset_.reset();
-    if (!file_.valid()) {
-        return;
+    if (file_.valid() && temporary_file_.empty()) {
+        // An existing file: take out what this run added, and only that.
+        const hid_t file = file_.get();
+        if (!temporary_name_.empty()) {
+            H5Ldelete(file, temporary_name_.c_str(), H5P_DEFAULT);
+        }
+        for (auto group = created_groups_.rbegin(); group != created_groups_.rend(); ++group) {
+            H5Ldelete(file, group->c_str(), H5P_DEFAULT);
+        }
+        H5Fflush(file, H5F_SCOPE_LOCAL);
     }
-    const hid_t file = file_.get();
-    if (!temporary_name_.empty()) {
-        H5Ldelete(file, temporary_name_.c_str(), H5P_DEFAULT);
-    }
-    for (auto group = created_groups_.rbegin(); group != created_groups_.rend(); ++group) {
-        H5Ldelete(file, group->c_str(), H5P_DEFAULT);
-    }
-    H5Fflush(file, H5F_SCOPE_LOCAL);
-    hdf5_error_detail();  // discard whatever failed on the way out
     file_.reset();
+    hdf5_error_detail();  // discard whatever failed on the way out
+    if (!temporary_file_.empty()) {
+        // A new file: all of it is this run's.
+        std::error_code ignored;
+        std::filesystem::remove(temporary_file_, ignored);
+    }
 }
 
 void write_matrix(const OutputSpec& spec, const double* values, std::size_t rows,

@@ -1,12 +1,17 @@
 // Copyright (c) 2026, the h5linalg developers. BSD-3-Clause license (see LICENSE).
 //
 // Writing a result into an HDF5 file so that a failure never leaves a
-// half-written dataset under its final name. The dataset is written under a
-// temporary name beside its destination and moved into place by commit(); if
-// commit() is never reached, the temporary dataset and any groups created for
-// it are removed again and every other object in the file is left as it was.
-// (A brand-new output file is additionally written under a temporary file name
-// by the Python layer and renamed on success.)
+// half-written dataset under its final name. Into an existing file, the dataset
+// is written under a temporary name beside its destination and moved into place
+// by commit(); a file that does not exist yet is written whole under a temporary
+// file name in the same folder and renamed onto its name by commit(). If commit()
+// is never reached, the temporary dataset and any groups created for it, or the
+// temporary file, are removed again, and every other object is left as it was.
+//
+// Both halves of the protocol live here, not one of them in Python: the one
+// destructor undoes either on every way out (an error, Ctrl-C arriving as an
+// exception from the observer, a failed write on the sink's thread), and nothing
+// runs between the last write and the rename that could be interrupted there.
 #pragma once
 
 #include <condition_variable>
@@ -24,18 +29,18 @@
 namespace h5linalg {
 
 struct OutputSpec {
-    std::string path;
+    std::string path;          // the file; created (atomically) when it does not exist
     std::string name;          // absolute dataset path inside the file
-    bool create_file = false;  // path does not exist yet; create it
     bool overwrite = false;    // replace an existing dataset of that name
     bool vector = false;       // write a 1-D dataset (rows,) instead of (rows, cols)
 };
 
 class Hdf5OutputDataset {
 public:
-    /// Opens or creates the file and creates a chunked float64 rows x cols dataset
-    /// under a temporary name. FileExists error if the dataset exists and
-    /// !overwrite; IO error if the file cannot be opened for writing.
+    /// Opens the file, or creates it under a temporary file name, and creates a
+    /// chunked float64 rows x cols dataset under a temporary name. FileExists error
+    /// if the dataset exists and !overwrite; IO error if the file cannot be opened
+    /// or created for writing.
     Hdf5OutputDataset(const OutputSpec& spec, std::size_t rows, std::size_t cols,
                       std::size_t chunk_rows);
     ~Hdf5OutputDataset();  // rolls back unless committed
@@ -43,7 +48,8 @@ public:
     Hdf5OutputDataset& operator=(const Hdf5OutputDataset&) = delete;
 
     void write(std::size_t first, std::size_t count, const double* rows);
-    /// Moves the finished dataset to its final name and closes the file.
+    /// Moves the finished dataset to its final name and closes the file (a new
+    /// file is then renamed onto its final name).
     void commit();
 
 private:
@@ -54,6 +60,7 @@ private:
     Hid file_;
     Hid dataset_;
     std::string temporary_name_;
+    std::string temporary_file_;  // a new file's name until commit(); empty for an existing file
     std::vector<std::string> created_groups_;  // outermost first
     bool committed_ = false;
 };

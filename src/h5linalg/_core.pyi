@@ -26,9 +26,9 @@ class DatasetRef:
         ...
 class OutputRef:
     """
-    Where matmul writes: a dataset in an HDF5 file.
+    Where matmul writes: a dataset in an HDF5 file (created if it does not exist).
     """
-    def __init__(self, path: str, name: str, *, create_file: bool = False, overwrite: bool = False, vector: bool = False) -> None:
+    def __init__(self, path: str, name: str, *, overwrite: bool = False, vector: bool = False) -> None:
         ...
     @property
     def name(self) -> str:

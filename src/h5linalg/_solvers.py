@@ -80,12 +80,10 @@ def matmul(
         assert product is not None  # without `out`, _core returns the product
         return product
     a_input = resolve(a_source, allow_external=allow_external, role="a_source")
-    with output_target(
+    target, result = output_target(
         out, overwrite=overwrite, vector=b_array.ndim == 1, inputs=[file_of(a_input)]
-    ) as (target, result):
-        _write(
-            a_input, b_array, target, block_rows, memory_limit, progress, allow_external
-        )
+    )
+    _write(a_input, b_array, target, block_rows, memory_limit, progress, allow_external)
     return result
 
 

@@ -105,13 +105,10 @@ def _cov(args: argparse.Namespace) -> None:
             f"wrote the {result.shape[0]}x{result.shape[1]} covariance to {args.output}"
         )
     else:
-        with output_target(
+        target, written = output_target(
             args.out, overwrite=args.overwrite, inputs=[source.path]
-        ) as (
-            target,
-            written,
-        ):
-            _core.write_array(result, target)
+        )
+        _core.write_array(result, target)
         print(f"wrote the {result.shape[0]}x{result.shape[1]} covariance to {written}")
 
 

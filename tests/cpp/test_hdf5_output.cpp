@@ -1,11 +1,13 @@
 // Copyright (c) 2026, the h5linalg developers. BSD-3-Clause license (see LICENSE).
 //
 // Writing results: Hdf5OutputDataset commits under the final name or rolls back
-// leaving every other object in the file as it was; Hdf5Sink writes on a
-// background thread and reports its failures; matmul streams into it.
+// leaving every other object in the file as it was (and a new file not there at
+// all); Hdf5Sink writes on a background thread and reports its failures; matmul
+// streams into it.
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <stdexcept>
 #include <vector>
 
@@ -221,24 +223,50 @@ TEST_F(Hdf5Output, ZeroColumnResultDoesNotCrash) {
     }
 }
 
-TEST_F(Hdf5Output, NewFileIsCreatedAndExistingFileIsNotReplaced) {
+/// The names in the test's directory, sorted.
+std::vector<std::string> names_in(const std::string& directory) {
+    std::vector<std::string> names;
+    for (const auto& entry : std::filesystem::directory_iterator(directory)) {
+        names.push_back(entry.path().filename().string());
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+TEST_F(Hdf5Output, NewFileAppearsUnderItsNameOnlyOnCommit) {
     OutputSpec spec;
     spec.path = dir_.file("fresh.h5");
     spec.name = "/C";
-    spec.create_file = true;
     const Matrix r = result_rows(3, 2);
     {
         Hdf5OutputDataset out(spec, 3, 2, 3);
         out.write(0, 3, r.data.data());
+        // Written under a hidden temporary name in the same folder until commit().
+        const std::vector<std::string> during = names_in(dir_.path());
+        ASSERT_EQ(during.size(), 2u);
+        EXPECT_EQ(during[0].rfind(".fresh.h5.h5linalg-", 0), 0u) << during[0];
+        EXPECT_EQ(during[1], "existing.h5");
         out.commit();
     }
+    EXPECT_EQ(names_in(dir_.path()), (std::vector<std::string>{"existing.h5", "fresh.h5"}));
     EXPECT_EQ(test::h5dread_all(spec.path, "/C"), r.data);
     EXPECT_EQ(test::all_links(spec.path), (std::vector<std::string>{"C"}));
+}
 
-    spec.path = existing_;  // create_file on an existing file must fail, not truncate it
-    const std::string before = test::file_bytes(existing_);
+TEST_F(Hdf5Output, NewFileRolledBackLeavesNoFileAtAll) {
+    OutputSpec spec;
+    spec.path = dir_.file("fresh.h5");
+    spec.name = "/grp/C";
+    {
+        Hdf5OutputDataset out(spec, 3, 2, 3);
+        const Matrix r = result_rows(3, 2);
+        out.write(0, 3, r.data.data());
+    }
+    EXPECT_EQ(names_in(dir_.path()), (std::vector<std::string>{"existing.h5"}));
+    // A new file in a folder that does not exist is an IO error, and leaves nothing.
+    spec.path = dir_.file("missing/fresh.h5");
     EXPECT_H5L_ERROR(ErrorKind::IO, Hdf5OutputDataset(spec, 3, 2, 3));
-    EXPECT_EQ(test::file_bytes(existing_), before);
+    EXPECT_EQ(names_in(dir_.path()), (std::vector<std::string>{"existing.h5"}));
 }
 
 TEST_F(Hdf5Output, OutputIntoANonHdf5FileIsAnIOError) {
