@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import h5linalg
-from h5linalg import _core
+from h5linalg import _testing
 
 RUNS = {
     "moments": h5linalg.moments,
@@ -39,10 +39,10 @@ def source(make_source):
 
 @each_run
 def test_signals_are_checked_once_per_block(run, source):
-    before = _core._signal_checks()
+    before = _testing.signal_checks()
     run(source, block_rows=10)
     # 30 blocks, plus the check before the first block.
-    assert _core._signal_checks() - before >= 31
+    assert _testing.signal_checks() - before >= 31
 
 
 @each_run
@@ -71,7 +71,7 @@ def test_failing_progress_callback_stops_the_run_cleanly(run, source, after):
     with pytest.raises(Abort):
         run(source, block_rows=10, progress=progress)
     assert len(calls) == after + 1
-    assert _core._open_hdf5_objects() == 0
+    assert _testing.open_hdf5_objects() == 0
     assert native_threads() == threads
 
 
@@ -87,7 +87,7 @@ CHILD = textwrap.dedent(
     signal.signal(signal.SIGINT, signal.default_int_handler)
     import h5py, numpy as np
     import h5linalg
-    from h5linalg import _core
+    from h5linalg import _testing
 
     path = sys.argv[1]
     with h5py.File(path, "w") as f:
@@ -111,7 +111,7 @@ CHILD = textwrap.dedent(
         frames = [frame.name for frame in traceback.extract_tb(sys.exc_info()[2])]
         print("interrupted", frames[-1],
               len(os.listdir("/proc/self/task")) - threads,
-              _core._open_hdf5_objects(), flush=True)
+              _testing.open_hdf5_objects(), flush=True)
     else:
         print("finished without interruption", flush=True)
     """

@@ -1,9 +1,10 @@
-"""Regenerates the type stubs of the compiled module (src/h5linalg/_core.pyi).
+"""Regenerates the type stubs of the compiled modules (src/h5linalg/_core.pyi, _testing.pyi).
 
     python tools/generate_stubs.py          # rewrite the stubs
     python tools/generate_stubs.py --check  # fail (exit 1, with a diff) if they drifted
 
-The output depends on the versions of pybind11 (which built the module) and of
+Both modules live in the one extension (h5linalg._testing holds the test hooks,
+made beside _core). The output depends on the versions of pybind11 (which built the module) and of
 pybind11-stubgen, so both are pinned in the `stubs` dependency group of
 pyproject.toml and checked here.
 """
@@ -25,7 +26,8 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 ROOT = Path(__file__).resolve().parent.parent
-STUB = ROOT / "src" / "h5linalg" / "_core.pyi"
+PACKAGE = ROOT / "src" / "h5linalg"
+MODULES = ("_core", "_testing")
 
 
 def pinned_versions() -> dict[str, str]:
@@ -39,21 +41,21 @@ def pinned_versions() -> dict[str, str]:
     return pins
 
 
-def generate() -> str:
+def generate(module: str) -> str:
     with tempfile.TemporaryDirectory() as output:
         subprocess.run(
             [
                 sys.executable,
                 "-m",
                 "pybind11_stubgen",
-                "h5linalg._core",
+                f"h5linalg.{module}",
                 "--exit-code",
                 "--output-dir",
                 output,
             ],
             check=True,
         )
-        text = (Path(output) / "h5linalg" / "_core.pyi").read_text()
+        text = (Path(output) / "h5linalg" / f"{module}.pyi").read_text()
     # The version string changes with every commit; the stub only needs its type.
     return re.sub(
         r"^__version__: str = .*$", "__version__: str", text, flags=re.MULTILINE
@@ -77,28 +79,34 @@ def main() -> int:
             )
             return 1
 
-    fresh = generate()
-    if not args.check:
-        STUB.write_text(fresh)
-        print(f"wrote {STUB.relative_to(ROOT)}")
-        return 0
-    current = STUB.read_text() if STUB.exists() else ""
-    if current == fresh:
-        print(f"{STUB.relative_to(ROOT)} is up to date")
-        return 0
-    sys.stderr.writelines(
-        difflib.unified_diff(
-            current.splitlines(keepends=True),
-            fresh.splitlines(keepends=True),
-            "committed/_core.pyi",
-            "generated/_core.pyi",
+    drifted = False
+    for module in MODULES:
+        stub = PACKAGE / f"{module}.pyi"
+        fresh = generate(module)
+        if not args.check:
+            stub.write_text(fresh)
+            print(f"wrote {stub.relative_to(ROOT)}")
+            continue
+        current = stub.read_text() if stub.exists() else ""
+        if current == fresh:
+            print(f"{stub.relative_to(ROOT)} is up to date")
+            continue
+        sys.stderr.writelines(
+            difflib.unified_diff(
+                current.splitlines(keepends=True),
+                fresh.splitlines(keepends=True),
+                f"committed/{module}.pyi",
+                f"generated/{module}.pyi",
+            )
         )
-    )
-    print(
-        "the stubs drifted from the extension: run `python tools/generate_stubs.py`",
-        file=sys.stderr,
-    )
-    return 1
+        drifted = True
+    if drifted:
+        print(
+            "the stubs drifted from the extension: run `python tools/generate_stubs.py`",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
 
 
 if __name__ == "__main__":

@@ -88,7 +88,7 @@ auto without_gil(const SourceSpec& spec, Kernel&& kernel) {
     return kernel(*rows);
 }
 
-/// How many times any run has checked for signals (a test hook).
+/// How many times any run has checked for signals (for h5linalg._testing).
 std::size_t signal_check_count();
 
 /// A float64 NumPy array (the annotation stubs show as NDArray[float64]).
@@ -114,5 +114,6 @@ void register_statistics(py::module_& m);
 void register_solvers(py::module_& m);
 void register_info(py::module_& m);
 void register_errors(py::module_& m);
+void register_testing(py::module_& m);
 
 }  // namespace h5linalg::bindings

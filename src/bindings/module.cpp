@@ -1,7 +1,8 @@
 // Copyright (c) 2026, the h5linalg developers. BSD-3-Clause license (see LICENSE).
 //
 // The compiled module h5linalg._core: imports NumPy's C API and registers each
-// area's bindings. The public API is the Python package around it.
+// area's bindings (and h5linalg._testing beside it). The public API is the
+// Python package around it.
 #define H5LINALG_IMPORTS_NUMPY
 #include "bindings/bindings.hpp"
 
@@ -11,6 +12,22 @@ namespace {
 void* import_numpy_c_api() {
     import_array();
     return nullptr;
+}
+
+/// Where Python keeps h5linalg._testing's definition (filled in by pybind11).
+PyModuleDef testing_module_def;
+
+/// h5linalg._testing: test hooks in a module of their own, so that _core holds
+/// only the production API. It is made here, in the same shared object, because
+/// the hooks read this copy's state (its signal counter, its HDF5 library), and
+/// registered in sys.modules, so `from h5linalg import _testing` finds it in an
+/// installed wheel as in a build tree.
+void add_testing_module() {
+    py::module_ testing = py::module_::create_extension_module(
+        "h5linalg._testing", "Hooks for h5linalg's own tests; not part of the API.",
+        &testing_module_def, py::mod_gil_not_used());
+    h5linalg::bindings::register_testing(testing);
+    py::module_::import("sys").attr("modules")["h5linalg._testing"] = testing;
 }
 
 }  // namespace
@@ -27,4 +44,5 @@ PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
     h5linalg::bindings::register_statistics(m);
     h5linalg::bindings::register_solvers(m);
     h5linalg::bindings::register_info(m);
+    add_testing_module();
 }

@@ -1,10 +1,8 @@
 // Copyright (c) 2026, the h5linalg developers. BSD-3-Clause license (see LICENSE).
 //
-// Versions and build facts, plus the hooks tests use to prove that interrupted
-// runs leave nothing behind.
+// Versions and build facts.
 #include "bindings/bindings.hpp"
 #include "core/blas_threads.hpp"
-#include "core/hdf5_handles.hpp"
 #include "core/library_info.hpp"
 
 // Set by CMake from the package version (setuptools-scm), in this file only, so
@@ -47,11 +45,6 @@ void register_info(py::module_& m) {
             return out;
         },
         "Versions of the libraries h5linalg was built against and runs with.");
-
-    m.def("_signal_checks", &signal_check_count,
-          "How many times runs have checked for Ctrl-C (a test hook).");
-    m.def("_open_hdf5_objects", &open_hdf5_object_count,
-          "HDF5 objects h5linalg's HDF5 library holds open (a test hook).");
 }
 
 }  // namespace h5linalg::bindings

@@ -236,30 +236,6 @@ void register_sources(py::module_& m) {
             return out;
         },
         "dataset"_a, "Shape, dtype, layout, chunking, filters and stored size of a dataset.");
-
-    m.def(
-        "_read_with_hdf5",
-        [](const DatasetRef& ref, std::size_t max_elements) {
-            std::vector<double> values;
-            std::vector<std::size_t> shape;
-            {
-                py::gil_scoped_release release;
-                Hdf5Source source(open_matrix(ref.path, ref.name, ref.options, true),
-                                  /*parallel_inflate=*/false);
-                shape = source.info().shape;
-                const std::size_t count = saturating_mul(source.rows(), source.cols());
-                if (count > max_elements) {
-                    fail(ErrorKind::Memory, source.label() + " has more than " +
-                                                std::to_string(max_elements) + " elements");
-                }
-                values.resize(count);
-                source.read(0, source.rows(), values.data(), source.cols());
-            }
-            return to_array(std::move(values), shape);
-        },
-        "dataset"_a, "max_elements"_a,
-        "The whole dataset as float64, read by one plain H5Dread (a test hook: the "
-        "reference for h5linalg's own read paths on the same HDF5 library).");
 }
 
 }  // namespace h5linalg::bindings

@@ -36,18 +36,6 @@ class OutputRef:
     @property
     def path(self) -> str:
         ...
-def _open_hdf5_objects() -> int:
-    """
-    HDF5 objects h5linalg's HDF5 library holds open (a test hook).
-    """
-def _read_with_hdf5(dataset: DatasetRef, max_elements: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float64]:
-    """
-    The whole dataset as float64, read by one plain H5Dread (a test hook: the reference for h5linalg's own read paths on the same HDF5 library).
-    """
-def _signal_checks() -> int:
-    """
-    How many times runs have checked for Ctrl-C (a test hook).
-    """
 def build_info() -> dict[str, typing.Any]:
     """
     Versions of the libraries h5linalg was built against and runs with.

@@ -564,7 +564,7 @@ POOL: list[Any] = [0, False]
 
 def _h5linalg_case(case: dict[str, Any], work: Path) -> dict[str, Any]:
     import h5linalg
-    from h5linalg import _core, cli
+    from h5linalg import _core, _testing, cli
 
     path = case["path"]
     source = f"{path}:/x"
@@ -666,7 +666,7 @@ def _h5linalg_case(case: dict[str, Any], work: Path) -> dict[str, Any]:
             f"resident memory grew by {peak / 2**20:.0f} MiB during the case "
             f"(memory_limit={MEMORY_LIMIT / 2**20:.0f} MiB)"
         )
-    open_objects = _core._open_hdf5_objects()
+    open_objects = _testing.open_hdf5_objects()
     if open_objects:
         problems.append(f"{open_objects} HDF5 objects left open")
     after = _settled_threads(threads if POOL[1] else threads + POOL[0])
@@ -694,7 +694,7 @@ def _h5linalg_case(case: dict[str, Any], work: Path) -> dict[str, Any]:
     # HDF5 and h5py's (another version) read differently (see libraries_disagree).
     for key in ("x", "y"):
         with contextlib.suppress(Exception):
-            arrays[f"plain.{key}"] = _core._read_with_hdf5(
+            arrays[f"plain.{key}"] = _testing.read_with_hdf5(
                 _core.DatasetRef(path, f"/{key}"), MAX_COMPARE_ELEMENTS
             )
     result_file = out_dir / "arrays.npz"

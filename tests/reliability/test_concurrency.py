@@ -26,7 +26,7 @@ import numpy as np
 import pytest
 
 import h5linalg
-from h5linalg import _core
+from h5linalg import _testing
 
 THREADS = 8
 CALLS = int(os.environ.get("H5LINALG_THREADS_CALLS", "") or 50)
@@ -201,7 +201,7 @@ def test_eight_threads_with_h5py_alongside(tmp_path):
         "matmul_out",
     }
     assert next(h5py_rounds) > 1, "the h5py thread did not run alongside"
-    assert _core._open_hdf5_objects() == 0
+    assert _testing.open_hdf5_objects() == 0
     print(f"{THREADS} threads x {CALLS} calls in {elapsed:.1f} s, {counts}")
 
 
@@ -265,7 +265,7 @@ def test_interrupted_runs_from_several_threads_leave_nothing_behind(tmp_path):
     with ThreadPoolExecutor(max_workers=6) as pool:
         list(pool.map(run, tasks))
     assert len(stopped) == len(tasks)
-    assert _core._open_hdf5_objects() == 0
+    assert _testing.open_hdf5_objects() == 0
     assert settled_threads(threads) == threads
     # No output appeared, and the existing file holds only what it held.
     assert (

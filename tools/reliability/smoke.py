@@ -37,7 +37,7 @@ from typing import Any, cast
 import numpy as np
 
 import h5linalg
-from h5linalg import _core
+from h5linalg import _core, _testing
 from h5linalg.cli import main as cli_main
 
 Check = Callable[[], None]
@@ -232,8 +232,8 @@ def output_checks(smoke: Smoke, source: Any, x: np.ndarray) -> None:
         with h5py.File(target, "r") as file:
             if sorted(file) != ["keep"]:
                 raise AssertionError(sorted(file))
-        if _core._open_hdf5_objects() != 0:
-            raise AssertionError(_core._open_hdf5_objects())
+        if _testing.open_hdf5_objects() != 0:
+            raise AssertionError(_testing.open_hdf5_objects())
 
     smoke.check("matmul(out=new file)", new_file)
     smoke.check("matmul(out=existing file), overwrite", existing_file_and_overwrite)
@@ -294,8 +294,8 @@ def bad_input_checks(smoke: Smoke, x: np.ndarray) -> None:
         smoke.check(f"bad input: {name} -> {kind.__name__}", expect)
 
     def nothing_left_open() -> None:
-        if _core._open_hdf5_objects() != 0:
-            raise AssertionError(_core._open_hdf5_objects())
+        if _testing.open_hdf5_objects() != 0:
+            raise AssertionError(_testing.open_hdf5_objects())
 
     smoke.check("no HDF5 object left open after the errors", nothing_left_open)
 
@@ -323,8 +323,8 @@ def interrupt_checks(smoke: Smoke, source: Any) -> None:
 
             with raises(RuntimeError, "stop"):
                 run(source, block_rows=5, progress=progress)
-            if _core._open_hdf5_objects() != 0:
-                raise AssertionError(_core._open_hdf5_objects())
+            if _testing.open_hdf5_objects() != 0:
+                raise AssertionError(_testing.open_hdf5_objects())
 
         def ctrl_c(run: Callable[..., Any] = run) -> None:
             sent = False
@@ -337,8 +337,8 @@ def interrupt_checks(smoke: Smoke, source: Any) -> None:
 
             with raises(KeyboardInterrupt):
                 run(source, block_rows=5, progress=progress)
-            if _core._open_hdf5_objects() != 0:
-                raise AssertionError(_core._open_hdf5_objects())
+            if _testing.open_hdf5_objects() != 0:
+                raise AssertionError(_testing.open_hdf5_objects())
 
         smoke.check(f"{name}: progress callback raises", callback_raises)
         smoke.check(f"{name}: Ctrl-C", ctrl_c)

@@ -1,0 +1,45 @@
+// Copyright (c) 2026, the h5linalg developers. BSD-3-Clause license (see LICENSE).
+//
+// h5linalg._testing: the hooks h5linalg's own tests use to prove that runs check
+// for Ctrl-C, leave no HDF5 object open, and read what a plain H5Dread reads. No
+// part of the API; kept out of _core so that the production module holds only
+// what the package uses.
+#include "bindings/bindings.hpp"
+#include "core/errors.hpp"
+#include "core/hdf5_handles.hpp"
+#include "core/hdf5_source.hpp"
+#include "core/memory.hpp"
+
+namespace h5linalg::bindings {
+
+void register_testing(py::module_& m) {
+    m.def("signal_checks", &signal_check_count,
+          "How many times runs have checked for Ctrl-C since the module was loaded.");
+    m.def("open_hdf5_objects", &open_hdf5_object_count,
+          "HDF5 objects h5linalg's HDF5 library holds open.");
+    m.def(
+        "read_with_hdf5",
+        [](const DatasetRef& ref, std::size_t max_elements) {
+            std::vector<double> values;
+            std::vector<std::size_t> shape;
+            {
+                py::gil_scoped_release release;
+                Hdf5Source source(open_matrix(ref.path, ref.name, ref.options, true),
+                                  /*parallel_inflate=*/false);
+                shape = source.info().shape;
+                const std::size_t count = saturating_mul(source.rows(), source.cols());
+                if (count > max_elements) {
+                    fail(ErrorKind::Memory, source.label() + " has more than " +
+                                                std::to_string(max_elements) + " elements");
+                }
+                values.resize(count);
+                source.read(0, source.rows(), values.data(), source.cols());
+            }
+            return to_array(std::move(values), shape);
+        },
+        "dataset"_a, "max_elements"_a,
+        "The whole dataset as float64, read by one plain H5Dread: the reference for "
+        "h5linalg's own read paths on the same HDF5 library.");
+}
+
+}  // namespace h5linalg::bindings

@@ -1,0 +1,21 @@
+"""
+Hooks for h5linalg's own tests; not part of the API.
+"""
+from __future__ import annotations
+import h5linalg._core
+import numpy
+import numpy.typing
+import typing
+__all__: list[str] = ['open_hdf5_objects', 'read_with_hdf5', 'signal_checks']
+def open_hdf5_objects() -> int:
+    """
+    HDF5 objects h5linalg's HDF5 library holds open.
+    """
+def read_with_hdf5(dataset: h5linalg._core.DatasetRef, max_elements: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float64]:
+    """
+    The whole dataset as float64, read by one plain H5Dread: the reference for h5linalg's own read paths on the same HDF5 library.
+    """
+def signal_checks() -> int:
+    """
+    How many times runs have checked for Ctrl-C since the module was loaded.
+    """
