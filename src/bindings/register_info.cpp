@@ -26,6 +26,8 @@ namespace h5linalg::bindings {
 
 void register_info(py::module_& m) {
     m.attr("__version__") = H5LINALG_VERSION;
+    // The Python layer's default too (memory_limit=None), so it is written once.
+    m.attr("default_memory_limit") = default_memory_limit;
 
     m.def(
         "build_info",

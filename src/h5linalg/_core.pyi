@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['DatasetRef', 'OutputRef', 'build_info', 'describe', 'gram', 'lstsq', 'matmul', 'moments', 'pca', 'scatter', 'write_array']
+__all__: list[str] = ['DatasetRef', 'OutputRef', 'build_info', 'default_memory_limit', 'describe', 'gram', 'lstsq', 'matmul', 'moments', 'pca', 'scatter', 'write_array']
 class DatasetRef:
     """
     A dataset inside an HDF5 file, as the Python layer resolved it.
@@ -73,3 +73,4 @@ def write_array(array: typing.Any, out: OutputRef) -> None:
     Writes a float64 array to `out`, atomically like matmul.
     """
 __version__: str
+default_memory_limit: int = 268435456

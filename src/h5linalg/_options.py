@@ -6,24 +6,34 @@ import operator
 from dataclasses import dataclass
 from typing import Any
 
+from . import _core
 from ._progress import ProgressCallback, progress_reporter
 
-#: Block buffers are capped at this many bytes unless memory_limit says otherwise.
-DEFAULT_MEMORY_LIMIT = 256 * 1024 * 1024
 
-
-def _positive_int(value: Any, name: str, *, allow_zero: bool = False) -> int:
+def _integer(value: Any, name: str) -> int:
+    """``value`` as an int: any integer type NumPy's indexing takes, but not a bool."""
     if isinstance(value, bool):
         msg = f"{name} must be an integer, not a bool"
         raise TypeError(msg)
     try:
-        number = operator.index(value)
+        return operator.index(value)
     except TypeError:
         msg = f"{name} must be an integer, not {type(value).__name__}"
         raise TypeError(msg) from None
-    if number < (0 if allow_zero else 1):
-        bound = "0 or more" if allow_zero else "at least 1"
-        msg = f"{name} must be {bound}, got {number}"
+
+
+def _positive_int(value: Any, name: str) -> int:
+    number = _integer(value, name)
+    if number < 1:
+        msg = f"{name} must be at least 1, got {number}"
+        raise ValueError(msg)
+    return number
+
+
+def _non_negative_int(value: Any, name: str) -> int:
+    number = _integer(value, name)
+    if number < 0:
+        msg = f"{name} must be 0 or more, got {number}"
         raise ValueError(msg)
     return number
 
@@ -58,7 +68,8 @@ def run_options(
         raise TypeError(msg)
     return RunOptions(
         block_rows=0 if block_rows is None else _positive_int(block_rows, "block_rows"),
-        memory_limit=DEFAULT_MEMORY_LIMIT
+        # The core's own default, so that it is written down once.
+        memory_limit=_core.default_memory_limit
         if memory_limit is None
         else _positive_int(memory_limit, "memory_limit"),
         progress=progress_reporter(progress, label),
@@ -67,7 +78,7 @@ def run_options(
 
 def check_ddof(ddof: Any) -> int:
     """ddof must be an int >= 0, as in NumPy."""
-    return _positive_int(ddof, "ddof", allow_zero=True)
+    return _non_negative_int(ddof, "ddof")
 
 
 def check_k(k: Any) -> int:

@@ -7,7 +7,12 @@ import time
 from collections.abc import Callable
 from typing import TextIO, cast
 
+#: What reports progress: called with (rows_done, rows_total) once per block.
 ProgressCallback = Callable[[int, int], None]
+
+#: The ``progress`` argument of every function: True for a bar on a terminal,
+#: False for none, or a ProgressCallback.
+Progress = bool | ProgressCallback
 
 
 class TerminalBar:

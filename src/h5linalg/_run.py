@@ -7,14 +7,14 @@ from typing import Any, TypeVar
 
 from ._options import RunOptions, run_options
 from ._progress import close_reporter
-from ._sources import Source, resolve
+from ._sources import Resolved, Source, resolve
 
 T = TypeVar("T")
 
 
 def run(
     kernel: Callable[..., T],
-    sources: Sequence[tuple[Source, str]],
+    sources: Sequence[tuple[Source | Resolved, str]],
     *args: Any,
     block_rows: int | None,
     memory_limit: int | None,

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import numpy as np
 import numpy.typing as npt
 
 from . import _core
 from ._output import output_target
+from ._progress import Progress
 from ._results import FloatArray
 from ._run import run
-from ._sources import H5Source, Source, file_of, resolve
-
-Progress = bool | Callable[[int, int], None]
+from ._sources import H5Source, Resolved, Source, file_of, resolve
 
 
 def lstsq(
@@ -88,7 +84,7 @@ def matmul(
 
 
 def _write(
-    a_input: Any,
+    a_input: Resolved,
     b: np.ndarray,
     target: _core.OutputRef,
     block_rows: int | None,

@@ -11,14 +11,12 @@ import errno
 import os
 import sys
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any, TypeAlias, overload
 
 import numpy as np
+import numpy.typing as npt
 
 from . import _core
-
-#: Everything the functions accept as a source.
-Source = Union[np.ndarray, "H5Source", str, Any]
 
 _FORM = "FILE:/DATASET (for example 'data.h5:/group/x')"
 
@@ -59,6 +57,16 @@ class H5Source:
                 return cls(text[:position], text[position + 1 :])
         position = positions[-1]
         return cls(text[:position], text[position + 1 :])
+
+
+#: Everything the functions accept as a source: an H5Source, a ``FILE:/DATASET``
+#: string, or array data: a NumPy array or what ``numpy.asarray`` takes, which
+#: includes an ``h5py.Dataset`` (it has ``__array__``; h5linalg reopens it by
+#: file and name instead of reading it through NumPy).
+Source: TypeAlias = H5Source | str | npt.ArrayLike
+
+#: What a source becomes for _core: an array read in place, or a dataset by name.
+Resolved: TypeAlias = np.ndarray | _core.DatasetRef
 
 
 def _checked_path(path: object) -> str:
@@ -121,7 +129,17 @@ def _file_ref(source: H5Source, allow_external: bool) -> _core.DatasetRef:
     return _core.DatasetRef(source.path, source.dataset, allow_external=allow_external)
 
 
-def resolve(source: Source, *, allow_external: bool, role: str = "source") -> Any:
+@overload
+def resolve(
+    source: H5Source | str | _core.DatasetRef, *, allow_external: bool, role: str = ...
+) -> _core.DatasetRef: ...
+@overload
+def resolve(
+    source: Source | _core.DatasetRef, *, allow_external: bool, role: str = ...
+) -> Resolved: ...
+def resolve(
+    source: Source | _core.DatasetRef, *, allow_external: bool, role: str = "source"
+) -> Resolved:
     """The object _core reads: a NumPy array or a _core.DatasetRef."""
     if isinstance(source, _core.DatasetRef):
         return source
@@ -160,6 +178,6 @@ def resolve(source: Source, *, allow_external: bool, role: str = "source") -> An
     return array
 
 
-def file_of(resolved: Any) -> str | None:
+def file_of(resolved: Resolved) -> str | None:
     """The file a resolved source reads, if any."""
     return resolved.path if isinstance(resolved, _core.DatasetRef) else None

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
 
 import numpy as np
 
 from . import _core
 from ._options import check_ddof, check_k
+from ._progress import Progress
 from ._results import PCA, FloatArray, Moments
 from ._run import run
 from ._sources import Source
-
-Progress = bool | Callable[[int, int], None]
 
 
 def _divide_by_dof(total: FloatArray, count: int, ddof: int) -> FloatArray:

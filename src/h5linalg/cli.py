@@ -137,7 +137,7 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         metavar="BYTES",
-        help="bytes of block buffers (default: 256 MiB)",
+        help=f"bytes of block buffers (default: {_core.default_memory_limit >> 20} MiB)",
     )
     common.add_argument(
         "--allow-external",
