@@ -753,7 +753,9 @@ def child_main(kind: str, job_path: str) -> int:
         POOL[0] = int(_core.build_info()["worker_threads"])
         # Start BLAS's and the inflate pool's threads before anything is counted.
         h5linalg.covariance(np.ones((10, 3)))
-        time.sleep(0.2)  # the warm-up's joined threads leave /proc (see _settled_threads)
+        time.sleep(
+            0.2
+        )  # the warm-up's joined threads leave /proc (see _settled_threads)
         before = _threads()
         for path in job.get("warmup", []):
             h5linalg.moments(f"{path}:/x")
