@@ -37,8 +37,9 @@ PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
     if (PyErr_Occurred()) {
         throw py::error_already_set();
     }
-    m.doc() = "h5linalg's compiled core: streaming BLAS/LAPACK kernels over HDF5 datasets. "
-              "Private; use the functions of the h5linalg package.";
+    m.doc() =
+        "h5linalg's compiled core: streaming BLAS/LAPACK kernels over HDF5 datasets. "
+        "Private; use the functions of the h5linalg package.";
     h5linalg::bindings::register_errors(m);
     h5linalg::bindings::register_sources(m);
     h5linalg::bindings::register_statistics(m);

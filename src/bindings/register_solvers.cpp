@@ -42,7 +42,9 @@ void register_solvers(py::module_& m) {
         "progress"_a = py::none(),
         "Least-squares coefficients (n, m) by streaming QR; y may be 1-D (m = 1).");
 
-    py::class_<OutputSpec>(m, "OutputRef", "Where matmul writes: a dataset in an HDF5 file (created if it does not exist).")
+    py::class_<OutputSpec>(
+        m, "OutputRef",
+        "Where matmul writes: a dataset in an HDF5 file (created if it does not exist).")
         .def(py::init([](std::string path, std::string name, bool overwrite, bool vector) {
                  OutputSpec spec;
                  spec.vector = vector;
@@ -63,7 +65,8 @@ void register_solvers(py::module_& m) {
             SourceSpec a_spec(a);
             const FloatArray b_matrix = as_float64(b, "b");
             const std::size_t k = static_cast<std::size_t>(b_matrix.shape(0));
-            const std::size_t p = b_matrix.ndim() == 2 ? static_cast<std::size_t>(b_matrix.shape(1)) : 1;
+            const std::size_t p =
+                b_matrix.ndim() == 2 ? static_cast<std::size_t>(b_matrix.shape(1)) : 1;
             PythonObserver observer(progress);
             std::optional<FloatArray> result;  // outlives the GIL release: freed with the GIL
             MatmulOutput target;
@@ -97,7 +100,8 @@ void register_output(py::module_& m) {
         [](const py::object& values, const OutputSpec& out) {
             const FloatArray array = as_float64(values, "the array to write");
             const std::size_t rows = static_cast<std::size_t>(array.shape(0));
-            const std::size_t cols = array.ndim() == 2 ? static_cast<std::size_t>(array.shape(1)) : 1;
+            const std::size_t cols =
+                array.ndim() == 2 ? static_cast<std::size_t>(array.shape(1)) : 1;
             py::gil_scoped_release release;
             write_matrix(out, array_data(array), rows, cols);
         },

@@ -85,8 +85,9 @@ SourceSpec::SourceSpec(const py::object& obj, bool allow_1d) : allow_1d_(allow_1
         return;
     }
     if (!PyArray_Check(obj.ptr())) {
-        fail(ErrorKind::Type, "internal error: a source must reach _core as a NumPy array or a "
-                              "DatasetRef");
+        fail(ErrorKind::Type,
+             "internal error: a source must reach _core as a NumPy array or a "
+             "DatasetRef");
     }
     auto* array = reinterpret_cast<PyArrayObject*>(obj.ptr());
     const int ndim = PyArray_NDIM(array);
@@ -160,7 +161,8 @@ FloatArray to_array(std::vector<double> values, const std::vector<std::size_t>& 
         throw py::error_already_set();
     }
     // The array keeps the vector alive through a capsule as its base object.
-    py::capsule base(owner.get(), [](void* vector) { delete static_cast<std::vector<double>*>(vector); });
+    py::capsule base(owner.get(),
+                     [](void* vector) { delete static_cast<std::vector<double>*>(vector); });
     static_cast<void>(owner.release());
     if (PyArray_SetBaseObject(reinterpret_cast<PyArrayObject*>(array), base.release().ptr()) < 0) {
         Py_DECREF(array);
@@ -177,12 +179,12 @@ FloatArray as_float64(const py::object& obj, const std::string& what) {
     auto* view = reinterpret_cast<PyArrayObject*>(array.ptr());
     const int ndim = PyArray_NDIM(view);
     if (ndim != 1 && ndim != 2) {
-        fail(ErrorKind::Value, what + " has shape " + shape_text_of(view) +
-                                   "; it must be 1-D or 2-D");
+        fail(ErrorKind::Value,
+             what + " has shape " + shape_text_of(view) + "; it must be 1-D or 2-D");
     }
     static_cast<void>(element_of(view));  // TypeError for bool, complex, strings, ...
-    PyObject* converted = PyArray_FROMANY(array.ptr(), NPY_DOUBLE, 1, 2,
-                                          NPY_ARRAY_C_CONTIGUOUS | NPY_ARRAY_ALIGNED);
+    PyObject* converted =
+        PyArray_FROMANY(array.ptr(), NPY_DOUBLE, 1, 2, NPY_ARRAY_C_CONTIGUOUS | NPY_ARRAY_ALIGNED);
     if (converted == nullptr) {
         throw py::error_already_set();
     }
@@ -225,8 +227,9 @@ void register_sources(py::module_& m) {
             out["dtype"] = info.type.name;
             out["numeric"] = info.type.element.has_value();
             out["layout"] = info.layout;
-            out["chunks"] = info.chunk_shape.empty() ? py::object(py::none())
-                                                     : py::object(py::tuple(py::cast(info.chunk_shape)));
+            out["chunks"] = info.chunk_shape.empty()
+                                ? py::object(py::none())
+                                : py::object(py::tuple(py::cast(info.chunk_shape)));
             py::list filters;
             for (const Filter& filter : info.filters) {
                 filters.append(filter.name);

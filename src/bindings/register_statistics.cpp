@@ -23,8 +23,9 @@ void register_statistics(py::module_& m) {
                 return compute_moments(rows, options);
             });
             const std::vector<std::size_t> shape{r.mean.size()};
-            return std::make_tuple(r.count, to_array(std::move(r.mean), shape), to_array(std::move(r.m2), shape),
-                                   to_array(std::move(r.min), shape), to_array(std::move(r.max), shape));
+            return std::make_tuple(
+                r.count, to_array(std::move(r.mean), shape), to_array(std::move(r.m2), shape),
+                to_array(std::move(r.min), shape), to_array(std::move(r.max), shape));
         },
         "source"_a, py::kw_only(), "block_rows"_a = 0, "memory_limit"_a = default_memory_limit,
         "progress"_a = py::none(),
@@ -56,7 +57,8 @@ void register_statistics(py::module_& m) {
                 return compute_scatter(rows, options);
             });
             const std::size_t n = r.mean.size();
-            return std::make_tuple(r.count, to_array(std::move(r.mean), {n}), to_array(std::move(r.scatter), {n, n}));
+            return std::make_tuple(r.count, to_array(std::move(r.mean), {n}),
+                                   to_array(std::move(r.scatter), {n, n}));
         },
         "source"_a, py::kw_only(), "block_rows"_a = 0, "memory_limit"_a = default_memory_limit,
         "progress"_a = py::none(),
@@ -68,11 +70,11 @@ void register_statistics(py::module_& m) {
            std::size_t memory_limit, const py::object& progress) {
             PythonObserver observer(progress);
             const StreamOptions options = stream_options(block_rows, memory_limit, observer);
-            PcaResult r = without_gil(SourceSpec(source), [&](RowSource& rows) {
-                return compute_pca(rows, k, options);
-            });
+            PcaResult r = without_gil(
+                SourceSpec(source), [&](RowSource& rows) { return compute_pca(rows, k, options); });
             const std::size_t n = r.mean.size();
-            return std::make_tuple(to_array(std::move(r.mean), {n}), to_array(std::move(r.components), {k, n}),
+            return std::make_tuple(to_array(std::move(r.mean), {n}),
+                                   to_array(std::move(r.components), {k, n}),
                                    to_array(std::move(r.explained_variance), {k}));
         },
         "source"_a, "k"_a, py::kw_only(), "block_rows"_a = 0,

@@ -11,10 +11,10 @@ namespace h5linalg {
 ArraySource::ArraySource(const StridedArray& array) : array_(array) {
     const auto item = static_cast<std::ptrdiff_t>(element_size(array.type));
     const bool aligned = reinterpret_cast<std::uintptr_t>(array.data) % alignof(double) == 0;
-    contiguous_float64_ = array.type == ElementType::Float64 && !array.swap_bytes && aligned &&
-                          (array.cols <= 1 || array.col_stride == item) &&
-                          (array.rows <= 1 ||
-                           array.row_stride == item * static_cast<std::ptrdiff_t>(array.cols));
+    contiguous_float64_ =
+        array.type == ElementType::Float64 && !array.swap_bytes && aligned &&
+        (array.cols <= 1 || array.col_stride == item) &&
+        (array.rows <= 1 || array.row_stride == item * static_cast<std::ptrdiff_t>(array.cols));
 }
 
 void ArraySource::read(std::size_t first, std::size_t count, double* dst, std::size_t ld) {

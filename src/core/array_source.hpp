@@ -13,13 +13,13 @@
 namespace h5linalg {
 
 struct StridedArray {
-    const char* data = nullptr;        // address of element (0, 0)
+    const char* data = nullptr;  // address of element (0, 0)
     std::size_t rows = 0;
     std::size_t cols = 0;
-    std::ptrdiff_t row_stride = 0;     // bytes between rows (any sign)
-    std::ptrdiff_t col_stride = 0;     // bytes between columns (any sign)
+    std::ptrdiff_t row_stride = 0;  // bytes between rows (any sign)
+    std::ptrdiff_t col_stride = 0;  // bytes between columns (any sign)
     ElementType type = ElementType::Float64;
-    bool swap_bytes = false;           // stored in the opposite byte order
+    bool swap_bytes = false;  // stored in the opposite byte order
 };
 
 class ArraySource final : public RowSource {

@@ -37,8 +37,8 @@ void dgelqt_(const int* m, const int* n, const int* mb, double* a, const int* ld
 void dtplqt_(const int* m, const int* n, const int* l, const int* mb, double* a, const int* lda,
              double* b, const int* ldb, double* t, const int* ldt, double* work, int* info);
 void dgesdd_(const char* jobz, const int* m, const int* n, double* a, const int* lda, double* s,
-             double* u, const int* ldu, double* vt, const int* ldvt, double* work,
-             const int* lwork, int* iwork, int* info, std::size_t jobz_len);
+             double* u, const int* ldu, double* vt, const int* ldvt, double* work, const int* lwork,
+             int* iwork, int* info, std::size_t jobz_len);
 void dsyevr_(const char* jobz, const char* range, const char* uplo, const int* n, double* a,
              const int* lda, const double* vl, const double* vu, const int* il, const int* iu,
              const double* abstol, int* m, double* w, double* z, const int* ldz, int* isuppz,

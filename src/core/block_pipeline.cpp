@@ -26,7 +26,6 @@ constexpr std::size_t target_block_bytes = std::size_t{8} << 20;
 // n x n result from k rows is efficient only when k is several times n.
 constexpr std::size_t min_rows_per_column = 8;
 
-
 /// Reads blocks ahead on its own thread into a small ring of buffers.
 class Prefetcher {
 public:
@@ -148,8 +147,8 @@ PlanningHints combine_side_by_side(const PlanningHints& left, const PlanningHint
     PlanningHints both;
     // A block boundary that suits both layouts falls on a multiple of both chunk
     // heights; plan_blocks falls back to what memory allows when that is too tall.
-    both.alignment = lcm(std::max<std::size_t>(1, left.alignment),
-                         std::max<std::size_t>(1, right.alignment));
+    both.alignment =
+        lcm(std::max<std::size_t>(1, left.alignment), std::max<std::size_t>(1, right.alignment));
     both.minimum_block_rows = std::max(left.minimum_block_rows, right.minimum_block_rows);
     both.preferred_block_rows = std::max(left.preferred_block_rows, right.preferred_block_rows);
     // Each source reads its part of the same block: both hold their scratch at once.
@@ -187,7 +186,8 @@ BlockPlan plan_blocks(const RowSource& source, const StreamOptions& options,
         if (plan.block_rows > affordable) {
             fail(ErrorKind::Memory,
                  "block_rows=" + std::to_string(options.block_rows) + " for " + source.label() +
-                     " needs " + human_bytes(saturating_add(saturating_mul(plan.block_rows, per_row), fixed)) +
+                     " needs " +
+                     human_bytes(saturating_add(saturating_mul(plan.block_rows, per_row), fixed)) +
                      " of buffers, more than memory_limit=" + std::to_string(limit) +
                      " bytes; lower block_rows or raise memory_limit");
         }
@@ -195,17 +195,19 @@ BlockPlan plan_blocks(const RowSource& source, const StreamOptions& options,
         const std::size_t minimum = std::max<std::size_t>(1, hints.minimum_block_rows);
         if (affordable < minimum) {
             const std::string what =
-                minimum > 1 ? "a block of " + std::to_string(minimum) +
-                                  " rows (one whole compressed chunk)"
-                            : "a single row of " + std::to_string(source.cols()) + " columns";
+                minimum > 1
+                    ? "a block of " + std::to_string(minimum) + " rows (one whole compressed chunk)"
+                    : "a single row of " + std::to_string(source.cols()) + " columns";
             fail(ErrorKind::Memory,
                  source.label() + ": " + what + " needs " +
-                     human_bytes(saturating_add(saturating_mul(minimum, per_row), fixed)) + " of buffers, more than memory_limit=" +
-                     std::to_string(limit) + " bytes; raise memory_limit" +
+                     human_bytes(saturating_add(saturating_mul(minimum, per_row), fixed)) +
+                     " of buffers, more than memory_limit=" + std::to_string(limit) +
+                     " bytes; raise memory_limit" +
                      (minimum > 1 ? " or rewrite the dataset with smaller chunks" : ""));
         }
         const std::size_t align = hints.alignment;
-        std::size_t target = std::max<std::size_t>(1, target_block_bytes / std::max<std::size_t>(1, row_bytes));
+        std::size_t target =
+            std::max<std::size_t>(1, target_block_bytes / std::max<std::size_t>(1, row_bytes));
         target = std::max({target, saturating_mul(min_rows_per_column, source.cols()),
                            hints.preferred_block_rows});
         target = std::min(target, affordable);

@@ -55,7 +55,7 @@ struct Block {
     std::size_t rows = 0;
     double* data = nullptr;  // rows x ld, row-major
     std::size_t ld = 0;
-    bool owned = false;  // data is the pipeline's buffer (writable), not the caller's memory
+    bool owned = false;       // data is the pipeline's buffer (writable), not the caller's memory
     std::vector<double> aux;  // per-block side results of `prepare` (e.g. column means)
 };
 

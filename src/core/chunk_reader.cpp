@@ -61,8 +61,7 @@ std::unique_ptr<ChunkReader> ChunkReader::create(const OpenDataset& dataset) {
         return nullptr;
     }
     const std::vector<unsigned>& shuffle = filters.front().values;
-    if (shuffle_gzip &&
-        (shuffle.size() != 1 || shuffle[0] != element_size(*info.type.element))) {
+    if (shuffle_gzip && (shuffle.size() != 1 || shuffle[0] != element_size(*info.type.element))) {
         return nullptr;
     }
     return std::unique_ptr<ChunkReader>(new ChunkReader(dataset.dataset.get(), info));
@@ -98,8 +97,8 @@ bool ChunkReader::read(std::size_t first, std::size_t count, double* dst, std::s
         for (std::size_t cj = 0; cj < column_chunks; ++cj) {
             const std::size_t col0 = cj * chunk_cols_;
             const hsize_t offset[2] = {row0, col0};
-            const std::string where = label_ + " rows " + std::to_string(row0) + ", column " +
-                                      std::to_string(col0);
+            const std::string where =
+                label_ + " rows " + std::to_string(row0) + ", column " + std::to_string(col0);
             hsize_t stored = 0;
             std::vector<unsigned char> raw;
             {
@@ -118,7 +117,8 @@ bool ChunkReader::read(std::size_t first, std::size_t count, double* dst, std::s
                 }
                 if (stored > size_limit) {
                     fail(ErrorKind::IO, "the chunk at " + where + " has an impossible size (" +
-                                            std::to_string(stored) + " bytes): the file is damaged");
+                                            std::to_string(stored) +
+                                            " bytes): the file is damaged");
                 }
                 raw.resize(static_cast<std::size_t>(stored));
                 std::uint32_t mask = 0;
@@ -127,7 +127,8 @@ bool ChunkReader::read(std::size_t first, std::size_t count, double* dst, std::s
                 const herr_t status =
                     H5Dread_chunk2(dataset_, H5P_DEFAULT, offset, &mask, raw.data(), &buffer_size);
 #else
-                const herr_t status = H5Dread_chunk(dataset_, H5P_DEFAULT, offset, &mask, raw.data());
+                const herr_t status =
+                    H5Dread_chunk(dataset_, H5P_DEFAULT, offset, &mask, raw.data());
 #endif
                 check_status(status, "cannot read the chunk at " + where);
                 if (mask != 0) {
@@ -145,7 +146,8 @@ bool ChunkReader::read(std::size_t first, std::size_t count, double* dst, std::s
                 if (whole) {
                     // Inflate straight into the block, then widen in place.
                     double* target = dst + (row0 - first) * ld;
-                    inflate_chunk(raw, reinterpret_cast<unsigned char*>(target), chunk_bytes_, where);
+                    inflate_chunk(raw, reinterpret_cast<unsigned char*>(target), chunk_bytes_,
+                                  where);
                     widen_in_place(target, element_, swap_bytes_, chunk_rows_ * chunk_cols_);
                     return;
                 }
@@ -169,7 +171,8 @@ bool ChunkReader::read(std::size_t first, std::size_t count, double* dst, std::s
     tasks.wait();
     return true;
 #else
-    static_cast<void>(first), static_cast<void>(count), static_cast<void>(dst), static_cast<void>(ld);
+    static_cast<void>(first), static_cast<void>(count), static_cast<void>(dst),
+        static_cast<void>(ld);
     return false;
 #endif
 }

@@ -48,7 +48,6 @@ double to_double(const char* p, bool swap_bytes) {
     return static_cast<double>(load<T>(p, swap_bytes));
 }
 
-
 double half_at(const char* p, bool swap_bytes) {
     return half_to_double(load<std::uint16_t>(p, swap_bytes));
 }
@@ -168,14 +167,30 @@ void convert_strided_to_double(const char* src, std::ptrdiff_t stride, ElementTy
         case ElementType::Float16: convert_halves(src, stride, swap_bytes, count, dst); return;
         case ElementType::Float32: convert_run<float>(src, stride, swap_bytes, count, dst); return;
         case ElementType::Float64: convert_run<double>(src, stride, swap_bytes, count, dst); return;
-        case ElementType::Int8: convert_run<std::int8_t>(src, stride, swap_bytes, count, dst); return;
-        case ElementType::Int16: convert_run<std::int16_t>(src, stride, swap_bytes, count, dst); return;
-        case ElementType::Int32: convert_run<std::int32_t>(src, stride, swap_bytes, count, dst); return;
-        case ElementType::Int64: convert_run<std::int64_t>(src, stride, swap_bytes, count, dst); return;
-        case ElementType::UInt8: convert_run<std::uint8_t>(src, stride, swap_bytes, count, dst); return;
-        case ElementType::UInt16: convert_run<std::uint16_t>(src, stride, swap_bytes, count, dst); return;
-        case ElementType::UInt32: convert_run<std::uint32_t>(src, stride, swap_bytes, count, dst); return;
-        case ElementType::UInt64: convert_run<std::uint64_t>(src, stride, swap_bytes, count, dst); return;
+        case ElementType::Int8:
+            convert_run<std::int8_t>(src, stride, swap_bytes, count, dst);
+            return;
+        case ElementType::Int16:
+            convert_run<std::int16_t>(src, stride, swap_bytes, count, dst);
+            return;
+        case ElementType::Int32:
+            convert_run<std::int32_t>(src, stride, swap_bytes, count, dst);
+            return;
+        case ElementType::Int64:
+            convert_run<std::int64_t>(src, stride, swap_bytes, count, dst);
+            return;
+        case ElementType::UInt8:
+            convert_run<std::uint8_t>(src, stride, swap_bytes, count, dst);
+            return;
+        case ElementType::UInt16:
+            convert_run<std::uint16_t>(src, stride, swap_bytes, count, dst);
+            return;
+        case ElementType::UInt32:
+            convert_run<std::uint32_t>(src, stride, swap_bytes, count, dst);
+            return;
+        case ElementType::UInt64:
+            convert_run<std::uint64_t>(src, stride, swap_bytes, count, dst);
+            return;
     }
     fail(ErrorKind::Runtime, "internal error: unknown element type");
 }

@@ -11,9 +11,17 @@
 namespace h5linalg {
 
 enum class ElementType {
-    Float16, Float32, Float64,
-    Int8, Int16, Int32, Int64,
-    UInt8, UInt16, UInt32, UInt64,
+    Float16,
+    Float32,
+    Float64,
+    Int8,
+    Int16,
+    Int32,
+    Int64,
+    UInt8,
+    UInt16,
+    UInt32,
+    UInt64,
 };
 
 /// How a plain number is stored, in the terms HDF5 and NumPy both describe it by.
@@ -32,13 +40,12 @@ std::string element_name(ElementType type);
 
 /// Converts `count` contiguous elements at `src` (byte-swapped first when
 /// `swap_bytes`) to float64 at `dst`. `src` need not be aligned.
-void convert_to_double(const void* src, ElementType type, bool swap_bytes,
-                       std::size_t count, double* dst);
+void convert_to_double(const void* src, ElementType type, bool swap_bytes, std::size_t count,
+                       double* dst);
 
 /// Converts `count` elements spaced `stride_bytes` apart (any sign, any alignment).
-void convert_strided_to_double(const char* src, std::ptrdiff_t stride_bytes,
-                               ElementType type, bool swap_bytes, std::size_t count,
-                               double* dst);
+void convert_strided_to_double(const char* src, std::ptrdiff_t stride_bytes, ElementType type,
+                               bool swap_bytes, std::size_t count, double* dst);
 
 /// Widens `count` elements stored packed at the start of `buffer` to float64 in
 /// place (the buffer holds `count` doubles). Lets HDF5 read narrow data straight

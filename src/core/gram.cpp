@@ -45,13 +45,13 @@ public:
     /// column-major, B is the n x rows matrix A = B^T, and dsyrk computes A A^T.
     void add(const Block& block) {
         const std::size_t shares = share_count(block.rows, shares_);
-        for_each_share(block.rows, shares, [&](std::size_t share, std::size_t first,
-                                               std::size_t count) {
-            double* c = share == 0 ? result_ : extras_[share - 1].data();
-            cblas_dsyrk(blas::ColMajor, blas::Upper, blas::NoTrans, static_cast<int>(n_),
-                        static_cast<int>(count), 1.0, block.data + first * block.ld,
-                        static_cast<int>(block.ld), 1.0, c, static_cast<int>(n_));
-        });
+        for_each_share(
+            block.rows, shares, [&](std::size_t share, std::size_t first, std::size_t count) {
+                double* c = share == 0 ? result_ : extras_[share - 1].data();
+                cblas_dsyrk(blas::ColMajor, blas::Upper, blas::NoTrans, static_cast<int>(n_),
+                            static_cast<int>(count), 1.0, block.data + first * block.ld,
+                            static_cast<int>(block.ld), 1.0, c, static_cast<int>(n_));
+            });
     }
 
     /// Adds the extra accumulators' upper triangles into the result.
@@ -118,7 +118,7 @@ ScatterResult compute_scatter(RowSource& source, const StreamOptions& options) {
     result.scatter = result_vector(saturating_mul(n, n), what);
     syrk.start(result.scatter.data(), what);
     result.mean.assign(n, 0.0);  // of x - shift until the end
-    std::vector<double> shift;  // set by the first block (see centering.hpp)
+    std::vector<double> shift;   // set by the first block (see centering.hpp)
     std::vector<double> delta(n);
 
     // Runs on the reader thread, overlapping the BLAS work of the previous

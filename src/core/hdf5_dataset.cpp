@@ -22,9 +22,7 @@ bool native_is_little_endian() {
     return first == 1;
 }
 
-bool swapped(H5T_order_t order) {
-    return (order == H5T_ORDER_BE) == native_is_little_endian();
-}
+bool swapped(H5T_order_t order) { return (order == H5T_ORDER_BE) == native_is_little_endian(); }
 
 std::string order_suffix(H5T_order_t order) {
     if (order == H5T_ORDER_BE) {
@@ -49,9 +47,14 @@ bool is_ieee_float(hid_t type, std::size_t size) {
         return false;
     }
     switch (size) {
-        case 2: return spos == 15 && epos == 10 && esize == 5 && mpos == 0 && msize == 10 && bias == 15;
-        case 4: return spos == 31 && epos == 23 && esize == 8 && mpos == 0 && msize == 23 && bias == 127;
-        case 8: return spos == 63 && epos == 52 && esize == 11 && mpos == 0 && msize == 52 && bias == 1023;
+        case 2:
+            return spos == 15 && epos == 10 && esize == 5 && mpos == 0 && msize == 10 && bias == 15;
+        case 4:
+            return spos == 31 && epos == 23 && esize == 8 && mpos == 0 && msize == 23 &&
+                   bias == 127;
+        case 8:
+            return spos == 63 && epos == 52 && esize == 11 && mpos == 0 && msize == 52 &&
+                   bias == 1023;
         default: return false;
     }
 }
@@ -124,8 +127,9 @@ StoredType classify_type(hid_t type) {
         case H5T_COMPOUND: stored.name = compound_name(type, size); return stored;
         case H5T_STRING: {
             const htri_t variable = H5Tis_variable_str(type);
-            stored.name = variable > 0 ? "string (variable-length)"
-                                       : "string (fixed-length, " + std::to_string(size) + " bytes)";
+            stored.name = variable > 0
+                              ? "string (variable-length)"
+                              : "string (fixed-length, " + std::to_string(size) + " bytes)";
             return stored;
         }
         case H5T_OPAQUE: stored.name = "opaque"; return stored;
@@ -165,8 +169,8 @@ std::string filter_name(H5Z_filter_t id, const unsigned* values, std::size_t nva
 /// Records the refusal in `refused` (a bool), so the failing HDF5 call that follows
 /// can be reported as a Permission error, wherever the external link was met (also
 /// behind a soft link, which walk_links cannot see through).
-herr_t refuse_external_link(const char*, const char*, const char*, const char*, unsigned*,
-                            hid_t, void* refused) {
+herr_t refuse_external_link(const char*, const char*, const char*, const char*, unsigned*, hid_t,
+                            void* refused) {
     *static_cast<bool*>(refused) = true;
     return -1;
 }
@@ -227,7 +231,8 @@ void walk_links(hid_t file, const std::string& path, const std::string& name, hi
             } else if (prefix != name) {
                 why = " (no object " + in_quotes(prefix) + ")";
             }
-            fail(ErrorKind::Key, "dataset " + in_quotes(name) + " not found in " + in_quotes(path) + why);
+            fail(ErrorKind::Key,
+                 "dataset " + in_quotes(name) + " not found in " + in_quotes(path) + why);
         }
         H5L_info_t link;
         check_status(H5Lget_info(file, prefix.c_str(), &link, lapl),
@@ -309,8 +314,8 @@ OpenDataset open_dataset(const std::string& path, const std::string& name_in,
                                   " is a group, not a dataset; name one of its datasets");
     }
     if (kind != H5I_DATASET) {
-        fail(ErrorKind::Type, in_quotes(name) + " in " + in_quotes(path) +
-                                  " is a named datatype, not a dataset");
+        fail(ErrorKind::Type,
+             in_quotes(name) + " in " + in_quotes(path) + " is a named datatype, not a dataset");
     }
     if (!options.allow_external && file_name_of(object) != file_name_of(file)) {
         fail(ErrorKind::Permission, in_quotes(name) + " in " + in_quotes(path) +
@@ -357,13 +362,15 @@ OpenDataset open_dataset(const std::string& path, const std::string& name_in,
     info.external_storage = H5Pget_external_count(dcpl.get()) > 0;
     if (!options.allow_external && info.layout == "virtual") {
         fail(ErrorKind::Permission,
-             opened.label() + " is a virtual dataset, which reads from other datasets and files; "
-                              "pass allow_external=True if you trust this file");
+             opened.label() +
+                 " is a virtual dataset, which reads from other datasets and files; "
+                 "pass allow_external=True if you trust this file");
     }
     if (!options.allow_external && info.external_storage) {
         fail(ErrorKind::Permission,
-             opened.label() + " keeps its raw data in external files (HDF5 external storage); "
-                              "pass allow_external=True if you trust this file");
+             opened.label() +
+                 " keeps its raw data in external files (HDF5 external storage); "
+                 "pass allow_external=True if you trust this file");
     }
     if (info.layout == "chunked" && rank > 0) {
         std::vector<hsize_t> chunk(static_cast<std::size_t>(rank));
@@ -388,8 +395,9 @@ OpenDataset open_dataset(const std::string& path, const std::string& name_in,
         std::size_t nvalues = 8;
         char hdf5_name[64] = {};
         unsigned config = 0;
-        const H5Z_filter_t id = H5Pget_filter2(dcpl.get(), static_cast<unsigned>(i), &flags,
-                                               &nvalues, values, sizeof hdf5_name, hdf5_name, &config);
+        const H5Z_filter_t id =
+            H5Pget_filter2(dcpl.get(), static_cast<unsigned>(i), &flags, &nvalues, values,
+                           sizeof hdf5_name, hdf5_name, &config);
         if (id < 0) {
             check_status(-1, "cannot read the filters of " + opened.label());
         }

@@ -26,10 +26,10 @@ struct OpenOptions {
 
 /// How the stored numbers reach float64.
 struct StoredType {
-    std::string name;                       // NumPy-style, e.g. "float32", ">i4", "bool"
-    std::optional<ElementType> element;     // set when the type is numeric and supported
-    bool swap_bytes = false;                // stored in non-native byte order
-    bool raw_readable = false;              // standard layout: read raw bytes, widen ourselves
+    std::string name;                    // NumPy-style, e.g. "float32", ">i4", "bool"
+    std::optional<ElementType> element;  // set when the type is numeric and supported
+    bool swap_bytes = false;             // stored in non-native byte order
+    bool raw_readable = false;           // standard layout: read raw bytes, widen ourselves
 };
 
 /// One stage of a dataset's filter pipeline, in the order HDF5 applies them on writing.
@@ -44,11 +44,11 @@ struct DatasetInfo {
     std::string name;
     std::vector<std::size_t> shape;
     StoredType type;
-    std::string layout;                       // "contiguous", "chunked", "compact", "virtual"
-    std::vector<std::size_t> chunk_shape;     // empty unless chunked
-    std::vector<Filter> filters;              // empty when the data is stored as is
-    bool external_storage = false;            // raw data in other files
-    std::size_t storage_bytes = 0;            // bytes the data occupies in the file
+    std::string layout;                    // "contiguous", "chunked", "compact", "virtual"
+    std::vector<std::size_t> chunk_shape;  // empty unless chunked
+    std::vector<Filter> filters;           // empty when the data is stored as is
+    bool external_storage = false;         // raw data in other files
+    std::size_t storage_bytes = 0;         // bytes the data occupies in the file
 };
 
 /// An open, validated dataset. Movable, closes itself.

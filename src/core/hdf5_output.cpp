@@ -153,8 +153,7 @@ Hdf5OutputDataset::Hdf5OutputDataset(const OutputSpec& spec, std::size_t rows, s
             // that happens to have this name alone, and so does the roll-back.
             const std::string temporary = temporary_file_for(spec.path, unique_suffix());
             file_ = checked(H5Fcreate(temporary.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT),
-                            "cannot create " + in_quotes(spec.path) +
-                                " (is its folder writable?)");
+                            "cannot create " + in_quotes(spec.path) + " (is its folder writable?)");
             temporary_file_ = temporary;
         } else {
             file_ = checked(H5Fopen(spec.path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT),
@@ -165,8 +164,9 @@ Hdf5OutputDataset::Hdf5OutputDataset(const OutputSpec& spec, std::size_t rows, s
 
         // Create missing parent groups one by one, remembering them for roll-back.
         for (const std::string& prefix : missing_parents(file, spec)) {
-            Hid group = checked(H5Gcreate2(file, prefix.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                                "cannot create group " + in_quotes(prefix) + " in " + in_quotes(spec.path));
+            Hid group =
+                checked(H5Gcreate2(file, prefix.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                        "cannot create group " + in_quotes(prefix) + " in " + in_quotes(spec.path));
             created_groups_.push_back(prefix);
         }
 
@@ -208,9 +208,9 @@ void Hdf5OutputDataset::write(std::size_t first, std::size_t count, const double
     Hid file_space = checked(H5Dget_space(dataset_.get()), "cannot read the output dataspace");
     const hsize_t start[2] = {first, 0};
     const hsize_t extent[2] = {count, cols_};
-    check_status(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, extent,
-                                     nullptr),
-                 "cannot select output rows");
+    check_status(
+        H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, extent, nullptr),
+        "cannot select output rows");
     // For a 1-D dataset (cols == 1) only the first entries of start and extent count.
     Hid memory_space = checked(H5Screate_simple(spec_.vector ? 1 : 2, extent, nullptr),
                                "cannot create a dataspace");
@@ -229,9 +229,9 @@ void Hdf5OutputDataset::commit() {
         check_status(H5Ldelete(file, spec_.name.c_str(), H5P_DEFAULT),
                      "cannot replace " + in_quotes(spec_.name) + " in " + in_quotes(spec_.path));
     }
-    check_status(H5Lmove(file, temporary_name_.c_str(), file, spec_.name.c_str(), H5P_DEFAULT,
-                         H5P_DEFAULT),
-                 "cannot move the result to " + in_quotes(spec_.name) + " in " + in_quotes(spec_.path));
+    check_status(
+        H5Lmove(file, temporary_name_.c_str(), file, spec_.name.c_str(), H5P_DEFAULT, H5P_DEFAULT),
+        "cannot move the result to " + in_quotes(spec_.name) + " in " + in_quotes(spec_.path));
     // In an existing file the result is now in place, and a roll-back would remove
     // the groups that hold it; a new file is not in place until it is renamed.
     committed_ = temporary_file_.empty();

@@ -29,10 +29,10 @@
 namespace h5linalg {
 
 struct OutputSpec {
-    std::string path;          // the file; created (atomically) when it does not exist
-    std::string name;          // absolute dataset path inside the file
-    bool overwrite = false;    // replace an existing dataset of that name
-    bool vector = false;       // write a 1-D dataset (rows,) instead of (rows, cols)
+    std::string path;        // the file; created (atomically) when it does not exist
+    std::string name;        // absolute dataset path inside the file
+    bool overwrite = false;  // replace an existing dataset of that name
+    bool vector = false;     // write a 1-D dataset (rows,) instead of (rows, cols)
 };
 
 class Hdf5OutputDataset {
@@ -66,8 +66,7 @@ private:
 };
 
 /// Writes a whole rows x cols row-major matrix to `spec`, atomically like matmul.
-void write_matrix(const OutputSpec& spec, const double* values, std::size_t rows,
-                  std::size_t cols);
+void write_matrix(const OutputSpec& spec, const double* values, std::size_t rows, std::size_t cols);
 
 /// A RowSink that writes to an Hdf5OutputDataset on a background thread, so the
 /// next block's BLAS work overlaps the previous block's write.

@@ -100,14 +100,14 @@ void Hdf5Source::read_rows(std::size_t first, std::size_t count, double* dst) {
         Hid file_space = checked(H5Dget_space(dataset), "cannot read the shape of " + label());
         const hsize_t start[2] = {first, 0};
         const hsize_t extent[2] = {count, cols_};
-        check_status(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, extent,
-                                         nullptr),
-                     "cannot select " + where);
+        check_status(
+            H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, extent, nullptr),
+            "cannot select " + where);
         // The memory space has the selection's own shape: HDF5 then copies whole
         // runs of contiguous bytes instead of iterating element by element.
-        Hid memory_space = checked(H5Screate_simple(H5Sget_simple_extent_ndims(file_space.get()),
-                                                    extent, nullptr),
-                                   "cannot create a memory dataspace");
+        Hid memory_space =
+            checked(H5Screate_simple(H5Sget_simple_extent_ndims(file_space.get()), extent, nullptr),
+                    "cannot create a memory dataspace");
         // Plain numbers are read as stored (no HDF5 conversion, often a single
         // pread) and widened below, outside the lock; anything else HDF5 converts.
         Hid stored_type;
@@ -116,9 +116,9 @@ void Hdf5Source::read_rows(std::size_t first, std::size_t count, double* dst) {
             stored_type = checked(H5Dget_type(dataset), "cannot read the datatype of " + label());
             memory_type = stored_type.get();
         }
-        check_status(H5Dread(dataset, memory_type, memory_space.get(), file_space.get(),
-                             H5P_DEFAULT, dst),
-                     "cannot read " + where + ": the file is damaged or unreadable");
+        check_status(
+            H5Dread(dataset, memory_type, memory_space.get(), file_space.get(), H5P_DEFAULT, dst),
+            "cannot read " + where + ": the file is damaged or unreadable");
     }
     if (type.raw_readable) {
         widen_in_place(dst, *type.element, type.swap_bytes, count * cols_);

@@ -36,7 +36,7 @@ private:
     std::size_t rows_;
     std::size_t cols_;
     bool filtered_;
-    std::size_t rows_per_read_;  // bounds the chunks one H5Dread touches
+    std::size_t rows_per_read_;                  // bounds the chunks one H5Dread touches
     std::unique_ptr<ChunkReader> chunk_reader_;  // null when the fast path does not apply
     std::vector<double> staging_;                // for reads into a strided destination
 };

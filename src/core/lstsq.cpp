@@ -87,9 +87,9 @@ public:
     const std::vector<double>& factor() const { return l_; }
     /// Bytes one accumulator holds (L, T and LAPACK's work array), before creating it.
     static std::size_t workspace_bytes(std::size_t width) {
-        const std::size_t doubles = saturating_add(
-            saturating_mul(2, saturating_mul(width, width)),
-            saturating_mul(width, std::max(width, slab_rows_for(width))));
+        const std::size_t doubles =
+            saturating_add(saturating_mul(2, saturating_mul(width, width)),
+                           saturating_mul(width, std::max(width, slab_rows_for(width))));
         return saturating_mul(doubles, sizeof(double));
     }
 
@@ -165,8 +165,8 @@ std::vector<double> singular_values(std::vector<double> matrix, std::size_t n) {
     dgesdd_("N", &order, &order, matrix.data(), &order, s.data(), &dummy, &one, &dummy, &one,
             work.data(), &lwork, iwork.data(), &info, 1);
     if (info != 0) {
-        fail(ErrorKind::LinAlg, "the SVD (LAPACK dgesdd) did not converge (info=" +
-                                    std::to_string(info) + ")");
+        fail(ErrorKind::LinAlg,
+             "the SVD (LAPACK dgesdd) did not converge (info=" + std::to_string(info) + ")");
     }
     return s;  // descending
 }
@@ -202,8 +202,8 @@ std::vector<double> compute_lstsq(RowSource& x, RowSource& y, const StreamOption
     const std::vector<double>& l = lq.finish();
     for (const double value : l) {
         if (!std::isfinite(value)) {
-            fail(ErrorKind::Value, "lstsq needs finite data, but " + stacked.label() +
-                                       " contain NaN or Inf");
+            fail(ErrorKind::Value,
+                 "lstsq needs finite data, but " + stacked.label() + " contain NaN or Inf");
         }
     }
     // Rx^T is the leading n x n block of L.
@@ -215,7 +215,8 @@ std::vector<double> compute_lstsq(RowSource& x, RowSource& y, const StreamOption
     }
     // Rank as numpy.linalg.lstsq decides it: singular values above eps * max(M, N) * s_max.
     const std::vector<double> s = singular_values(rx, n);
-    const double rcond = std::numeric_limits<double>::epsilon() * static_cast<double>(std::max(rows, n));
+    const double rcond =
+        std::numeric_limits<double>::epsilon() * static_cast<double>(std::max(rows, n));
     const std::size_t rank = static_cast<std::size_t>(
         std::count_if(s.begin(), s.end(), [&](double v) { return v > rcond * s[0]; }));
     if (rank < n) {
@@ -236,8 +237,8 @@ std::vector<double> compute_lstsq(RowSource& x, RowSource& y, const StreamOption
     // Rx b = z  <=>  (Rx^T)^T b = z.
     dtrtrs_("L", "T", "N", &order, &nrhs, rx.data(), &order, z.data(), &order, &info, 1, 1, 1);
     if (info != 0) {
-        fail(ErrorKind::LinAlg, "X (" + x.label() + ") is singular (LAPACK dtrtrs info=" +
-                                    std::to_string(info) + ")");
+        fail(ErrorKind::LinAlg,
+             "X (" + x.label() + ") is singular (LAPACK dtrtrs info=" + std::to_string(info) + ")");
     }
     std::vector<double> coefficients(n * m);
     for (std::size_t i = 0; i < n; ++i) {

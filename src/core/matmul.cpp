@@ -22,11 +22,10 @@ MemoryNeeds matmul_memory_needs(std::size_t p, bool buffered_output) {
 
 void check_matmul_shapes(const RowSource& a, std::size_t k, std::size_t p) {
     if (a.cols() != k) {
-        fail(ErrorKind::Value, "matmul: shapes (" + std::to_string(a.rows()) + ", " +
-                                   std::to_string(a.cols()) + ") and (" + std::to_string(k) +
-                                   ", " + std::to_string(p) + ") not aligned: " +
-                                   std::to_string(a.cols()) + " (dim 1) != " +
-                                   std::to_string(k) + " (dim 0)");
+        fail(ErrorKind::Value,
+             "matmul: shapes (" + std::to_string(a.rows()) + ", " + std::to_string(a.cols()) +
+                 ") and (" + std::to_string(k) + ", " + std::to_string(p) + ") not aligned: " +
+                 std::to_string(a.cols()) + " (dim 1) != " + std::to_string(k) + " (dim 0)");
     }
 }
 
@@ -51,12 +50,12 @@ void compute_matmul(RowSource& a, const double* b, std::size_t k, std::size_t p,
             double* rows_out = out + first * p;
             const int rows = static_cast<int>(count);
             if (p == 1) {
-                cblas_dgemv(blas::RowMajor, blas::NoTrans, rows, static_cast<int>(k), 1.0,
-                            rows_in, lda, b, 1, 0.0, rows_out, 1);
+                cblas_dgemv(blas::RowMajor, blas::NoTrans, rows, static_cast<int>(k), 1.0, rows_in,
+                            lda, b, 1, 0.0, rows_out, 1);
             } else {
-                cblas_dgemm(blas::RowMajor, blas::NoTrans, blas::NoTrans, rows,
-                            static_cast<int>(p), static_cast<int>(k), 1.0, rows_in, lda, b,
-                            static_cast<int>(p), 0.0, rows_out, static_cast<int>(p));
+                cblas_dgemm(blas::RowMajor, blas::NoTrans, blas::NoTrans, rows, static_cast<int>(p),
+                            static_cast<int>(k), 1.0, rows_in, lda, b, static_cast<int>(p), 0.0,
+                            rows_out, static_cast<int>(p));
             }
         });
         sink.release();

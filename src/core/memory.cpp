@@ -67,11 +67,13 @@ std::vector<double> result_vector(std::size_t count, const std::string& what) {
     try {
         return std::vector<double>(count, 0.0);
     } catch (const std::bad_alloc&) {
-        fail(ErrorKind::Memory, what + " needs " + human_bytes(bytes) + ", which could not be "
-                                                                         "allocated");
+        fail(ErrorKind::Memory, what + " needs " + human_bytes(bytes) +
+                                    ", which could not be "
+                                    "allocated");
     } catch (const std::length_error&) {
-        fail(ErrorKind::Memory, what + " needs " + human_bytes(bytes) + ", which could not be "
-                                                                         "allocated");
+        fail(ErrorKind::Memory, what + " needs " + human_bytes(bytes) +
+                                    ", which could not be "
+                                    "allocated");
     }
 }
 

@@ -23,7 +23,9 @@ public:
 class MemorySink final : public RowSink {
 public:
     MemorySink(double* data, std::size_t cols) : data_(data), cols_(cols) {}
-    double* acquire(std::size_t first, std::size_t /*count*/) override { return data_ + first * cols_; }
+    double* acquire(std::size_t first, std::size_t /*count*/) override {
+        return data_ + first * cols_;
+    }
     void release() override {}
     void finish() override {}
 

@@ -6,12 +6,12 @@
 
 #include <hdf5.h>
 
-#include "core/hdf5_handles.hpp"
-
 #include <algorithm>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "core/hdf5_handles.hpp"
 
 namespace h5linalg::test {
 
@@ -71,8 +71,8 @@ inline H5Id intermediate_groups() {
 inline void write_dataset(hid_t file, const std::string& name, const DatasetSpec& spec,
                           hid_t mem_type, const void* data) {
     const int rank = static_cast<int>(spec.dims.size());
-    H5Id space(H5Screate_simple(rank, spec.dims.data(), spec.maxdims.empty() ? nullptr
-                                                                             : spec.maxdims.data()),
+    H5Id space(H5Screate_simple(rank, spec.dims.data(),
+                                spec.maxdims.empty() ? nullptr : spec.maxdims.data()),
                "H5Screate_simple");
     H5Id dcpl(H5Pcreate(H5P_DATASET_CREATE), "H5Pcreate(dcpl)");
     if (!spec.chunk.empty()) {

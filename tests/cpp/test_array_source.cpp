@@ -45,7 +45,8 @@ struct Layout {
         // Find the byte span the elements cover, whatever the stride signs.
         std::ptrdiff_t lo = 0, hi = 0;
         for (std::ptrdiff_t corner_i : {std::ptrdiff_t{0}, static_cast<std::ptrdiff_t>(rows) - 1}) {
-            for (std::ptrdiff_t corner_j : {std::ptrdiff_t{0}, static_cast<std::ptrdiff_t>(cols) - 1}) {
+            for (std::ptrdiff_t corner_j :
+                 {std::ptrdiff_t{0}, static_cast<std::ptrdiff_t>(cols) - 1}) {
                 const std::ptrdiff_t at = corner_i * row_stride + corner_j * col_stride;
                 lo = std::min(lo, at);
                 hi = std::max(hi, at);
@@ -208,8 +209,9 @@ TEST(ArraySource, ReadsIntoAWiderDestinationAndLeavesThePaddingAlone) {
     const std::size_t ld = 5;
     std::vector<double> out(2 * ld, -1.0);
     source.read(1, 2, out.data(), ld);
-    EXPECT_EQ(out, (std::vector<double>{value_at(1, 0), value_at(1, 1), value_at(1, 2), -1.0, -1.0,
-                                        value_at(2, 0), value_at(2, 1), value_at(2, 2), -1.0, -1.0}));
+    EXPECT_EQ(out,
+              (std::vector<double>{value_at(1, 0), value_at(1, 1), value_at(1, 2), -1.0, -1.0,
+                                   value_at(2, 0), value_at(2, 1), value_at(2, 2), -1.0, -1.0}));
 }
 
 TEST(ArraySource, ReadPastTheEndIsAnError) {

@@ -65,8 +65,8 @@ TEST(PlanBlocks, BlocksCoverEveryRowExactly) {
     for (const std::size_t rows : {1u, 2u, 7u, 100u, 101u, 1023u}) {
         for (const std::size_t block_rows : {1u, 3u, 10u, 100u, 5000u}) {
             FakeSource source(rows, 3);
-            const BlockPlan plan = plan_blocks(source, with_limit(default_memory_limit, block_rows),
-                                               MemoryNeeds{});
+            const BlockPlan plan =
+                plan_blocks(source, with_limit(default_memory_limit, block_rows), MemoryNeeds{});
             EXPECT_EQ(plan.block_rows, std::min<std::size_t>(block_rows, rows));
             EXPECT_EQ(plan.blocks, (rows + plan.block_rows - 1) / plan.block_rows);
             EXPECT_GE(plan.blocks * plan.block_rows, rows);
@@ -86,9 +86,9 @@ TEST(PlanBlocks, MemoryCountsScratchExtraAndFixedBytes) {
     FakeSource source(100'000, 10);
     source.hints.scratch_bytes_per_row = 40;
     MemoryNeeds needs;
-    needs.buffers = 3;            // 240 bytes a row
+    needs.buffers = 3;  // 240 bytes a row
     needs.extra_bytes_per_row = 20;
-    needs.fixed_bytes = 1000;     // -> 300 bytes a row after 1000 fixed
+    needs.fixed_bytes = 1000;  // -> 300 bytes a row after 1000 fixed
     const BlockPlan plan = plan_blocks(source, with_limit(1000 + 300 * 77), needs);
     EXPECT_EQ(plan.block_rows, 77u);
 }
@@ -154,8 +154,8 @@ TEST(PlanBlocks, AWholeCompressedChunkOverMemoryIsAMemoryError) {
     FakeSource source(10'000, 10);
     source.hints.alignment = 500;
     source.hints.minimum_block_rows = 500;  // compressed: a chunk is inflated whole
-    const std::string message =
-        EXPECT_H5L_ERROR(ErrorKind::Memory, plan_blocks(source, with_limit(160 * 499), MemoryNeeds{}));
+    const std::string message = EXPECT_H5L_ERROR(
+        ErrorKind::Memory, plan_blocks(source, with_limit(160 * 499), MemoryNeeds{}));
     EXPECT_NE(message.find("compressed chunk"), std::string::npos) << message;
     EXPECT_NE(message.find("smaller chunks"), std::string::npos) << message;
     EXPECT_EQ(plan_blocks(source, with_limit(160 * 500), MemoryNeeds{}).block_rows, 500u);
@@ -184,8 +184,7 @@ TEST(PlanBlocks, AColumnStackCarriesEveryHintOfBothSources) {
     const std::size_t per_row = 2 * 11 * sizeof(double) + 48;
     EXPECT_H5L_ERROR(ErrorKind::Memory,
                      plan_blocks(both, with_limit(per_row * 60 + 5699), MemoryNeeds{}));
-    EXPECT_EQ(plan_blocks(both, with_limit(per_row * 250 + 5700), MemoryNeeds{}).block_rows,
-              240u);
+    EXPECT_EQ(plan_blocks(both, with_limit(per_row * 250 + 5700), MemoryNeeds{}).block_rows, 240u);
 }
 
 TEST(PlanBlocks, CombinedAlignmentOfCoprimeChunksSaturatesInsteadOfWrapping) {
@@ -245,7 +244,7 @@ public:
 };
 
 std::vector<std::pair<std::size_t, std::size_t>> expected_reports(std::size_t rows,
-                                                                   std::size_t block_rows) {
+                                                                  std::size_t block_rows) {
     std::vector<std::pair<std::size_t, std::size_t>> out = {{0, rows}};
     for (std::size_t done = 0; done < rows;) {
         done = std::min(rows, done + block_rows);
@@ -409,27 +408,25 @@ TEST_F(StreamFailures, SourceErrorInTheFirstBlock) {
 
 TEST_F(StreamFailures, PrepareErrorPropagates) {
     FakeSource source(100, 3);
-    EXPECT_H5L_ERROR(ErrorKind::Value,
-                     stream_blocks(
-                         source, BlockPlan{10, 10}, nullptr, [](const Block&) {},
-                         [](Block& block) {
-                             if (block.first == 30) {
-                                 fail(ErrorKind::Value, "prepare failed");
-                             }
-                         }));
+    EXPECT_H5L_ERROR(ErrorKind::Value, stream_blocks(
+                                           source, BlockPlan{10, 10}, nullptr, [](const Block&) {},
+                                           [](Block& block) {
+                                               if (block.first == 30) {
+                                                   fail(ErrorKind::Value, "prepare failed");
+                                               }
+                                           }));
 }
 
 TEST_F(StreamFailures, ConsumerErrorStopsTheReaderWhileItWaitsForABuffer) {
     FakeSource source(1000, 3);
     int calls = 0;
-    EXPECT_H5L_ERROR(ErrorKind::LinAlg, stream_blocks(source, BlockPlan{10, 100}, nullptr,
-                                                      [&](const Block&) {
-                                                          ++calls;
-                                                          // Let the reader fill both buffers.
-                                                          std::this_thread::sleep_for(
-                                                              std::chrono::milliseconds(20));
-                                                          fail(ErrorKind::LinAlg, "consumer failed");
-                                                      }));
+    EXPECT_H5L_ERROR(ErrorKind::LinAlg,
+                     stream_blocks(source, BlockPlan{10, 100}, nullptr, [&](const Block&) {
+                         ++calls;
+                         // Let the reader fill both buffers.
+                         std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                         fail(ErrorKind::LinAlg, "consumer failed");
+                     }));
     EXPECT_EQ(calls, 1);
     EXPECT_LE(source.calls.size(), 3u) << "the reader kept going after the consumer failed";
 }
@@ -451,8 +448,9 @@ TEST_F(StreamFailures, ObserverErrorOnTheFirstReport) {
     RecordingObserver observer;
     observer.throw_at = 0;
     int calls = 0;
-    EXPECT_THROW(stream_blocks(source, BlockPlan{10, 10}, &observer, [&](const Block&) { ++calls; }),
-                 std::runtime_error);
+    EXPECT_THROW(
+        stream_blocks(source, BlockPlan{10, 10}, &observer, [&](const Block&) { ++calls; }),
+        std::runtime_error);
     EXPECT_EQ(calls, 0);
     EXPECT_TRUE(source.calls.empty()) << "nothing should be read before the first report";
 }
@@ -462,8 +460,9 @@ TEST_F(StreamFailures, ObserverErrorMidRun) {
     RecordingObserver observer;
     observer.throw_at = 3;  // after the third block
     int calls = 0;
-    EXPECT_THROW(stream_blocks(source, BlockPlan{10, 10}, &observer, [&](const Block&) { ++calls; }),
-                 std::runtime_error);
+    EXPECT_THROW(
+        stream_blocks(source, BlockPlan{10, 10}, &observer, [&](const Block&) { ++calls; }),
+        std::runtime_error);
     EXPECT_EQ(calls, 3);
     EXPECT_EQ(observer.reports.size(), 4u);
 }

@@ -70,12 +70,14 @@ Samples samples(ElementType type) {
     switch (type) {
         case ElementType::Float16: {
             // 1, -2, 0.5, 65504 (max), 2^-14 (min normal), 2^-24 (min subnormal), 0.333251953125.
-            std::vector<std::uint16_t> bits = {0x3c00, 0xc000, 0x3800, 0x7bff, 0x0400, 0x0001, 0x3555};
+            std::vector<std::uint16_t> bits = {0x3c00, 0xc000, 0x3800, 0x7bff,
+                                               0x0400, 0x0001, 0x3555};
             Samples s;
             s.native = bytes_of(bits, false);
             s.swapped = bytes_of(bits, true);
-            s.expected = {1.0, -2.0, 0.5, 65504.0, std::ldexp(1.0, -14), std::ldexp(1.0, -24),
-                          0.333251953125};
+            s.expected = {
+                1.0,           -2.0, 0.5, 65504.0, std::ldexp(1.0, -14), std::ldexp(1.0, -24),
+                0.333251953125};
             return s;
         }
         case ElementType::Float32:
@@ -185,7 +187,8 @@ TEST_P(EachType, UnalignedSource) {
             std::vector<unsigned char> buffer(src.size() + 16, 0xAB);
             std::memcpy(buffer.data() + shift, src.data(), src.size());
             std::vector<double> out(s.expected.size());
-            convert_to_double(buffer.data() + shift, GetParam(), swap, s.expected.size(), out.data());
+            convert_to_double(buffer.data() + shift, GetParam(), swap, s.expected.size(),
+                              out.data());
             expect_same_doubles(out, s.expected,
                                 element_name(GetParam()) + " shifted by " + std::to_string(shift) +
                                     (swap ? " swapped" : ""));
@@ -240,8 +243,8 @@ TEST_P(EachType, WidenInPlace) {
     const Samples base = samples(GetParam());
     const std::size_t item = element_size(GetParam());
     // Several lengths, so every overlap pattern between packed and widened slots occurs.
-    for (const std::size_t count : {std::size_t{1}, std::size_t{2}, std::size_t{7}, std::size_t{64},
-                                    std::size_t{1001}}) {
+    for (const std::size_t count :
+         {std::size_t{1}, std::size_t{2}, std::size_t{7}, std::size_t{64}, std::size_t{1001}}) {
         for (const bool swap : {false, true}) {
             const auto& src = swap ? base.swapped : base.native;
             const std::size_t n = base.expected.size();
@@ -306,8 +309,8 @@ TEST(Float16, SpecialValues) {
         EXPECT_EQ(half(0xbc00, swap), -1.0);
         EXPECT_EQ(half(0x7bff, swap), 65504.0);
         EXPECT_EQ(half(0xfbff, swap), -65504.0);
-        EXPECT_EQ(half(0x0400, swap), std::ldexp(1.0, -14));   // smallest normal
-        EXPECT_EQ(half(0x0001, swap), std::ldexp(1.0, -24));   // smallest subnormal
+        EXPECT_EQ(half(0x0400, swap), std::ldexp(1.0, -14));  // smallest normal
+        EXPECT_EQ(half(0x0001, swap), std::ldexp(1.0, -24));  // smallest subnormal
         EXPECT_EQ(half(0x8001, swap), -std::ldexp(1.0, -24));
         EXPECT_EQ(half(0x03ff, swap), 1023 * std::ldexp(1.0, -24));  // largest subnormal
         EXPECT_EQ(half(0x0200, swap), std::ldexp(1.0, -15));
@@ -354,7 +357,8 @@ TEST(Float16, EveryBitPatternRoundTrips) {
 }
 
 TEST(Float16, WidenInPlaceSpecialValues) {
-    const std::vector<std::uint16_t> bits = {0x0001, 0x7c00, 0xfc00, 0x7e00, 0x8000, 0x3c00, 0x03ff};
+    const std::vector<std::uint16_t> bits = {0x0001, 0x7c00, 0xfc00, 0x7e00,
+                                             0x8000, 0x3c00, 0x03ff};
     for (const bool swap : {false, true}) {
         std::vector<double> buffer(bits.size(), 99.0);
         auto* packed = reinterpret_cast<unsigned char*>(buffer.data());
@@ -379,10 +383,9 @@ TEST(Float16, WidenInPlaceSpecialValues) {
 }
 
 TEST(Float32, InfNanAndSubnormalsWiden) {
-    const std::vector<float> values = {std::numeric_limits<float>::infinity(),
-                                       -std::numeric_limits<float>::infinity(),
-                                       std::numeric_limits<float>::quiet_NaN(),
-                                       std::numeric_limits<float>::denorm_min(), -0.0f};
+    const std::vector<float> values = {
+        std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(),
+        std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::denorm_min(), -0.0f};
     std::vector<double> out(values.size());
     convert_to_double(values.data(), ElementType::Float32, false, values.size(), out.data());
     EXPECT_EQ(out[0], std::numeric_limits<double>::infinity());

@@ -98,7 +98,7 @@ const LayoutCase layouts[] = {
     {"chunked", {8, 5}, false, -1},
     {"gzip", {8, 5}, false, 4},
     {"shuffle_gzip", {8, 5}, true, 6},
-    {"gzip_2d_chunks", {6, 2}, false, 1},       // chunks split the columns, edge chunks both ways
+    {"gzip_2d_chunks", {6, 2}, false, 1},  // chunks split the columns, edge chunks both ways
     {"shuffle_gzip_2d_chunks", {16, 3}, true, 9},
     {"gzip_one_row_chunks", {1, 5}, false, 1},
 };
@@ -284,8 +284,8 @@ TEST_F(Hdf5Test, ChunkReaderMatchesH5DreadOnEveryRange) {
     ASSERT_NE(reader, nullptr);
     EXPECT_EQ(reader->chunk_bytes(), 5u * 3u * 2u);
     for (std::size_t first = 0; first < rows; first += 3) {
-        for (const std::size_t count : {std::size_t{1}, std::size_t{4}, std::size_t{5},
-                                        std::size_t{11}, rows - first}) {
+        for (const std::size_t count :
+             {std::size_t{1}, std::size_t{4}, std::size_t{5}, std::size_t{11}, rows - first}) {
             if (first + count > rows) {
                 continue;
             }
@@ -342,13 +342,13 @@ TEST_F(Hdf5Test, UnwrittenChunksFallBackToH5Dread) {
         for (const hsize_t start_row : {hsize_t{0}, hsize_t{30}}) {
             H5Id file_space(H5Dget_space(dataset), "H5Dget_space");
             const hsize_t start[2] = {start_row, 0}, count[2] = {10, cols};
-            test::h5check(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, nullptr, count,
-                                              nullptr),
-                          "select");
+            test::h5check(
+                H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, nullptr, count, nullptr),
+                "select");
             H5Id memory(H5Screate_simple(2, count, nullptr), "H5Screate_simple");
-            test::h5check(H5Dwrite(dataset, H5T_NATIVE_DOUBLE, memory, file_space, H5P_DEFAULT,
-                                   data.data()),
-                          "H5Dwrite");
+            test::h5check(
+                H5Dwrite(dataset, H5T_NATIVE_DOUBLE, memory, file_space, H5P_DEFAULT, data.data()),
+                "H5Dwrite");
         }
     }
     const std::vector<double> reference = test::h5dread_all(path, "/x");
@@ -408,8 +408,9 @@ TEST_F(Hdf5Test, DamagedCompressedChunkIsAnIOError) {
         H5Id dataset(H5Dopen2(f, "/x", H5P_DEFAULT), "H5Dopen2");
         const std::string garbage(57, '\x5a');
         const hsize_t offset[2] = {10, 0};
-        test::h5check(H5Dwrite_chunk(dataset, H5P_DEFAULT, 0u, offset, garbage.size(), garbage.data()),
-                      "H5Dwrite_chunk");
+        test::h5check(
+            H5Dwrite_chunk(dataset, H5P_DEFAULT, 0u, offset, garbage.size(), garbage.data()),
+            "H5Dwrite_chunk");
     }
     {
         Hdf5Source source(open_matrix(path, "/x", OpenOptions{}));
@@ -440,8 +441,9 @@ TEST_F(Hdf5Test, ChunkWithAnImpossibleSizeIsAnIOError) {
         // A 240-byte chunk never deflates to 20 kB (HDF5 itself would store it unfiltered).
         const std::string garbage(20'000, '\x01');
         const hsize_t offset[2] = {0, 0};
-        test::h5check(H5Dwrite_chunk(dataset, H5P_DEFAULT, 0u, offset, garbage.size(), garbage.data()),
-                      "H5Dwrite_chunk");
+        test::h5check(
+            H5Dwrite_chunk(dataset, H5P_DEFAULT, 0u, offset, garbage.size(), garbage.data()),
+            "H5Dwrite_chunk");
     }
     Hdf5Source source(open_matrix(path, "/x", OpenOptions{}));
     std::vector<double> out(20 * 3);
@@ -536,7 +538,8 @@ TEST_F(Hdf5Test, Float16ThroughACustomTypeInBothByteOrders) {
                     spec.gzip = 4;
                 }
                 // Memory type = file type: the bits are stored as given.
-                test::write_dataset(f, std::string(big_endian ? "/be" : "/le") + (gzip ? "_gzip" : ""),
+                test::write_dataset(f,
+                                    std::string(big_endian ? "/be" : "/le") + (gzip ? "_gzip" : ""),
                                     spec, type, stored);
             }
         }
@@ -557,7 +560,8 @@ TEST_F(Hdf5Test, Float16ThroughACustomTypeInBothByteOrders) {
                     EXPECT_TRUE(std::isnan(m.data[k])) << "element " << k;
                 } else {
                     EXPECT_EQ(m.data[k], expected[k]) << "element " << k;
-                    EXPECT_EQ(std::signbit(m.data[k]), std::signbit(expected[k])) << "element " << k;
+                    EXPECT_EQ(std::signbit(m.data[k]), std::signbit(expected[k]))
+                        << "element " << k;
                 }
             }
         }
@@ -646,7 +650,8 @@ TEST_F(Hdf5Test, SeveralThreadsReadDifferentFilesAtOnce) {
     for (int t = 0; t < 4; ++t) {
         threads.emplace_back([&, t] {
             for (int round = 0; round < 5; ++round) {
-                Hdf5Source source(open_matrix(paths[static_cast<std::size_t>(t)], "/x", OpenOptions{}));
+                Hdf5Source source(
+                    open_matrix(paths[static_cast<std::size_t>(t)], "/x", OpenOptions{}));
                 ok[static_cast<std::size_t>(t)] +=
                     stream_all(source, 16 * static_cast<std::size_t>(round + 1)).data ==
                     matrices[static_cast<std::size_t>(t)].data;
@@ -686,8 +691,8 @@ TEST_F(Hdf5Test, TruncatedFileIsAnIOError) {
     const std::string good = file("good.h5");
     test::write_matrix_file(good, "/x", pattern_data(200, 10), 200, 10);
     const std::string bytes = test::file_bytes(good);
-    for (const std::size_t keep : {std::size_t{8}, std::size_t{100}, std::size_t{1000},
-                                   bytes.size() / 2}) {
+    for (const std::size_t keep :
+         {std::size_t{8}, std::size_t{100}, std::size_t{1000}, bytes.size() / 2}) {
         const std::string cut = file("cut" + std::to_string(keep) + ".h5");
         test::write_bytes(cut, bytes.substr(0, keep));
         SCOPED_TRACE("first " + std::to_string(keep) + " bytes");
@@ -761,7 +766,8 @@ TEST_F(Hdf5Names, GroupOrNamedTypeIsATypeError) {
 }
 
 TEST_F(Hdf5Names, WrongRankIsAValueErrorWithTheShape) {
-    std::string message = EXPECT_H5L_ERROR(ErrorKind::Value, open_matrix(path_, "/one_d", OpenOptions{}));
+    std::string message =
+        EXPECT_H5L_ERROR(ErrorKind::Value, open_matrix(path_, "/one_d", OpenOptions{}));
     EXPECT_NE(message.find("(5,)"), std::string::npos) << message;
     message = EXPECT_H5L_ERROR(ErrorKind::Value, open_matrix(path_, "/three_d", OpenOptions{}));
     EXPECT_NE(message.find("(2, 3, 4)"), std::string::npos) << message;
@@ -774,7 +780,8 @@ TEST_F(Hdf5Names, WrongRankIsAValueErrorWithTheShape) {
 }
 
 TEST_F(Hdf5Names, NoRowsOrNoColumnsIsAValueError) {
-    std::string message = EXPECT_H5L_ERROR(ErrorKind::Value, open_matrix(path_, "/no_rows", OpenOptions{}));
+    std::string message =
+        EXPECT_H5L_ERROR(ErrorKind::Value, open_matrix(path_, "/no_rows", OpenOptions{}));
     EXPECT_NE(message.find("(0, 3)"), std::string::npos) << message;
     message = EXPECT_H5L_ERROR(ErrorKind::Value, open_matrix(path_, "/no_columns", OpenOptions{}));
     EXPECT_NE(message.find("(5, 0)"), std::string::npos) << message;
@@ -820,8 +827,8 @@ TEST_F(Hdf5Test, UnsupportedDtypesAreTypeErrorsNamingTheDtype) {
         }
     }
     const std::vector<std::pair<const char*, const char*>> cases = {
-        {"/complex", "complex128"}, {"/bool", "bool"},           {"/enum", "enum"},
-        {"/string", "string"},      {"/vlen_string", "string"},  {"/opaque", "opaque"},
+        {"/complex", "complex128"}, {"/bool", "bool"},          {"/enum", "enum"},
+        {"/string", "string"},      {"/vlen_string", "string"}, {"/opaque", "opaque"},
         {"/bitfield", "bitfield"},
     };
     for (const auto& entry : cases) {
@@ -861,9 +868,9 @@ protected:
         test::h5check(H5Lcreate_external(other_.c_str(), "/grp/data", f, "/ext_data", H5P_DEFAULT,
                                          H5P_DEFAULT),
                       "H5Lcreate_external");
-        test::h5check(H5Lcreate_external(other_.c_str(), "/grp", f, "/ext_grp", H5P_DEFAULT,
-                                         H5P_DEFAULT),
-                      "H5Lcreate_external");
+        test::h5check(
+            H5Lcreate_external(other_.c_str(), "/grp", f, "/ext_grp", H5P_DEFAULT, H5P_DEFAULT),
+            "H5Lcreate_external");
         // Soft links that lead through an external link.
         test::h5check(H5Lcreate_soft("/ext_data", f, "/soft_to_ext", H5P_DEFAULT, H5P_DEFAULT),
                       "H5Lcreate_soft");
@@ -878,8 +885,9 @@ protected:
             H5Id d(H5Dcreate2(f, "/external_storage", H5T_IEEE_F64LE, space, H5P_DEFAULT, dcpl,
                               H5P_DEFAULT),
                    "H5Dcreate2");
-            test::h5check(H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, data_.data()),
-                          "H5Dwrite");
+            test::h5check(
+                H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, data_.data()),
+                "H5Dwrite");
         }
         {
             // A virtual dataset mapping /local (same file, ".").
@@ -928,8 +936,8 @@ TEST_F(Hdf5External, SoftLinkThroughAnExternalLinkIsRefusedUnlessAllowed) {
 }
 
 TEST_F(Hdf5External, ExternalStorageIsRefusedUnlessAllowed) {
-    const std::string message =
-        EXPECT_H5L_ERROR(ErrorKind::Permission, open_matrix(main_, "/external_storage", OpenOptions{}));
+    const std::string message = EXPECT_H5L_ERROR(
+        ErrorKind::Permission, open_matrix(main_, "/external_storage", OpenOptions{}));
     EXPECT_NE(message.find("allow_external"), std::string::npos) << message;
     OpenDataset opened = open_matrix(main_, "/external_storage", allow());
     EXPECT_TRUE(opened.info.external_storage);

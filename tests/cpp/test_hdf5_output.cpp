@@ -306,7 +306,8 @@ TEST_F(Hdf5Output, SinkWritesEveryBlockInOrder) {
                 const std::size_t count = std::min(block, rows - first);
                 double* buffer = sink.acquire(first, count);
                 std::copy(r.data.begin() + static_cast<std::ptrdiff_t>(first * cols),
-                          r.data.begin() + static_cast<std::ptrdiff_t>((first + count) * cols), buffer);
+                          r.data.begin() + static_cast<std::ptrdiff_t>((first + count) * cols),
+                          buffer);
                 sink.release();
             }
             sink.finish();

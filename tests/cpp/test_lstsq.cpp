@@ -68,7 +68,8 @@ Matrix multiply(const Matrix& x, const Matrix& b) {
     for (std::size_t i = 0; i < x.rows; ++i) {
         for (std::size_t j = 0; j < b.cols; ++j) {
             long double s = 0.0L;
-            for (std::size_t k = 0; k < x.cols; ++k) s += static_cast<long double>(x(i, k)) * b(k, j);
+            for (std::size_t k = 0; k < x.cols; ++k)
+                s += static_cast<long double>(x(i, k)) * b(k, j);
             y(i, j) = static_cast<double>(s);
         }
     }

@@ -54,7 +54,8 @@ TEST(Matmul, MatchesReferenceForEveryWidthAndBlockSize) {
 TEST(Matmul, InnerDimensionMismatchIsAValueErrorWithBothShapes) {
     const Matrix a = test::random_matrix(5, 3, 90);
     FakeSource source(a);
-    const std::string message = EXPECT_H5L_ERROR(ErrorKind::Value, check_matmul_shapes(source, 4, 2));
+    const std::string message =
+        EXPECT_H5L_ERROR(ErrorKind::Value, check_matmul_shapes(source, 4, 2));
     EXPECT_NE(message.find("(5, 3)"), std::string::npos) << message;
     EXPECT_NE(message.find("(4, 2)"), std::string::npos) << message;
     std::vector<double> b(8), c(10);
@@ -112,7 +113,8 @@ TEST(Matmul, RunChecksShapesAndMemoryBeforeAnyOutputExists) {
     to_file.file = OutputSpec{};
     to_file.file->path = dir.file("never.h5");
     to_file.file->name = "/C";
-    EXPECT_H5L_ERROR(ErrorKind::Value, run_matmul(source, b.data(), 4, 2, to_file, StreamOptions{}));
+    EXPECT_H5L_ERROR(ErrorKind::Value,
+                     run_matmul(source, b.data(), 4, 2, to_file, StreamOptions{}));
     EXPECT_FALSE(std::filesystem::exists(to_file.file->path));
     StreamOptions tiny;
     tiny.memory_limit = 10;

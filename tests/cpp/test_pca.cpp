@@ -95,8 +95,9 @@ double eigen_residual(const std::vector<long double>& a, const PcaResult& r, std
             for (std::size_t j = 0; j < n; ++j) {
                 av += a[i * n + j] * r.components[c * n + j];
             }
-            worst = std::max(worst, std::fabs(av - static_cast<long double>(r.explained_variance[c]) *
-                                                      r.components[c * n + i]));
+            worst =
+                std::max(worst, std::fabs(av - static_cast<long double>(r.explained_variance[c]) *
+                                                   r.components[c * n + i]));
         }
     }
     return static_cast<double>(worst / scale);
@@ -127,8 +128,8 @@ TEST(TopEigenpairs, KnownSpectrumInDescendingOrderWithTheSignConvention) {
             }
             const long double sign = q[largest * n + which[c]] < 0 ? -1.0L : 1.0L;
             for (std::size_t j = 0; j < n; ++j) {
-                EXPECT_NEAR(r.components[c * n + j], static_cast<double>(sign * q[j * n + which[c]]),
-                            1e-13)
+                EXPECT_NEAR(r.components[c * n + j],
+                            static_cast<double>(sign * q[j * n + which[c]]), 1e-13)
                     << "component " << c << " entry " << j;
             }
         }

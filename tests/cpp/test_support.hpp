@@ -68,9 +68,9 @@ std::string expect_error(ErrorKind kind, Body&& body, const char* what, const ch
         body();
     } catch (const Error& error) {
         if (error.kind() != kind) {
-            ADD_FAILURE_AT(file, line) << what << "\n  threw h5linalg::Error of kind "
-                                       << kind_name(error.kind()) << ", expected "
-                                       << kind_name(kind) << "\n  message: " << error.what();
+            ADD_FAILURE_AT(file, line)
+                << what << "\n  threw h5linalg::Error of kind " << kind_name(error.kind())
+                << ", expected " << kind_name(kind) << "\n  message: " << error.what();
         }
         return error.what();
     } catch (const std::exception& error) {
@@ -84,9 +84,8 @@ std::string expect_error(ErrorKind kind, Body&& body, const char* what, const ch
 }
 
 /// EXPECT_H5L_ERROR(ErrorKind::Key, statement) -> the error message.
-#define EXPECT_H5L_ERROR(kind, ...)                                                          \
-    ::h5linalg::test::expect_error((kind), [&]() { __VA_ARGS__; }, #__VA_ARGS__, __FILE__, \
-                                   __LINE__)
+#define EXPECT_H5L_ERROR(kind, ...) \
+    ::h5linalg::test::expect_error((kind), [&]() { __VA_ARGS__; }, #__VA_ARGS__, __FILE__, __LINE__)
 
 // --- Random numbers (same sequence on every platform and standard library) ---------
 
@@ -257,8 +256,8 @@ double relative_error(const A& a, const B& b) {
     long double scale = 0.0L, worst = 0.0L;
     for (std::size_t i = 0; i < b.size(); ++i) {
         scale = std::max(scale, std::fabs(static_cast<long double>(b[i])));
-        worst = std::max(worst, std::fabs(static_cast<long double>(a[i]) -
-                                          static_cast<long double>(b[i])));
+        worst = std::max(
+            worst, std::fabs(static_cast<long double>(a[i]) - static_cast<long double>(b[i])));
     }
     return static_cast<double>(scale > 0 ? worst / scale : worst);
 }
