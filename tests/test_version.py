@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import os
 
 import h5linalg
 from h5linalg import _core
@@ -25,3 +26,15 @@ def test_build_info_reports_the_linked_libraries():
     assert info["hdf5_built"].count(".") == 2
     assert info["hdf5_running"].split(".")[:2] == info["hdf5_built"].split(".")[:2]
     assert info["numpy_built"] == "1.25"
+
+
+def test_gzip_chunks_are_inflated_by_the_expected_library():
+    # Builds find libdeflate when it is installed (cmake/H5LinalgDependencies.cmake);
+    # CI says which one its build must have (H5LINALG_EXPECT_GZIP_INFLATE).
+    inflater = _core.build_info()["gzip_inflate"]
+    name, version = inflater.split()
+    assert name in {"libdeflate", "zlib"}
+    assert version[0].isdigit()
+    expected = os.environ.get("H5LINALG_EXPECT_GZIP_INFLATE")
+    if expected:
+        assert name == expected, inflater

@@ -40,6 +40,7 @@ void register_info(py::module_& m) {
             out["hdf5_threadsafe"] = info.hdf5_threadsafe;
             out["zlib_built"] = info.zlib_built;
             out["zlib_running"] = info.zlib_running;
+            out["gzip_inflate"] = info.gzip_inflate;
             out["numpy_built"] = H5LINALG_NUMPY_FEATURE_VERSION;  // oldest NumPy the ABI targets
             out["compiler"] = info.compiler;
             out["worker_threads"] = info.worker_threads;

@@ -6,9 +6,15 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <vector>
 
+#ifdef H5LINALG_HAVE_LIBDEFLATE
+#include <libdeflate.h>
+#endif
+
 #include "core/errors.hpp"
+#include "core/library_info.hpp"
 #include "core/thread_pool.hpp"
 
 namespace h5linalg {
@@ -26,13 +32,41 @@ void unshuffle(const unsigned char* in, std::size_t item, std::size_t bytes, uns
     }
 }
 
+#ifdef H5LINALG_HAVE_LIBDEFLATE
+/// One libdeflate decompressor per worker thread (it is not thread-safe, and
+/// allocating one per chunk would cost more than small chunks take to inflate).
+libdeflate_decompressor& thread_decompressor() {
+    struct Free {
+        void operator()(libdeflate_decompressor* d) const { libdeflate_free_decompressor(d); }
+    };
+    thread_local std::unique_ptr<libdeflate_decompressor, Free> decompressor(
+        libdeflate_alloc_decompressor());
+    if (!decompressor) {
+        fail(ErrorKind::Memory, "out of memory allocating a gzip decompressor");
+    }
+    return *decompressor;
+}
+#endif
+
+/// Inflates one chunk of HDF5's deflate filter (a zlib stream) to exactly
+/// `expected` bytes. libdeflate, where the build has it, decodes the whole chunk
+/// in one call about twice as fast as zlib; both check the stream's Adler-32,
+/// so both give the same bytes or the same error.
 void inflate_chunk(const std::vector<unsigned char>& raw, unsigned char* out, std::size_t expected,
                    const std::string& where) {
+#ifdef H5LINALG_HAVE_LIBDEFLATE
+    std::size_t produced = 0;
+    const libdeflate_result status = libdeflate_zlib_decompress(
+        &thread_decompressor(), raw.data(), raw.size(), out, expected, &produced);
+    const bool ok = status == LIBDEFLATE_SUCCESS && produced == expected;
+#else
     uLongf produced = static_cast<uLongf>(expected);
     const int status = uncompress(out, &produced, raw.data(), static_cast<uLong>(raw.size()));
-    if (status != Z_OK || produced != expected) {
-        fail(ErrorKind::IO, "the compressed chunk at " + where +
-                                " is damaged (zlib could not inflate it to the chunk size)");
+    const bool ok = status == Z_OK && produced == expected;
+#endif
+    if (!ok) {
+        fail(ErrorKind::IO, "the compressed chunk at " + where + " is damaged (" + gzip_inflater() +
+                                " could not inflate it to the chunk size)");
     }
 }
 

@@ -4,6 +4,10 @@
 #include <hdf5.h>
 #include <zlib.h>
 
+#ifdef H5LINALG_HAVE_LIBDEFLATE
+#include <libdeflate.h>
+#endif
+
 #include "core/hdf5_handles.hpp"
 #include "core/thread_pool.hpp"
 
@@ -25,6 +29,14 @@ std::string compiler_name() {
 
 }  // namespace
 
+std::string gzip_inflater() {
+#ifdef H5LINALG_HAVE_LIBDEFLATE
+    return "libdeflate " LIBDEFLATE_VERSION_STRING;
+#else
+    return std::string("zlib ") + zlibVersion();
+#endif
+}
+
 LibraryInfo library_info() {
     LibraryInfo info;
     info.hdf5_built = std::to_string(H5_VERS_MAJOR) + "." + std::to_string(H5_VERS_MINOR) + "." +
@@ -41,6 +53,7 @@ LibraryInfo library_info() {
     info.hdf5_threadsafe = threadsafe;
     info.zlib_built = ZLIB_VERSION;
     info.zlib_running = zlibVersion();
+    info.gzip_inflate = gzip_inflater();
     info.compiler = compiler_name();
     info.worker_threads = static_cast<unsigned>(worker_thread_count());
     return info;

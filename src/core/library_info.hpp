@@ -14,10 +14,15 @@ struct LibraryInfo {
     bool hdf5_threadsafe = false;
     std::string zlib_built;
     std::string zlib_running;
+    std::string gzip_inflate;  // what inflates gzip chunks: gzip_inflater()
     std::string compiler;
     unsigned worker_threads = 0;
 };
 
 LibraryInfo library_info();
+
+/// The library that inflates gzip chunks on the worker threads, with its
+/// version: "libdeflate 1.14" where the build found libdeflate, else zlib's.
+std::string gzip_inflater();
 
 }  // namespace h5linalg

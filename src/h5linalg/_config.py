@@ -12,7 +12,7 @@ from . import _core
 
 
 def config_info() -> dict[str, Any]:
-    """Versions of h5linalg, Python, NumPy, HDF5, zlib, and the BLAS in use."""
+    """Versions of h5linalg, Python, NumPy, HDF5, zlib (and the gzip inflater), and the BLAS in use."""
     info: dict[str, Any] = {
         "python": sys.version.split()[0],
         "platform": platform.platform(),

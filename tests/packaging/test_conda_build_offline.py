@@ -35,6 +35,7 @@ EXPECTED_DEPENDS = {
     "libblas",
     "liblapack",
     "libzlib",
+    "libdeflate",
     "libstdcxx",
     "libgcc",
     "__glibc",
@@ -89,7 +90,7 @@ def test_run_requirements_are_what_conda_forge_would_give(
     assert {d.split()[0] for d in depends} == EXPECTED_DEPENDS
     assert {d for d in depends if d.startswith("numpy ")} == EXPECTED_NUMPY[cell]
     # Every native library is bounded above, so an ABI break is never installed.
-    for name in ("hdf5", "libblas", "liblapack", "libzlib", "__glibc"):
+    for name in ("hdf5", "libblas", "liblapack", "libzlib", "libdeflate", "__glibc"):
         (spec,) = (d for d in depends if d.split()[0] == name)
         assert ",<" in spec, spec
     assert "python_abi 3.11.* *_cp311" in depends

@@ -34,6 +34,7 @@ HOST = [
     "libcblas",
     "liblapack",
     "zlib",
+    "libdeflate",
 ]
 RUN = ["python", "numpy >=1.25"]
 TOOLCHAIN = {

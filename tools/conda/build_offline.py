@@ -10,7 +10,7 @@ versions of the stand-ins (standin_channel.py), each override printed. The build
 runs the recipe's post-build checks (overlinking is an error there), then
 every test of the recipe's `tests:` section in the test environment
 rattler-build creates; and CMake's cache and build.ninja must show HDF5,
-BLAS/LAPACK and zlib taken from the host prefix, never from /usr.
+BLAS/LAPACK, zlib and libdeflate taken from the host prefix, never from /usr.
 
 This proves the recipe, its build script and CMake's discovery inside a conda
 prefix work with the real engine; it is not a conda-forge build (the full
@@ -180,7 +180,14 @@ def read_package(path: Path) -> CondaPackage:
 
 
 #: Headers that mean "this include folder provides one of the libraries".
-LIBRARY_HEADERS = ("hdf5.h", "H5pubconf.h", "zlib.h", "cblas.h", "lapack.h")
+LIBRARY_HEADERS = (
+    "hdf5.h",
+    "H5pubconf.h",
+    "zlib.h",
+    "libdeflate.h",
+    "cblas.h",
+    "lapack.h",
+)
 #: build.ninja variables that carry include folders and libraries.
 NINJA_VARIABLES = re.compile(
     r"^\s+(INCLUDES|FLAGS|LINK_FLAGS|LINK_LIBRARIES|LINK_PATH) = (.*)$"
@@ -209,7 +216,7 @@ def host_prefix_only(bld: Path) -> list[str]:
         return Path(path).is_relative_to(host) or Path(path).is_relative_to(work)
 
     entry = re.compile(
-        r"^((?:HDF5|BLAS|LAPACK|CBLAS|ZLIB)_[A-Za-z_]*)(?::[A-Z]+)?=(.*)$"
+        r"^((?:HDF5|BLAS|LAPACK|CBLAS|ZLIB|LIBDEFLATE)_[A-Za-z_]*)(?::[A-Z]+)?=(.*)$"
     )
     for line in caches[0].read_text().splitlines():
         match = entry.match(line)
@@ -235,7 +242,7 @@ def host_prefix_only(bld: Path) -> list[str]:
                     f"build.ninja: include folder {path} (holds a library header)"
                 )
             elif not token.startswith("-I") and re.search(
-                r"(hdf5|blas|lapack|libz)", path
+                r"(hdf5|blas|lapack|libz|deflate)", path
             ):
                 outside.append(f"build.ninja: {match.group(1)} {path}")
             elif token.startswith("-L") or "-rpath" in token:

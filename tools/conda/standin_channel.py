@@ -92,6 +92,7 @@ NUMPY_RUN_EXPORTS = {
 #: Debian packages unpacked for each native stand-in.
 DEBS: dict[str, tuple[str, ...]] = {
     "hdf5": ("libhdf5-103-1", "libhdf5-dev"),
+    "libdeflate": ("libdeflate0", "libdeflate-dev"),
     "libzlib": ("zlib1g",),
     "zlib": ("zlib1g-dev",),
     "libblas": ("libblas3",),
@@ -538,6 +539,22 @@ class Maker:
             name, version, f"{made_from} ({what})", staged=staged, run=run,
             run_exports={"weak": [f"{name} >={version},<4.0a0"]},
             build_suffix="_netlib", inputs=debs,
+        )  # fmt: skip
+
+    def make_libdeflate(self) -> Standin:
+        debs, (runtime, dev), made_from = self._debs("libdeflate")
+        version = deb_version(debs[0])
+        staged = self.stage("libdeflate")
+        copy_libraries(runtime / DEB_LIBDIR, "libdeflate.so.*", staged / "lib")
+        link(staged / "lib", "libdeflate.so", "libdeflate.so.0")
+        (staged / "include").mkdir()
+        shutil.copy2(dev / "usr/include/libdeflate.h", staged / "include/libdeflate.h")
+        major, minor = version.split(".")[:2]
+        # conda-forge's libdeflate pins the minor release (max_pin x.x).
+        exports = f"libdeflate >={version},<{major}.{int(minor) + 1}.0a0"
+        return Standin(
+            "libdeflate", version, made_from, staged=staged,
+            run_exports={"weak": [exports]}, inputs=debs,
         )  # fmt: skip
 
     def make_libblas(self) -> Standin:
