@@ -3,6 +3,7 @@
 // Versions and build facts.
 #include "bindings/bindings.hpp"
 #include "core/blas_threads.hpp"
+#include "core/hdf5_plugins.hpp"
 #include "core/library_info.hpp"
 
 // Set by CMake from the package version (setuptools-scm), in this file only, so
@@ -48,6 +49,34 @@ void register_info(py::module_& m) {
             return out;
         },
         "Versions of the libraries h5linalg was built against and runs with.");
+
+    m.def("use_plugin_folder", &use_plugin_folder, py::arg("folder"),
+          "Binds a private copy of the plugin in `folder` for each filter a dataset needs "
+          "that this HDF5 cannot decode (HDF5_PLUGIN_PATH keeps precedence).");
+    m.def(
+        "plugin_folder_report",
+        [] {
+            const PluginFolder folder = plugin_folder_report();
+            py::list filters;
+            for (const PluginFilter& filter : folder.filters) {
+                py::dict entry;
+                entry["id"] = filter.id;
+                entry["name"] = filter.name;
+                entry["file"] = filter.file;
+                entry["bound"] = filter.bound;
+                filters.append(entry);
+            }
+            py::typing::Dict<py::str, py::object> out;
+            out["folder"] = folder.folder;
+            out["hdf5_library"] = folder.hdf5_library;
+            out["filters"] = filters;
+            out["skipped"] = py::cast(folder.skipped);
+            return out;
+        },
+        "The plugins of the use_plugin_folder() folder, and which are bound.");
+    m.def("plugin_search_path", &plugin_search_path, "HDF5's plugin search path, in search order.");
+    m.def("filter_available", &filter_available, py::arg("id"),
+          "Whether h5linalg's HDF5 library can decode filter `id` (loading a plugin if needed).");
 }
 
 }  // namespace h5linalg::bindings

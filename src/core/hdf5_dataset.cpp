@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/errors.hpp"
+#include "core/hdf5_plugins.hpp"
 
 namespace h5linalg {
 
@@ -407,13 +408,17 @@ OpenDataset open_dataset(const std::string& path, const std::string& name_in,
         filter.values.assign(nvalues, 0);  // nvalues is now the stored count
         std::copy_n(values, std::min<std::size_t>(nvalues, 8), filter.values.begin());
         info.filters.push_back(filter);
-        if (H5Zfilter_avail(id) <= 0) {
+        // A filter this HDF5 lacks may come with hdf5plugin, bound on first need.
+        if (H5Zfilter_avail(id) <= 0 &&
+            !(provide_filter(static_cast<int>(id)) && H5Zfilter_avail(id) > 0)) {
             hdf5_error_detail();
             fail(ErrorKind::IO,
                  opened.label() + " is compressed with the '" + filter.name + "' filter (id " +
                      std::to_string(id) +
-                     "), which this HDF5 library cannot decode; install the matching HDF5 "
-                     "plugin (HDF5_PLUGIN_PATH) or rewrite the dataset with gzip");
+                     "), which this HDF5 library cannot decode; install the package of HDF5 "
+                     "plugins that provides it (hdf5plugin has zstd, blosc, lz4, bitshuffle, "
+                     "zfp and more: pip or conda install hdf5plugin), point HDF5_PLUGIN_PATH "
+                     "at a plugin folder, or rewrite the dataset with gzip");
         }
     }
     info.storage_bytes = static_cast<std::size_t>(H5Dget_storage_size(object));

@@ -22,6 +22,7 @@ except ImportError as error:  # pragma: no cover - only without a built extensio
     raise ImportError(msg) from error
 
 from ._config import show_config
+from ._plugins import use_hdf5plugin
 from ._results import PCA, Moments
 from ._solvers import lstsq, matmul
 from ._sources import H5Source
@@ -41,6 +42,9 @@ __all__ = [
     "pca",
     "show_config",
 ]
+
+
+use_hdf5plugin()  # hdf5plugin's filters with no setup, when it is installed
 
 
 def __dir__() -> list[str]:

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from . import _core
+from ._plugins import filter_report
 
 
 def config_info() -> dict[str, Any]:
@@ -31,6 +32,7 @@ def config_info() -> dict[str, Any]:
             if entry.get("user_api") == "blas"
         ]
         info["blas"] = "; ".join(blas) if blas else "none found"
+    info["filters"] = filter_report()
     return info
 
 
@@ -39,4 +41,9 @@ def show_config() -> None:
     info = config_info()
     width = max(len(key) for key in info)
     for key, value in info.items():
-        print(f"{key:>{width}}: {value}")
+        if isinstance(value, dict):  # the filters: one line each
+            print(f"{key:>{width}}:")
+            for name, detail in value.items():
+                print(f"{'':>{width}}  {name}: {detail}")
+        else:
+            print(f"{key:>{width}}: {value}")

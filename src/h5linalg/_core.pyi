@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['DatasetRef', 'OutputRef', 'build_info', 'default_memory_limit', 'describe', 'gram', 'lstsq', 'matmul', 'moments', 'pca', 'scatter', 'write_array']
+__all__: list[str] = ['DatasetRef', 'OutputRef', 'build_info', 'default_memory_limit', 'describe', 'filter_available', 'gram', 'lstsq', 'matmul', 'moments', 'pca', 'plugin_folder_report', 'plugin_search_path', 'scatter', 'use_plugin_folder', 'write_array']
 class DatasetRef:
     """
     A dataset inside an HDF5 file, as the Python layer resolved it.
@@ -44,6 +44,10 @@ def describe(dataset: DatasetRef) -> dict[str, typing.Any]:
     """
     Shape, dtype, layout, chunking, filters and stored size of a dataset.
     """
+def filter_available(id: typing.SupportsInt | typing.SupportsIndex) -> bool:
+    """
+    Whether h5linalg's HDF5 library can decode filter `id` (loading a plugin if needed).
+    """
 def gram(source: typing.Any, *, block_rows: typing.SupportsInt | typing.SupportsIndex = 0, memory_limit: typing.SupportsInt | typing.SupportsIndex = 268435456, progress: typing.Any = None) -> numpy.typing.NDArray[numpy.float64]:
     """
     X.T @ X, streamed through BLAS dsyrk.
@@ -64,9 +68,21 @@ def pca(source: typing.Any, k: typing.SupportsInt | typing.SupportsIndex, *, blo
     """
     (mean, components (k, n), explained variance (k,)) of the covariance, ddof=1.
     """
+def plugin_folder_report() -> dict[str, typing.Any]:
+    """
+    The plugins of the use_plugin_folder() folder, and which are bound.
+    """
+def plugin_search_path() -> list[str]:
+    """
+    HDF5's plugin search path, in search order.
+    """
 def scatter(source: typing.Any, *, block_rows: typing.SupportsInt | typing.SupportsIndex = 0, memory_limit: typing.SupportsInt | typing.SupportsIndex = 268435456, progress: typing.Any = None) -> tuple[int, numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
     """
     (count, mean, centred scatter matrix); covariance = scatter / (count - ddof).
+    """
+def use_plugin_folder(folder: str) -> None:
+    """
+    Binds a private copy of the plugin in `folder` for each filter a dataset needs that this HDF5 cannot decode (HDF5_PLUGIN_PATH keeps precedence).
     """
 def write_array(array: typing.Any, out: OutputRef) -> None:
     """
