@@ -22,20 +22,20 @@ def _integer(value: Any, name: str) -> int:
         raise TypeError(msg) from None
 
 
-def _positive_int(value: Any, name: str) -> int:
+def _int_at_least(value: Any, name: str, minimum: int) -> int:
     number = _integer(value, name)
-    if number < 1:
-        msg = f"{name} must be at least 1, got {number}"
+    if number < minimum:
+        msg = f"{name} must be at least {minimum}, got {number}"
         raise ValueError(msg)
     return number
+
+
+def _positive_int(value: Any, name: str) -> int:
+    return _int_at_least(value, name, 1)
 
 
 def _non_negative_int(value: Any, name: str) -> int:
-    number = _integer(value, name)
-    if number < 0:
-        msg = f"{name} must be 0 or more, got {number}"
-        raise ValueError(msg)
-    return number
+    return _int_at_least(value, name, 0)
 
 
 @dataclass(frozen=True)
