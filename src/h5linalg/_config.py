@@ -13,7 +13,8 @@ from ._plugins import filter_report
 
 
 def config_info() -> dict[str, Any]:
-    """Versions of h5linalg, Python, NumPy, HDF5, zlib (and the gzip inflater), and the BLAS in use."""
+    """Versions of h5linalg, Python, NumPy, HDF5, zlib, the gzip inflater and the BLAS
+    in use, and the compression filters available."""
     info: dict[str, Any] = {
         "python": sys.version.split()[0],
         "platform": platform.platform(),
