@@ -68,7 +68,8 @@ const H5Z_class2_t* filter_class_of(void* handle, std::string& why) {
 }
 
 /// Which filter each plugin of the folder provides. Reading the description
-/// runs no code of the plugin's that depends on its binding.
+/// runs no code of the plugin's that depends on its binding, and the library is
+/// closed again: only the plugins a dataset needs stay loaded (as copies).
 void index_folder(PluginFolder& folder) {
     folder.hdf5_library = own_hdf5_library();
     std::vector<std::filesystem::path> files;
@@ -91,13 +92,16 @@ void index_folder(PluginFolder& folder) {
         }
         if (filter_class == nullptr) {
             folder.skipped.push_back(file.filename().string() + ": " + why);
-            continue;
+        } else {
+            PluginFilter filter;
+            filter.id = static_cast<int>(filter_class->id);
+            filter.name = filter_class->name != nullptr ? filter_class->name : "";
+            filter.file = file.string();
+            folder.filters.push_back(filter);
         }
-        PluginFilter filter;
-        filter.id = static_cast<int>(filter_class->id);
-        filter.name = filter_class->name != nullptr ? filter_class->name : "";
-        filter.file = file.string();
-        folder.filters.push_back(filter);
+        if (handle != nullptr) {
+            dlclose(handle);
+        }
     }
 }
 
