@@ -11,6 +11,7 @@ It needs only the Python standard library, PyYAML and (for tomllib on Python
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -82,6 +83,11 @@ def fail_if(problems: list[str], what: str) -> None:
 def facts() -> dict[str, Any]:
     """tools/conda/facts.toml: what pixi, the indexes and conda-smithy are known to do."""
     return load_toml(FACTS)
+
+
+def spec_name(spec: str) -> str:
+    """The package name of a requirement: 'numpy' of 'numpy >=1.25' or 'numpy>=1.25'."""
+    return re.split(r"[\s=<>!~]", spec.strip(), maxsplit=1)[0]
 
 
 def requirement_strings(items: Any) -> list[str]:

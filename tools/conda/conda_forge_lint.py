@@ -23,7 +23,7 @@ from typing import Any
 
 import jinja2
 import yaml
-from _common import V1_SECTIONS, facts, requirement_strings
+from _common import V1_SECTIONS, facts, requirement_strings, spec_name
 
 V0_ORDER = (
     "package",
@@ -73,10 +73,6 @@ class _Linter:
 
     def hint(self, rule: str, message: str) -> None:
         self.findings.append(Finding("hint", rule, self.path, message))
-
-
-def _spec_name(spec: str) -> str:
-    return re.split(r"[\s=<>!~]", spec.strip(), maxsplit=1)[0]
 
 
 def _v0_parse(text: str) -> dict[str, Any]:
@@ -256,8 +252,8 @@ def _common_rules(lt: _Linter, recipe: dict[str, Any], fmt: str, text: str) -> N
                 "R-017",
                 "Using pinned numpy packages (numpy x.x) is a deprecated pattern.",
             )
-    names_host = [_spec_name(s) for s in host_reqs]
-    names_run = [_spec_name(s) for s in run_reqs]
+    names_host = [spec_name(s) for s in host_reqs]
+    names_run = [spec_name(s) for s in run_reqs]
     if noarch is None and "python" in names_host and "python" not in names_run:
         lt.lint(
             "R-023", "If python is a host requirement, it should be a run requirement."
@@ -265,7 +261,7 @@ def _common_rules(lt: _Linter, recipe: dict[str, Any], fmt: str, text: str) -> N
     if noarch is None:
         for section, specs in (("host", host_reqs), ("run", run_reqs)):
             for spec in specs:
-                if _spec_name(spec) == "python" and spec.strip() != "python":
+                if spec_name(spec) == "python" and spec.strip() != "python":
                     lt.lint(
                         "R-024",
                         f"Non noarch packages should have python requirement without any version constraints ({section}: {spec}).",
@@ -378,8 +374,8 @@ def _staged_rules(
             )
     requirements = recipe.get("requirements") or {}
     build_specs = requirement_strings(requirements.get("build"))
-    build_names = [_spec_name(s) for s in build_specs]
-    host_names = [_spec_name(s) for s in requirement_strings(requirements.get("host"))]
+    build_names = [spec_name(s) for s in build_specs]
+    host_names = [spec_name(s) for s in requirement_strings(requirements.get("host"))]
     compiled = any(
         "compiler(" in s or s.endswith("_compiler_stub") for s in build_specs
     )

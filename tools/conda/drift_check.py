@@ -34,6 +34,7 @@ from _common import (
     load_toml,
     load_yaml,
     requirement_strings,
+    spec_name,
 )
 from packaging.requirements import Requirement
 from packaging.version import Version
@@ -225,9 +226,7 @@ def check_run_requirements(f: Files) -> list[str]:
 
 
 def check_build_requirements(f: Files) -> list[str]:
-    host = {
-        conda_spec(r)[0] for r in requirement_strings(f.recipe["requirements"]["host"])
-    }
+    host = {spec_name(r) for r in requirement_strings(f.recipe["requirements"]["host"])}
     problems = [
         f"build requirement {conda_name(req)}: in pyproject.toml [build-system].requires but not in recipe.yaml requirements.host"
         for req in map(Requirement, f.pyproject["build-system"]["requires"])
@@ -271,9 +270,7 @@ def check_known_releases(f: Files) -> list[str]:
 
 
 def check_native_libraries(f: Files) -> list[str]:
-    host = {
-        conda_spec(r)[0] for r in requirement_strings(f.recipe["requirements"]["host"])
-    }
+    host = {spec_name(r) for r in requirement_strings(f.recipe["requirements"]["host"])}
     recipe_native = host - HOST_PYTHON
     pixi_native = set(f.pixi["dependencies"]) - PIXI_TOOLS
     return [

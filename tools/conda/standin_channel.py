@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from _common import ROOT, CheckError
+from _common import ROOT, CheckError, spec_name
 from packaging.markers import default_environment
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
@@ -79,6 +79,9 @@ WHEELS: dict[str, tuple[str, tuple[str, ...]]] = {
     "numpy": ("numpy", ("1.26.4", "2.4.6")),
     "h5py": ("h5py", ("3.16.0",)),
 }
+
+#: The build tools' versions: the executables inside their PyPI wheels.
+TOOLS = {"cmake": "4.4.5", "ninja": "1.13.2"}
 
 #: The run_exports conda-forge's numpy packages carry (numpy-feedstock): a 1.x
 #: build pins its own minor series upwards; a 2.x build exports the ABI floor
@@ -152,10 +155,6 @@ class Standin:
         ]
         names = {spec_name(s) for s in specs} - {self.name}
         return sorted(n for n in names if not n.startswith(VIRTUAL_PREFIX))
-
-
-def spec_name(spec: str) -> str:
-    return spec.split(maxsplit=1)[0].strip()
 
 
 def run(cmd: list[str], cwd: Path | None = None) -> str:
@@ -460,19 +459,19 @@ class Maker:
         return pypi, versions[0]
 
     def make_cmake(self) -> Standin:
-        wheel = self.downloads.wheel("cmake", self._tool_version("cmake"))
+        wheel = self.downloads.wheel("cmake", TOOLS["cmake"])
         staged = self.stage("cmake")
         extract_members(wheel, "cmake/data/", staged)
         return Standin(
             "cmake",
-            self._tool_version("cmake"),
+            TOOLS["cmake"],
             f"the executables in the PyPI wheel {wheel.name}",
             staged=staged,
             inputs=[wheel],
         )
 
     def make_ninja(self) -> Standin:
-        version = self._tool_version("ninja")
+        version = TOOLS["ninja"]
         wheel = self.downloads.wheel("ninja", version)
         staged = self.stage("ninja")
         extract_members(wheel, f"ninja-{version}.data/scripts/", staged / "bin")
@@ -483,10 +482,6 @@ class Maker:
             staged=staged,
             inputs=[wheel],
         )
-
-    @staticmethod
-    def _tool_version(name: str) -> str:
-        return TOOLS[name]
 
     # Native libraries from Debian's packages.
 
@@ -680,10 +675,6 @@ class Maker:
         return self._compiler("gxx_linux-64", "g++", ("c++", "g++"))
 
 
-#: The build tools' versions (cmake and ninja from their PyPI wheels).
-TOOLS = {"cmake": "4.4.5", "ninja": "1.13.2"}
-
-
 # --- Which packages: derived from the rendered recipe -------------------------------
 
 
@@ -812,7 +803,7 @@ def existing_packages(channel: Path) -> Iterator[Path]:
         yield from (channel / subdir).glob("*.conda")
 
 
-def build_channel(standins: list[Standin], work: Path, *, quiet: bool = False) -> Path:
+def build_channel(standins: list[Standin], work: Path) -> Path:
     """Build the stand-ins that the channel lacks; return the channel folder."""
     channel = work / "channel"
     channel.mkdir(parents=True, exist_ok=True)
@@ -830,8 +821,7 @@ def build_channel(standins: list[Standin], work: Path, *, quiet: bool = False) -
             continue
         folder = fresh(recipes / f"{standin.name}-{standin.version}")
         (folder / "recipe.yaml").write_text(recipe_text(standin))
-        if not quiet:
-            print(f"  building {standin.file_name} ({standin.made_from})", flush=True)
+        print(f"  building {standin.file_name} ({standin.made_from})", flush=True)
         Stage0Recipe.from_file(folder / "recipe.yaml").run_build(
             output_dir=channel, channels=[channel_url(channel)]
         )
