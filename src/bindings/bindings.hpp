@@ -39,23 +39,26 @@ struct DatasetRef {
 };
 
 /// A source prepared while holding the GIL: a NumPy array (kept alive here and
-/// read without the GIL) or a DatasetRef. open() needs no GIL.
+/// read without the GIL), a DatasetRef, or a list of those (a stack, read as one
+/// RowConcatenation). open() needs no GIL.
 class SourceSpec {
 public:
-    /// `obj` is a numpy.ndarray or a DatasetRef; anything else is a TypeError.
-    /// `allow_1d` accepts 1-D data as one column (lstsq's y).
+    /// `obj` is a numpy.ndarray, a DatasetRef or a list of them; anything else
+    /// is a TypeError. `allow_1d` accepts 1-D data as one column (lstsq's y).
     SourceSpec(const py::object& obj, bool allow_1d = false);
     std::unique_ptr<RowSource> open() const;
-    /// Records whether the opened source is 1-D (needs no GIL).
-    void note_rank(const RowSource& opened);
-    /// Whether the source is 1-D: known for arrays, and for datasets after note_rank().
+    /// Whether the source is 1-D (every part of a stack): known for arrays, and
+    /// for datasets once open() has read their shape.
     bool is_vector() const { return vector_; }
 
 private:
+    std::unique_ptr<RowSource> open_part() const;
+
     py::object keep_alive_;
     std::unique_ptr<DatasetRef> dataset_;
+    std::vector<SourceSpec> parts_;  // a stack; empty otherwise
     bool allow_1d_ = false;
-    bool vector_ = false;
+    mutable bool vector_ = false;  // for datasets, set by open()
     // For arrays:
     const char* data_ = nullptr;
     std::size_t rows_ = 0, cols_ = 0;

@@ -27,7 +27,6 @@ void register_solvers(py::module_& m) {
                 py::gil_scoped_release release;
                 auto x_rows = x_spec.open();
                 auto y_rows = y_spec.open();
-                y_spec.note_rank(*y_rows);
                 n = x_rows->cols();
                 m_cols = y_rows->cols();
                 coefficients = compute_lstsq(*x_rows, *y_rows,

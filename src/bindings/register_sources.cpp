@@ -3,6 +3,7 @@
 // Turning Python inputs into core sources: NumPy arrays through NumPy's C API
 // (any dtype we can read, either byte order, any strides, read in place) and
 // HDF5 datasets by file and name. Also `describe` for the CLI.
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <optional>
@@ -12,6 +13,7 @@
 #include "core/errors.hpp"
 #include "core/hdf5_source.hpp"
 #include "core/memory.hpp"
+#include "core/row_concatenation.hpp"
 
 namespace h5linalg::bindings {
 
@@ -80,14 +82,26 @@ void PythonObserver::progress(std::size_t rows_done, std::size_t rows_total) {
 }
 
 SourceSpec::SourceSpec(const py::object& obj, bool allow_1d) : allow_1d_(allow_1d) {
+    if (py::isinstance<py::list>(obj)) {
+        for (const py::handle item : obj.cast<py::list>()) {
+            if (py::isinstance<py::list>(item)) {
+                fail(ErrorKind::Type, "internal error: a stack of sources cannot hold a stack");
+            }
+            parts_.emplace_back(py::reinterpret_borrow<py::object>(item), allow_1d);
+        }
+        if (parts_.empty()) {
+            fail(ErrorKind::Value, "internal error: an empty stack of sources reached _core");
+        }
+        return;
+    }
     if (py::isinstance<DatasetRef>(obj)) {
         dataset_ = std::make_unique<DatasetRef>(obj.cast<DatasetRef>());
         return;
     }
     if (!PyArray_Check(obj.ptr())) {
         fail(ErrorKind::Type,
-             "internal error: a source must reach _core as a NumPy array or a "
-             "DatasetRef");
+             "internal error: a source must reach _core as a NumPy array, a "
+             "DatasetRef or a list of them");
     }
     auto* array = reinterpret_cast<PyArrayObject*>(obj.ptr());
     const int ndim = PyArray_NDIM(array);
@@ -114,16 +128,27 @@ SourceSpec::SourceSpec(const py::object& obj, bool allow_1d) : allow_1d_(allow_1
     keep_alive_ = obj;
 }
 
-void SourceSpec::note_rank(const RowSource& opened) {
-    if (const auto* dataset = dynamic_cast<const Hdf5Source*>(&opened)) {
-        vector_ = dataset->info().shape.size() == 1;
+std::unique_ptr<RowSource> SourceSpec::open() const {
+    if (parts_.empty()) {
+        return open_part();
     }
+    std::vector<RowConcatenation::Opener> openers;
+    for (const SourceSpec& part : parts_) {
+        openers.emplace_back([&part] { return part.open_part(); });
+    }
+    auto stack = std::make_unique<RowConcatenation>(std::move(openers));
+    // Every part has been opened once by now, so each knows its rank.
+    vector_ = std::all_of(parts_.begin(), parts_.end(),
+                          [](const SourceSpec& part) { return part.vector_; });
+    return stack;
 }
 
-std::unique_ptr<RowSource> SourceSpec::open() const {
+std::unique_ptr<RowSource> SourceSpec::open_part() const {
     if (dataset_) {
-        return std::make_unique<Hdf5Source>(
+        auto source = std::make_unique<Hdf5Source>(
             open_matrix(dataset_->path, dataset_->name, dataset_->options, allow_1d_));
+        vector_ = source->info().shape.size() == 1;
+        return source;
     }
     StridedArray array;
     array.data = data_;

@@ -27,7 +27,7 @@ def output_target(
     *,
     overwrite: object,
     vector: bool = False,
-    inputs: Iterable[str | None] = (),
+    inputs: Iterable[str] = (),
 ) -> tuple[_core.OutputRef, H5Source]:
     """The OutputRef to write to, and the H5Source the result is once written."""
     if not isinstance(overwrite, bool):
@@ -35,7 +35,7 @@ def output_target(
         raise TypeError(msg)
     target = as_h5source(out, "out")
     for path in inputs:
-        if path is not None and _same_file(path, target.path):
+        if _same_file(path, target.path):
             msg = (
                 f"out {str(target)!r} is in the input file {path!r}; h5linalg opens its "
                 "inputs read-only, so write the result to another file"

@@ -10,7 +10,7 @@ from ._output import output_target
 from ._progress import Progress
 from ._results import FloatArray
 from ._run import run
-from ._sources import H5Source, Resolved, Source, file_of, resolve
+from ._sources import H5Source, Resolved, Source, files_of, resolve
 
 
 def lstsq(
@@ -77,7 +77,7 @@ def matmul(
         return product
     a_input = resolve(a_source, allow_external=allow_external, role="a_source")
     target, result = output_target(
-        out, overwrite=overwrite, vector=b_array.ndim == 1, inputs=[file_of(a_input)]
+        out, overwrite=overwrite, vector=b_array.ndim == 1, inputs=files_of(a_input)
     )
     _write(a_input, b_array, target, block_rows, memory_limit, progress, allow_external)
     return result

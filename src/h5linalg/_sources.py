@@ -3,13 +3,21 @@
 A source is a 2-D NumPy array (read in place, any dtype h5linalg supports), an
 ``h5py.Dataset`` (reopened read-only by file and name in h5linalg's own HDF5
 library), an :class:`H5Source`, or the string ``"path/to/file.h5:/group/dataset"``.
+
+A *stack* is several sources read one after another as one taller dataset: a
+list or tuple of the kinds above, or a string whose file part is a glob pattern
+(``"runs/day-*.h5:/samples"``, its matches in natural order). The C++ core reads
+it as one row concatenation, opening each file only while its rows are read.
 """
 
 from __future__ import annotations
 
 import errno
+import glob
 import os
+import re
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias, overload
 
@@ -60,13 +68,20 @@ class H5Source:
 
 
 #: Everything the functions accept as a source: an H5Source, a ``FILE:/DATASET``
-#: string, or array data: a NumPy array or what ``numpy.asarray`` takes, which
-#: includes an ``h5py.Dataset`` (it has ``__array__``; h5linalg reopens it by
-#: file and name instead of reading it through NumPy).
-Source: TypeAlias = H5Source | str | npt.ArrayLike
+#: string (its file part may be a glob pattern), a list or tuple of those or of
+#: 2-D arrays and h5py datasets (a stack), or array data: a NumPy array or what
+#: ``numpy.asarray`` takes, which includes an ``h5py.Dataset`` (it has
+#: ``__array__``; h5linalg reopens it by file and name instead of reading it
+#: through NumPy).
+Source: TypeAlias = (
+    H5Source | str | Sequence[H5Source | str | npt.NDArray[Any]] | npt.ArrayLike
+)
 
-#: What a source becomes for _core: an array read in place, or a dataset by name.
-Resolved: TypeAlias = np.ndarray | _core.DatasetRef
+#: One source for _core: an array read in place, or a dataset by name.
+Part: TypeAlias = np.ndarray | _core.DatasetRef
+
+#: What a source becomes for _core: one part, or a stack of them (a list).
+Resolved: TypeAlias = Part | list[Part]
 
 
 def _checked_path(path: object) -> str:
@@ -129,18 +144,93 @@ def _file_ref(source: H5Source, allow_external: bool) -> _core.DatasetRef:
     return _core.DatasetRef(source.path, source.dataset, allow_external=allow_external)
 
 
+def natural_key(text: str) -> list[str | int]:
+    """Sorts runs of digits by value: ``day-2`` before ``day-10``."""
+    return [
+        int(piece) if piece.isdigit() else piece for piece in re.split(r"(\d+)", text)
+    ]
+
+
+def expand_text(text: str) -> list[H5Source]:
+    """The datasets a ``FILE:/DATASET`` string names: one, or a pattern's matches.
+
+    A file part that names an existing file is that file, glob characters or
+    not; otherwise glob characters make it a pattern (``**`` spans folders).
+    """
+    source = H5Source.parse(text)
+    if os.path.exists(source.path) or not glob.has_magic(source.path):
+        return [source]
+    matches = [
+        path for path in glob.glob(source.path, recursive=True) if os.path.isfile(path)
+    ]
+    if not matches:
+        raise FileNotFoundError(
+            errno.ENOENT, "No file matches the pattern", source.path
+        )
+    return [H5Source(path, source.dataset) for path in sorted(matches, key=natural_key)]
+
+
+def _is_stack_item(item: object) -> bool:
+    # A DatasetRef is a part already resolved (a stack passed on by matmul).
+    if isinstance(item, (str, H5Source, _core.DatasetRef)):
+        return True
+    if isinstance(item, np.ndarray):
+        return item.ndim == 2
+    h5py = sys.modules.get("h5py")
+    return h5py is not None and isinstance(item, h5py.Dataset)
+
+
+def is_stack(source: object) -> bool:
+    """Whether a list or tuple is a stack of sources rather than array data."""
+    return (
+        isinstance(source, (list, tuple))
+        and len(source) > 0
+        and all(_is_stack_item(item) for item in source)
+    )
+
+
+def parts_of(source: object) -> list[object]:
+    """The sources a stack or pattern stands for, in order; [source] otherwise."""
+    items = (
+        list(source)
+        if isinstance(source, (list, tuple)) and is_stack(source)
+        else [source]
+    )
+    parts: list[object] = []
+    for item in items:
+        parts.extend(expand_text(item) if isinstance(item, str) else [item])
+    return parts
+
+
 @overload
 def resolve(
-    source: H5Source | str | _core.DatasetRef, *, allow_external: bool, role: str = ...
+    source: H5Source | _core.DatasetRef, *, allow_external: bool, role: str = ...
 ) -> _core.DatasetRef: ...
 @overload
 def resolve(
-    source: Source | _core.DatasetRef, *, allow_external: bool, role: str = ...
+    source: Source | _core.DatasetRef | list[Part],
+    *,
+    allow_external: bool,
+    role: str = ...,
 ) -> Resolved: ...
 def resolve(
-    source: Source | _core.DatasetRef, *, allow_external: bool, role: str = "source"
+    source: Source | _core.DatasetRef | list[Part],
+    *,
+    allow_external: bool,
+    role: str = "source",
 ) -> Resolved:
-    """The object _core reads: a NumPy array or a _core.DatasetRef."""
+    """The object _core reads: a NumPy array, a _core.DatasetRef, or a list of
+    them (a stack or a pattern with more than one part)."""
+    if isinstance(source, str) or is_stack(source):
+        parts = [
+            _resolve_part(part, allow_external=allow_external, role=role)
+            for part in parts_of(source)
+        ]
+        return parts[0] if len(parts) == 1 else parts
+    return _resolve_part(source, allow_external=allow_external, role=role)
+
+
+def _resolve_part(source: object, *, allow_external: bool, role: str) -> Part:
     if isinstance(source, _core.DatasetRef):
         return source
     if isinstance(source, H5Source):
@@ -178,6 +268,7 @@ def resolve(
     return array
 
 
-def file_of(resolved: Resolved) -> str | None:
-    """The file a resolved source reads, if any."""
-    return resolved.path if isinstance(resolved, _core.DatasetRef) else None
+def files_of(resolved: Resolved) -> list[str]:
+    """The files a resolved source reads (none for arrays)."""
+    parts = resolved if isinstance(resolved, list) else [resolved]
+    return [part.path for part in parts if isinstance(part, _core.DatasetRef)]

@@ -3,6 +3,7 @@
 h5linalg describe data.h5:/x
 h5linalg cov data.h5:/x -o cov.npy
 h5linalg cov data.h5:/x --out results.h5:/cov
+h5linalg cov 'runs/day-*.h5:/x' extra.h5:/x -o cov.npy   # several files as one
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ import os
 import secrets
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from . import _core, covariance, moments
 from ._output import output_target
-from ._sources import H5Source, resolve
+from ._sources import H5Source, expand_text, resolve
 
 _EXIT_ERROR = 1
 _EXIT_INTERRUPTED = 130
@@ -32,32 +34,69 @@ def _human_bytes(count: float) -> str:
     return f"{count:.1f} TiB"  # pragma: no cover
 
 
-def _describe(args: argparse.Namespace) -> None:
-    source = H5Source.parse(args.dataset)
-    info = _core.describe(resolve(source, allow_external=args.allow_external))
-    shape = tuple(info["shape"])
-    layout = info["layout"]
+def _parts(args: argparse.Namespace) -> list[H5Source]:
+    """The datasets the command line names, patterns expanded, in the order used."""
+    return [part for text in args.datasets for part in expand_text(text)]
+
+
+def _as_source(parts: list[H5Source]) -> H5Source | list[H5Source]:
+    return parts[0] if len(parts) == 1 else parts
+
+
+def _layout_text(info: dict[str, Any]) -> str:
+    layout = str(info["layout"])
     if info["chunks"] is not None:
         layout += f", chunks {tuple(info['chunks'])}"
     if info["filters"]:
         layout += ", filters " + " + ".join(info["filters"])
-    stored = _human_bytes(info["storage_bytes"])
-    print(f"{source}")
-    print(f"  shape   {shape}")
-    print(f"  dtype   {info['dtype']}")
-    print(f"  layout  {layout}")
-    print(f"  stored  {stored}")
-    if not info["numeric"] or len(shape) != 2 or 0 in shape:
+    return layout
+
+
+def _readable(info: dict[str, Any]) -> bool:
+    shape = tuple(info["shape"])
+    return bool(info["numeric"]) and len(shape) == 2 and 0 not in shape
+
+
+def _describe(args: argparse.Namespace) -> None:
+    parts = _parts(args)
+    infos = [
+        _core.describe(resolve(part, allow_external=args.allow_external))
+        for part in parts
+    ]
+    if len(parts) == 1:
+        info = infos[0]
+        print(f"{parts[0]}")
+        print(f"  shape   {tuple(info['shape'])}")
+        print(f"  dtype   {info['dtype']}")
+        print(f"  layout  {_layout_text(info)}")
+        print(f"  stored  {_human_bytes(info['storage_bytes'])}")
+    else:
+        # One line per file, in the order the rows are read, then the totals.
+        width = max(len(str(part)) for part in parts)
+        print(f"{len(parts)} datasets, read in this order:")
+        for part, info in zip(parts, infos, strict=True):
+            print(
+                f"  {part!s:<{width}}  {tuple(info['shape'])!s:<14} "
+                f"{info['dtype']:<8} {_layout_text(info)}, "
+                f"{_human_bytes(info['storage_bytes'])}"
+            )
+        rows = sum(int(info["shape"][0]) for info in infos)
+        # Column counts that differ are reported by the statistics below.
+        first_columns = tuple(infos[0]["shape"][1:2])
+        print("total")
+        print(f"  shape   {(rows, *first_columns)}")
+        print(f"  stored  {_human_bytes(sum(info['storage_bytes'] for info in infos))}")
+    if not all(_readable(info) for info in infos):
         print("  (no column statistics: h5linalg reads 2-D numeric datasets with rows)")
         return
     stats = moments(
-        source,
+        _as_source(parts),
         block_rows=args.block_rows,
         progress=not args.no_progress,
         allow_external=args.allow_external,
         memory_limit=args.memory_limit,
     )
-    columns = shape[1]
+    columns = len(stats.mean)
     shown = columns if args.all_columns else min(columns, 20)
     print()
     print(f"  {'column':>8} {'mean':>14} {'std':>14} {'min':>14} {'max':>14}")
@@ -90,9 +129,9 @@ def _save_npy(path: str, array: np.ndarray, overwrite: bool) -> None:
 
 
 def _cov(args: argparse.Namespace) -> None:
-    source = H5Source.parse(args.dataset)
+    parts = _parts(args)
     result = covariance(
-        source,
+        _as_source(parts),
         ddof=args.ddof,
         block_rows=args.block_rows,
         progress=not args.no_progress,
@@ -106,7 +145,7 @@ def _cov(args: argparse.Namespace) -> None:
         )
     else:
         target, written = output_target(
-            args.out, overwrite=args.overwrite, inputs=[source.path]
+            args.out, overwrite=args.overwrite, inputs=[part.path for part in parts]
         )
         _core.write_array(result, target)
         print(f"wrote the {result.shape[0]}x{result.shape[1]} covariance to {written}")
@@ -124,7 +163,13 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("dataset", metavar="FILE:/DATASET", help="the dataset to read")
+    common.add_argument(
+        "datasets",
+        nargs="+",
+        metavar="FILE:/DATASET",
+        help="the dataset to read; several, or a glob pattern in FILE "
+        "('runs/*.h5:/x'), are read one after another as one dataset",
+    )
     common.add_argument(
         "--block-rows",
         type=int,
