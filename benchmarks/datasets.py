@@ -11,6 +11,10 @@ shows directly.
 
 Chunks are written with h5py's ``write_direct_chunk`` (compressed with zlib on
 worker threads for the gzip datasets), which HDF5 reads like any other chunk.
+Zstandard and Blosc chunks are compressed by hdf5plugin's filters in HDF5's own
+pipeline, as a user writing them with h5py would. A dataset split over files is
+a folder: ``one.h5`` with every row, and ``part-<i>.h5`` holding the same rows in
+pieces, so a stack and the single file are measured on the same numbers.
 """
 
 from __future__ import annotations
@@ -41,14 +45,16 @@ class DatasetSpec:
     cols: int
     chunk_rows: int
     dtype: str = "float64"
-    compression: str | None = None  # None or "gzip"
+    compression: str | None = None  # None, "gzip", or a key of PLUGIN_FILTERS
     level: int = 4
     shuffle: bool = False
     kind: str = "measurements"  # "measurements" or "ill_conditioned"
+    files: int = 1  # more than 1: a folder of one.h5 and the parts
 
     @property
     def file_name(self) -> str:
-        return f"{self.name}.h5"
+        """The file, or for a split dataset the folder, under the data directory."""
+        return f"{self.name}.h5" if self.files == 1 else self.name
 
     @property
     def logical_bytes(self) -> int:
@@ -56,13 +62,35 @@ class DatasetSpec:
 
     def describe(self) -> str:
         text = f"{self.rows:,} x {self.cols} {self.dtype}, chunks of {self.chunk_rows:,} rows"
-        if self.compression:
+        if self.compression in PLUGIN_FILTERS:
+            text += f", {PLUGIN_FILTERS[self.compression][0]}"
+        elif self.compression:
             text += f", {self.compression} level {self.level}"
             if self.shuffle:
                 text += " + shuffle"
+        if self.files > 1:
+            text += f", also split into {self.files:,} files of {self.rows // self.files:,} rows"
         if self.kind == "ill_conditioned":
             text += ", cond(X) = 1e8, y = X @ beta"
         return text
+
+
+#: Filters written through hdf5plugin: a description and its h5py keywords.
+PLUGIN_FILTERS: dict[str, tuple[str, Callable[[], dict[str, Any]]]] = {
+    "zstd": ("Zstandard (hdf5plugin defaults)", lambda: dict(_hdf5plugin().Zstd())),
+    "blosc_lz4": (
+        "Blosc LZ4 + byte shuffle (hdf5plugin defaults otherwise)",
+        lambda: dict(
+            _hdf5plugin().Blosc(cname="lz4", shuffle=_hdf5plugin().Blosc.SHUFFLE)
+        ),
+    ),
+}
+
+
+def _hdf5plugin() -> Any:
+    import hdf5plugin  # noqa: PLC0415
+
+    return hdf5plugin
 
 
 def dataset_specs(quick: bool) -> dict[str, DatasetSpec]:
@@ -70,11 +98,18 @@ def dataset_specs(quick: bool) -> dict[str, DatasetSpec]:
     tall = 200_000 if quick else 8_000_000
     wide = 20_000 if quick else 1_000_000
     chunk = 16_384
+    # The quick run keeps files of at least 2,000 rows: what it checks is that
+    # the workload runs, and 200-row files would measure only file opening.
+    many = 100 if quick else 1_000
     specs = [
         DatasetSpec("f64", tall, 64, chunk),
         DatasetSpec("f32", tall, 64, chunk, dtype="float32"),
         DatasetSpec("gzip", tall, 64, chunk, compression="gzip"),
         DatasetSpec("gzip_shuffle", tall, 64, chunk, compression="gzip", shuffle=True),
+        DatasetSpec("zstd", tall, 64, chunk, compression="zstd"),
+        DatasetSpec("blosc_lz4", tall, 64, chunk, compression="blosc_lz4"),
+        DatasetSpec("files16", tall, 64, chunk, files=16),
+        DatasetSpec("files_many", tall, 64, min(chunk, tall // many), files=many),
         DatasetSpec("wide", wide, 512, 2_048),
         DatasetSpec("lstsq", tall, 64, chunk, kind="ill_conditioned"),
     ]
@@ -136,21 +171,67 @@ def _chunk_bytes(
 
 
 def generate(spec: DatasetSpec, directory: Path, threads: int = 2) -> dict[str, Any]:
-    """Writes the dataset's file (replacing an old one); returns its description."""
-    import h5py  # noqa: PLC0415
-
+    """Writes the dataset's file or folder (replacing an old one); returns its description."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / spec.file_name
-    need = spec.logical_bytes * (1.05 if spec.kind != "ill_conditioned" else 1.2)
+    copies = 2 if spec.files > 1 else 1
+    need = (
+        copies * spec.logical_bytes * (1.05 if spec.kind != "ill_conditioned" else 1.2)
+    )
     free = shutil.disk_usage(directory).free
     if free < need + 2 * 1024**3:
         msg = f"not enough disk space for {path}: {free / 1e9:.1f} GB free, {need / 1e9:.1f} GB needed"
         raise OSError(msg)
     started = time.perf_counter()
+    if spec.files > 1:
+        delete(path)
+        path.mkdir()
+        _write_file(spec, path / "one.h5", threads)
+        _split(path / "one.h5", path, spec)
+    else:
+        _write_file(spec, path, threads)
+    seconds = time.perf_counter() - started
+    info = asdict(spec)
+    info.update(
+        path=str(path),
+        description=spec.describe(),
+        file_bytes=stored_bytes(path),
+        logical_bytes=spec.logical_bytes * copies,
+        generate_seconds=round(seconds, 2),
+    )
+    info["stored_fraction"] = round(info["file_bytes"] / info["logical_bytes"], 4)
+    return info
+
+
+def _split(one: Path, folder: Path, spec: DatasetSpec) -> None:
+    """The rows of ``one`` in ``spec.files`` files of equal height, part-0 ... part-N."""
+    import h5py  # noqa: PLC0415
+
+    height = spec.rows // spec.files
+    with h5py.File(one, "r") as source:
+        x = source["x"]
+        for index in range(spec.files):
+            first = index * height
+            last = spec.rows if index == spec.files - 1 else first + height
+            with h5py.File(folder / f"part-{index}.h5", "w") as part:
+                part.create_dataset(
+                    "x",
+                    data=x[first:last],
+                    chunks=(min(spec.chunk_rows, last - first), spec.cols),
+                )
+
+
+def _write_file(spec: DatasetSpec, path: Path, threads: int) -> None:
+    import h5py  # noqa: PLC0415
+
     temporary = path.with_suffix(".partial")
+    plugin = PLUGIN_FILTERS.get(spec.compression or "")
+    through_plugin = plugin is not None
     with h5py.File(temporary, "w") as handle:
         options: dict[str, Any] = {"chunks": (spec.chunk_rows, spec.cols)}
-        if spec.compression:
+        if plugin is not None:
+            options.update(plugin[1]())
+        elif spec.compression:
             options.update(compression=spec.compression, compression_opts=spec.level)
             options["shuffle"] = spec.shuffle
         x = handle.create_dataset(
@@ -177,22 +258,18 @@ def generate(spec: DatasetSpec, directory: Path, threads: int = 2) -> dict[str, 
             return first, x_bytes, y_bytes
 
         chunks = (spec.rows + spec.chunk_rows - 1) // spec.chunk_rows
-        for first, x_bytes, y_bytes in _ordered(produce, chunks, threads):
-            x.id.write_direct_chunk((first, 0), x_bytes)
-            if y is not None and y_bytes is not None:
-                y.id.write_direct_chunk((first,), y_bytes)
+        if through_plugin:
+            # HDF5 compresses through the plugin, one chunk per write.
+            for index in range(chunks):
+                first = index * spec.chunk_rows
+                count = min(spec.chunk_rows, spec.rows - first)
+                x[first : first + count] = block_values(spec, index, count)["x"]
+        else:
+            for first, x_bytes, y_bytes in _ordered(produce, chunks, threads):
+                x.id.write_direct_chunk((first, 0), x_bytes)
+                if y is not None and y_bytes is not None:
+                    y.id.write_direct_chunk((first,), y_bytes)
     temporary.rename(path)
-    seconds = time.perf_counter() - started
-    info = asdict(spec)
-    info.update(
-        path=str(path),
-        description=spec.describe(),
-        file_bytes=path.stat().st_size,
-        logical_bytes=spec.logical_bytes,
-        generate_seconds=round(seconds, 2),
-    )
-    info["stored_fraction"] = round(info["file_bytes"] / spec.logical_bytes, 4)
-    return info
 
 
 def _ordered(
@@ -209,36 +286,59 @@ def _ordered(
             yield future.result()
 
 
+def files_of(path: Path) -> list[Path]:
+    """The file itself, or every file of a split dataset's folder."""
+    return sorted(path.glob("*.h5")) if path.is_dir() else [path]
+
+
+def stored_bytes(path: Path) -> int:
+    return sum(file.stat().st_size for file in files_of(path))
+
+
 def warm(path: Path) -> float:
-    """Reads the whole file so it is in the page cache; returns the cached fraction."""
-    with path.open("rb", buffering=0) as handle:
-        os.posix_fadvise(handle.fileno(), 0, 0, os.POSIX_FADV_WILLNEED)
-        buffer = bytearray(16 << 20)
-        view = memoryview(buffer)
-        while handle.readinto(view):
-            pass
+    """Reads the whole file (or folder) so it is in the page cache; returns the cached fraction."""
+    buffer = bytearray(16 << 20)
+    view = memoryview(buffer)
+    for file in files_of(path):
+        with file.open("rb", buffering=0) as handle:
+            os.posix_fadvise(handle.fileno(), 0, 0, os.POSIX_FADV_WILLNEED)
+            while handle.readinto(view):
+                pass
     return cached_fraction(path)
 
 
 def cached_fraction(path: Path) -> float:
-    """Fraction of the file in the page cache (util-linux fincore), or NaN if unknown."""
+    """Fraction of the file (or folder) in the page cache (util-linux fincore), or NaN."""
     fincore = shutil.which("fincore")
-    if fincore is None or not path.exists():
+    files = files_of(path) if path.exists() else []
+    if fincore is None or not files:
         return float("nan")
     try:
         output = subprocess.run(
-            [fincore, "--bytes", "--noheadings", "--raw", "--output", "RES", str(path)],
+            [
+                fincore,
+                "--bytes",
+                "--noheadings",
+                "--raw",
+                "--output",
+                "RES",
+                *map(str, files),
+            ],
             capture_output=True,
             text=True,
             check=True,
-            timeout=30,
+            timeout=60,
         ).stdout.split()
     except (subprocess.SubprocessError, OSError):
         return float("nan")
-    size = path.stat().st_size
-    return int(output[0]) / size if output and size else float("nan")
+    size = stored_bytes(path)
+    return (
+        sum(int(value) for value in output) / size if output and size else float("nan")
+    )
 
 
 def delete(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path)
     path.unlink(missing_ok=True)
     path.with_suffix(".partial").unlink(missing_ok=True)

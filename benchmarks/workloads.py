@@ -43,6 +43,30 @@ def gram_h5linalg_in_memory(p: dict[str, Any], clock: Clock) -> dict[str, Any]:
     return {"_array": gram}
 
 
+def gram_h5linalg_one_file(p: dict[str, Any], clock: Clock) -> dict[str, Any]:
+    """h5linalg.gram on the same rows as a split dataset, stored in one file."""
+    import h5linalg  # noqa: PLC0415
+
+    with clock:
+        gram = h5linalg.gram(f"{p['one_file']}:{p['dataset']}", **_options(p))
+    return {"_array": gram}
+
+
+def decode_floor_h5linalg(p: dict[str, Any], clock: Clock) -> dict[str, Any]:
+    """Every row read and decoded by h5linalg's own reader, then discarded: no BLAS.
+
+    Run with H5LINALG_NUM_THREADS=1, its time is the single-thread decode
+    CPU-seconds of the issue's floor, with the same decoders h5linalg uses.
+    """
+    from h5linalg import _testing  # noqa: PLC0415
+    from h5linalg._sources import resolve  # noqa: PLC0415
+
+    source = resolve(_source(p), allow_external=False)
+    with clock:
+        rows = _testing.stream_rows(source)
+    return {"rows": rows}
+
+
 def covariance_h5linalg(p: dict[str, Any], clock: Clock) -> dict[str, Any]:
     import h5linalg  # noqa: PLC0415
 
@@ -78,6 +102,8 @@ def matmul_h5linalg(p: dict[str, Any], clock: Clock) -> dict[str, Any]:
 
 VARIANTS = {
     "gram_h5linalg": gram_h5linalg,
+    "gram_h5linalg_one_file": gram_h5linalg_one_file,
+    "decode_floor_h5linalg": decode_floor_h5linalg,
     "gram_h5linalg_in_memory": gram_h5linalg_in_memory,
     "covariance_h5linalg": covariance_h5linalg,
     "lstsq_h5linalg": lstsq_h5linalg,
@@ -156,6 +182,54 @@ H5LINALG_IN_MEMORY = Variant(
     "h5linalg.gram(NumPy array in memory)",
     "diagnostic",
 )
+
+
+SERIAL_DECODE = Variant(
+    "h5linalg_serial_inflate",
+    "gram_h5linalg",
+    "h5linalg.gram, H5LINALG_SERIAL_INFLATE=1 (HDF5's own pipeline)",
+    "diagnostic",
+    env={"H5LINALG_SERIAL_INFLATE": "1"},
+)
+DECODE_1T = Variant(
+    "decode_1t",
+    "decode_floor_h5linalg",
+    "decode floor: h5linalg reads and decodes every chunk on 1 thread, no BLAS",
+    "floor",
+    env={"H5LINALG_NUM_THREADS": "1"},
+)
+BLAS_1T = Variant(
+    "numpy_in_memory_1t",
+    "gram_numpy_in_memory",
+    "BLAS floor: NumPy X.T @ X in memory, 1 thread (core-seconds)",
+    "floor",
+    env=ONE_THREAD,
+)
+#: What the decode targets divide by the cores: (decode CPU-s + BLAS core-s).
+DECODE_FLOORS = (DECODE_1T, BLAS_1T)
+
+
+def _split_gram(name: str, dataset: str, title: str) -> Workload:
+    """gram over a stack of files against the same rows in one file."""
+    return Workload(
+        name,
+        dataset,
+        title,
+        (
+            Variant(
+                "h5linalg",
+                "gram_h5linalg",
+                'h5linalg.gram("part-*.h5:/x"), the stack',
+                "h5linalg",
+            ),
+            Variant(
+                "one_file",
+                "gram_h5linalg_one_file",
+                "h5linalg.gram of the same rows in one file",
+                "baseline",
+            ),
+        ),
+    )
 
 
 def _block_sweep() -> tuple[Variant, ...]:
@@ -301,13 +375,8 @@ WORKLOADS: tuple[Workload, ...] = (
         "gram, float64, gzip level 4",
         (
             H5LINALG,
-            Variant(
-                "h5linalg_serial_inflate",
-                "gram_h5linalg",
-                "h5linalg.gram, H5LINALG_SERIAL_INFLATE=1",
-                "diagnostic",
-                env={"H5LINALG_SERIAL_INFLATE": "1"},
-            ),
+            SERIAL_DECODE,
+            *DECODE_FLOORS,
             Variant(
                 "h5linalg_1_inflate_thread",
                 "gram_h5linalg",
@@ -353,6 +422,51 @@ WORKLOADS: tuple[Workload, ...] = (
             ),
         ),
         full_only=True,
+    ),
+    Workload(
+        "gram_zstd",
+        "zstd",
+        "gram, float64, Zstandard (hdf5plugin defaults)",
+        (
+            H5LINALG,
+            SERIAL_DECODE,
+            Variant(
+                "h5py_loop",
+                "gram_h5py_loop",
+                "h5py + hdf5plugin + NumPy loop",
+                "baseline",
+            ),
+            *DECODE_FLOORS,
+        ),
+    ),
+    Workload(
+        "gram_blosc_lz4",
+        "blosc_lz4",
+        "gram, float64, Blosc LZ4 + shuffle",
+        (
+            H5LINALG,
+            SERIAL_DECODE,
+            Variant(
+                "h5py_loop",
+                "gram_h5py_loop",
+                "h5py + hdf5plugin + NumPy loop (Blosc's default: 1 thread)",
+                "baseline",
+            ),
+            Variant(
+                "h5py_loop_blosc_2t",
+                "gram_h5py_loop",
+                "h5py + hdf5plugin + NumPy loop, BLOSC_NTHREADS=2",
+                "diagnostic",
+                env={"BLOSC_NTHREADS": "2"},
+            ),
+            *DECODE_FLOORS,
+        ),
+    ),
+    _split_gram("gram_files16", "files16", "gram over 16 files (uncompressed)"),
+    _split_gram(
+        "gram_files_many",
+        "files_many",
+        "gram over 1,000 files of 8,000 rows (100 with --quick)",
     ),
     Workload(
         "gram_wide",

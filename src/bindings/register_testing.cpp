@@ -40,6 +40,22 @@ void register_testing(py::module_& m) {
         "dataset"_a, "max_elements"_a,
         "The whole dataset as float64, read by one plain H5Dread: the reference for "
         "h5linalg's own read paths on the same HDF5 library.");
+    m.def(
+        "stream_rows",
+        [](const py::object& source, std::size_t block_rows, std::size_t memory_limit) {
+            const SourceSpec spec(source);
+            StreamOptions options;
+            options.block_rows = block_rows;
+            options.memory_limit = memory_limit;
+            return without_gil(spec, [&](RowSource& rows) {
+                const BlockPlan plan = plan_blocks(rows, options, MemoryNeeds{});
+                stream_blocks(rows, plan, nullptr, [](const Block&) {});
+                return rows.rows();
+            });
+        },
+        "source"_a, py::kw_only(), "block_rows"_a = 0, "memory_limit"_a = default_memory_limit,
+        "Reads every row of a source through the block pipeline and discards it: what "
+        "reading and decoding cost with no kernel (the benchmarks' decode floor).");
 }
 
 }  // namespace h5linalg::bindings

@@ -6,7 +6,7 @@ import h5linalg._core
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['open_hdf5_objects', 'read_with_hdf5', 'signal_checks']
+__all__: list[str] = ['open_hdf5_objects', 'read_with_hdf5', 'signal_checks', 'stream_rows']
 def open_hdf5_objects() -> int:
     """
     HDF5 objects h5linalg's HDF5 library holds open.
@@ -18,4 +18,8 @@ def read_with_hdf5(dataset: h5linalg._core.DatasetRef, max_elements: typing.Supp
 def signal_checks() -> int:
     """
     How many times runs have checked for Ctrl-C since the module was loaded.
+    """
+def stream_rows(source: typing.Any, *, block_rows: typing.SupportsInt | typing.SupportsIndex = 0, memory_limit: typing.SupportsInt | typing.SupportsIndex = 268435456) -> int:
+    """
+    Reads every row of a source through the block pipeline and discards it: what reading and decoding cost with no kernel (the benchmarks' decode floor).
     """
