@@ -35,6 +35,10 @@ HOST = [
     "liblapack",
     "zlib",
     "libdeflate",
+    "zstd",
+    "lz4-c",
+    "blosc",
+    "liblzf",
 ]
 RUN = ["python", "numpy >=1.25"]
 TOOLCHAIN = {
