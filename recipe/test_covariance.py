@@ -1,7 +1,8 @@
 """Package test: covariance of a gzip-chunked HDF5 dataset agrees with NumPy.
 
 Run by both recipe forms (rattler-build `tests:` and conda-build `test:`) in the
-test environment of the built package; it exercises HDF5 I/O, zlib and BLAS.
+test environment of the built package; it exercises HDF5 I/O, zlib and BLAS,
+and checks which libraries the build found for each compression filter.
 """
 
 from __future__ import annotations
@@ -23,6 +24,18 @@ for module in (h5linalg, h5linalg._core):
 
 # Every conda build has libdeflate in host; it, not zlib, inflates the chunks.
 assert h5linalg._core.build_info()["gzip_inflate"].startswith("libdeflate ")
+# The codec libraries are in host too, and each decodes its filter's chunks:
+# build_info()["codecs"] maps a codec to its library and version.
+codecs = h5linalg._core.build_info().get("codecs", {})
+for codec, library in {
+    "zstd": "libzstd ",
+    "lz4": "liblz4 ",
+    "blosc": "libblosc ",
+    "lzf": "liblzf ",
+}.items():
+    assert str(codecs.get(codec, "")).startswith(library), (
+        f"build_info()['codecs'][{codec!r}] should name {library.strip()}: {codecs}"
+    )
 
 rng = np.random.default_rng(20240611)
 data = rng.normal(loc=5.0, scale=2.0, size=(1000, 4))

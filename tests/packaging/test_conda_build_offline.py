@@ -13,13 +13,14 @@ from __future__ import annotations
 import json
 import os
 import re
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import build_offline
 import pytest
 import standin_channel
-from _common import CheckError
+from _common import CheckError, spec_name
 
 rattler_build = pytest.importorskip("rattler_build")
 
@@ -36,6 +37,10 @@ EXPECTED_DEPENDS = {
     "liblapack",
     "libzlib",
     "libdeflate",
+    "zstd",
+    "lz4-c",
+    "blosc",
+    "liblzf",
     "libstdcxx",
     "libgcc",
     "__glibc",
@@ -90,7 +95,8 @@ def test_run_requirements_are_what_conda_forge_would_give(
     assert {d.split()[0] for d in depends} == EXPECTED_DEPENDS
     assert {d for d in depends if d.startswith("numpy ")} == EXPECTED_NUMPY[cell]
     # Every native library is bounded above, so an ABI break is never installed.
-    for name in ("hdf5", "libblas", "liblapack", "libzlib", "libdeflate", "__glibc"):
+    bounded = ("hdf5", "libblas", "liblapack", "libzlib", "libdeflate", "__glibc")
+    for name in (*bounded, "zstd", "lz4-c", "blosc", "liblzf"):
         (spec,) = (d for d in depends if d.split()[0] == name)
         assert ",<" in spec, spec
     assert "python_abi 3.11.* *_cp311" in depends
@@ -151,6 +157,40 @@ def test_the_recipe_tests_passed_in_rattler_builds_test_environment(
         assert record["tests"] == {str(i): True for i in range(recipe_tests)}, name
 
 
+# --- The codec stand-ins: conda-forge's run_exports and what their libraries link ---
+
+
+def standin_metadata(channel: Path, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """index.json and run_exports.json of the stand-in ``name`` in ``channel``."""
+    (path,) = sorted((channel / standin_channel.SUBDIR).glob(f"{name}-[0-9]*.conda"))
+    with zipfile.ZipFile(path) as archive:
+        info = build_offline._tar_members(archive, "info-")
+    return json.loads(info["info/index.json"]), json.loads(
+        info.get("info/run_exports.json", b"{}")
+    )
+
+
+def test_codec_stand_ins_export_conda_forges_bounds() -> None:
+    channel, standins = standin_channel.ensure_channel(
+        build_offline.required_names(), standin_channel.DEFAULT_WORK_DIR
+    )
+    versions = {s.name: s.version for s in standins}
+    for name in ("zstd", "lz4-c", "blosc", "liblzf", "snappy", "libdeflate"):
+        _, exports = standin_metadata(channel, name)
+        assert exports == {
+            "weak": [standin_channel.pinned_export(name, versions[name])]
+        }, name
+    # Debian's libblosc links LZ4, Snappy, zlib and zstd: blosc requires the
+    # packages, bounded by their run_exports as conda-forge's blosc is.
+    index, _ = standin_metadata(channel, "blosc")
+    assert {spec_name(d) for d in index["depends"]} == {
+        "lz4-c", "snappy", "libzlib", "zstd",
+    }  # fmt: skip
+    assert all(",<" in d for d in index["depends"]), index["depends"]
+    index, _ = standin_metadata(channel, "snappy")
+    assert [spec_name(d) for d in index["depends"]] == ["libstdcxx"]
+
+
 # --- The discovery check itself fails on a build that used /usr ----------------
 
 
@@ -198,6 +238,38 @@ def test_discovery_check_names_a_linked_system_library(tmp_path: Path) -> None:
     ninja = "  LINK_LIBRARIES = HOST/lib/libhdf5.so /usr/lib/x86_64-linux-gnu/libz.so\n"
     bld = fake_build(tmp_path, GOOD_CACHE, ninja)
     with pytest.raises(CheckError, match=r"libz\.so"):
+        build_offline.host_prefix_only(bld)
+
+
+@pytest.mark.parametrize(
+    ("cache", "ninja", "match"),
+    [
+        (
+            "ZSTD_LIBRARY:FILEPATH=/usr/lib/x86_64-linux-gnu/libzstd.so\n",
+            "",
+            r"CMakeCache\.txt: ZSTD_LIBRARY",
+        ),
+        ("zstd_DIR:PATH=/usr/lib/x86_64-linux-gnu/cmake/zstd\n", "", r"zstd_DIR"),
+        ("", "  LINK_LIBRARIES = /usr/lib/x86_64-linux-gnu/liblz4.so\n", r"liblz4"),
+        ("", "  LINK_LIBRARIES = /usr/lib/x86_64-linux-gnu/libblosc.so\n", r"libblosc"),
+        ("LIBLZF_INCLUDE_DIR:PATH=/usr/include/liblzf\n", "", r"LIBLZF_INCLUDE_DIR"),
+    ],
+)
+def test_discovery_check_names_a_codec_library_from_usr(
+    tmp_path: Path, cache: str, ninja: str, match: str
+) -> None:
+    bld = fake_build(tmp_path, GOOD_CACHE + cache, ninja)
+    with pytest.raises(CheckError, match=match):
+        build_offline.host_prefix_only(bld)
+
+
+def test_discovery_check_names_a_codec_include_folder(tmp_path: Path) -> None:
+    # liblzf's header is in include/liblzf/, in Debian's package and conda-forge's.
+    system = tmp_path / "usr/include"
+    (system / "liblzf").mkdir(parents=True)
+    (system / "liblzf/lzf.h").write_text("")
+    bld = fake_build(tmp_path, GOOD_CACHE, f"  INCLUDES = -I{system}\n")
+    with pytest.raises(CheckError, match="holds a library header"):
         build_offline.host_prefix_only(bld)
 
 

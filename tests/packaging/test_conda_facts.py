@@ -67,3 +67,21 @@ def test_known_releases_are_not_older_than_what_is_installed() -> None:
             f"[releases.{name}] PyPI says the newest is {known}: update its version "
             "and where it was seen (and look at conda-forge's feedstock too)"
         )
+
+
+def test_run_exports_name_their_feedstock_and_a_bound() -> None:
+    exports = facts()["run-exports"]
+    assert {"libdeflate", "zstd", "lz4-c", "blosc", "liblzf", "snappy"} <= set(exports)
+    for name, fact in exports.items():
+        assert fact["upper-bound"] in {"x", "x.x", "x.x.x"}, name
+        assert f"conda-forge/{name}-feedstock " in fact["seen"], name
+
+
+def test_a_stand_in_exports_pin_subpackages_bound() -> None:
+    from standin_channel import pinned_export
+
+    assert pinned_export("zstd", "1.5.4") == "zstd >=1.5.4,<1.6.0a0"
+    assert pinned_export("lz4-c", "1.9.4") == "lz4-c >=1.9.4,<1.10.0a0"
+    assert pinned_export("blosc", "1.21.3") == "blosc >=1.21.3,<2.0a0"
+    assert pinned_export("liblzf", "3.6") == "liblzf >=3.6,<3.7.0a0"
+    assert pinned_export("libdeflate", "1.14") == "libdeflate >=1.14,<1.15.0a0"

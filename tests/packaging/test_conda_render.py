@@ -35,6 +35,10 @@ HOST = [
     "liblapack",
     "zlib",
     "libdeflate",
+    "zstd",
+    "lz4-c",
+    "blosc",
+    "liblzf",
 ]
 RUN = ["python", "numpy >=1.25"]
 TOOLCHAIN = {
@@ -126,6 +130,12 @@ def test_host_pins_come_from_the_global_pinning(
     for cell in rendered[platform, matrix]:
         assert cell.variant["hdf5"] == "1.14.6"
         assert cell.variant["zlib"] == "1"
+        # conda-forge pins lz4-c under the key lz4_c; blosc and liblzf are unpinned.
+        assert cell.variant["libdeflate"] == "1.25"
+        assert cell.variant["zstd"] == "1.5"
+        assert cell.variant["lz4_c"] == "1.10"
+        assert "blosc" not in cell.variant
+        assert "liblzf" not in cell.variant
         for blas in ("libblas", "libcblas", "liblapack"):
             assert cell.variant[blas] == "3.9.* *netlib"
         assert cell.variant["target_platform"] == PLATFORMS[platform].target

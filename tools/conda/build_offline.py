@@ -10,7 +10,8 @@ versions of the stand-ins (standin_channel.py), each override printed. The build
 runs the recipe's post-build checks (overlinking is an error there), then
 every test of the recipe's `tests:` section in the test environment
 rattler-build creates; and CMake's cache and build.ninja must show HDF5,
-BLAS/LAPACK, zlib and libdeflate taken from the host prefix, never from /usr.
+BLAS/LAPACK, zlib, libdeflate and the codec libraries (zstd, LZ4, Blosc, LZF)
+taken from the host prefix, never from /usr.
 
 This proves the recipe, its build script and CMake's discovery inside a conda
 prefix work with the real engine; it is not a conda-forge build (the full
@@ -185,6 +186,11 @@ LIBRARY_HEADERS = (
     "H5pubconf.h",
     "zlib.h",
     "libdeflate.h",
+    "zstd.h",
+    "lz4.h",
+    "blosc.h",
+    "lzf.h",
+    "liblzf/lzf.h",
     "cblas.h",
     "lapack.h",
 )
@@ -195,8 +201,9 @@ NINJA_VARIABLES = re.compile(
 
 
 def host_prefix_only(bld: Path) -> list[str]:
-    """Where CMake found HDF5, BLAS/LAPACK and zlib in one build folder, a line
-    each; CheckError if any came from outside the host prefix.
+    """Where CMake found HDF5, BLAS/LAPACK, zlib and the codec libraries in one
+    build folder, a line each; CheckError if any came from outside the host
+    prefix.
 
     Two independent records: CMake's cache (what find_package() chose) and
     build.ninja (the include folders and libraries the compiler and linker
@@ -215,8 +222,10 @@ def host_prefix_only(bld: Path) -> list[str]:
     def inside(path: str) -> bool:
         return Path(path).is_relative_to(host) or Path(path).is_relative_to(work)
 
+    # The codec libraries' variables in any case: find_package(zstd) sets zstd_DIR.
     entry = re.compile(
-        r"^((?:HDF5|BLAS|LAPACK|CBLAS|ZLIB|LIBDEFLATE)_[A-Za-z_]*)(?::[A-Z]+)?=(.*)$"
+        r"^((?:HDF5|BLAS|LAPACK|CBLAS|ZLIB|LIBDEFLATE|(?i:zstd|lz4|blosc|liblzf|lzf))"
+        r"_[A-Za-z_]*)(?::[A-Z]+)?=(.*)$"
     )
     for line in caches[0].read_text().splitlines():
         match = entry.match(line)
@@ -242,7 +251,7 @@ def host_prefix_only(bld: Path) -> list[str]:
                     f"build.ninja: include folder {path} (holds a library header)"
                 )
             elif not token.startswith("-I") and re.search(
-                r"(hdf5|blas|lapack|libz|deflate)", path
+                r"(hdf5|blas|lapack|libz|deflate|zstd|lz4|blosc|lzf)", path
             ):
                 outside.append(f"build.ninja: {match.group(1)} {path}")
             elif token.startswith("-L") or "-rpath" in token:

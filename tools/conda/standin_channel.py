@@ -11,8 +11,12 @@ packages declare them):
   the python_abi package its run_export names; Debian's python3-dev headers.
 * Python packages: PyPI wheels of pinned versions, installed with their
   dist-info; their run requirements come from the wheels' own metadata.
-* native libraries (HDF5, zlib, the generic BLAS/LAPACK, libgcc, libstdc++, the
-  names of glibc's libraries for the sysroot): Debian's .deb files, unpacked.
+* native libraries (HDF5, zlib, libdeflate, the codec libraries zstd, LZ4,
+  Blosc, LZF and Blosc's Snappy, the generic BLAS/LAPACK, libgcc, libstdc++,
+  the names of glibc's libraries for the sysroot): Debian's .deb files,
+  unpacked, each with the run_exports of conda-forge's package
+  (facts.toml [run-exports]) and, where its library links others, the
+  requirements conda-forge's package has for them.
 * cmake and ninja: the executables inside their PyPI wheels.
 * the compilers: activation packages over the machine's gcc and g++.
 
@@ -52,7 +56,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from _common import ROOT, CheckError, spec_name
+from _common import ROOT, CheckError, facts, spec_name
 from packaging.markers import default_environment
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
@@ -96,6 +100,12 @@ NUMPY_RUN_EXPORTS = {
 DEBS: dict[str, tuple[str, ...]] = {
     "hdf5": ("libhdf5-103-1", "libhdf5-dev"),
     "libdeflate": ("libdeflate0", "libdeflate-dev"),
+    "zstd": ("libzstd1", "libzstd-dev"),
+    "lz4-c": ("liblz4-1", "liblz4-dev"),
+    "blosc": ("libblosc1", "libblosc-dev"),
+    "liblzf": ("liblzf1", "liblzf-dev"),
+    # Runtime only: Blosc links it, nothing here compiles against it.
+    "snappy": ("libsnappy1v5",),
     "libzlib": ("zlib1g",),
     "zlib": ("zlib1g-dev",),
     "libblas": ("libblas3",),
@@ -110,6 +120,23 @@ VIRTUAL_PREFIX = "__"
 
 TRIPLET = "x86_64-conda-linux-gnu"
 DEB_LIBDIR = "usr/lib/x86_64-linux-gnu"
+
+#: For each library a stand-in's library may link (readelf -d NEEDED), the
+#: package conda-forge's recipe has in host for it: its run_export becomes the
+#: stand-in's run requirement, as on conda-forge.
+LINKED_HOST = {
+    "libz.so.1": "zlib",
+    "libzstd.so.1": "zstd",
+    "liblz4.so.1": "lz4-c",
+    "libsnappy.so.1": "snappy",
+}
+#: Libraries whose run requirement conda-forge's compiler packages export
+#: (strong run_exports of gxx/gcc), not a host package.
+LINKED_RUNTIME = {"libstdc++.so.6": "libstdcxx", "libgcc_s.so.1": "libgcc"}
+#: glibc's libraries: the sysroot's, required by no package of their own.
+GLIBC_LIBRARY = re.compile(
+    r"^(libc|libm|libdl|libpthread|librt|ld-linux-x86-64)\.so\.\d+$"
+)
 
 
 @dataclass
@@ -304,6 +331,50 @@ def copy_libraries(source: Path, pattern: str, lib: Path) -> list[str]:
 
 def link(lib: Path, name: str, target: str) -> None:
     (lib / name).symlink_to(target)
+
+
+def needed_libraries(library: Path) -> list[str]:
+    """The DT_NEEDED entries of an ELF file, in order (readelf -d)."""
+    return [
+        line.split("[", 1)[1].rstrip("]").strip()
+        for line in run(["readelf", "-d", str(library)]).splitlines()
+        if "(NEEDED)" in line and "[" in line
+    ]
+
+
+def pinned_export(name: str, version: str) -> str:
+    """The run_export conda-forge's ``name`` gives a package built against
+    ``version``: pin_subpackage's bound (facts.toml [run-exports]), e.g. x.x:
+    ``zstd >=1.5.4,<1.6.0a0``."""
+    fact = facts()["run-exports"].get(name)
+    if fact is None:
+        msg = f"tools/conda/facts.toml has no [run-exports.{name}]: read {name}'s feedstock"
+        raise CheckError(msg)
+    width = len(fact["upper-bound"].split("."))
+    parts = [int(p) for p in version.split(".")[:width]]
+    parts += [0] * (width - len(parts))
+    parts[-1] += 1
+    return f"{name} >={version},<{'.'.join(map(str, parts))}.0a0"
+
+
+def relocated_pkg_config(source: Path, folder: Path) -> None:
+    """Debian's pkg-config file, for a prefix that can be anywhere: its
+    folders relative to the file's own (pkg-config's ${pcfiledir}), the
+    libraries in lib/ as in conda-forge's packages."""
+    text = re.sub(
+        r"^prefix=/usr$",
+        "prefix=${pcfiledir}/../..",
+        source.read_text(),
+        flags=re.MULTILINE,
+    )
+    # Some name /usr again instead of ${prefix} (libdeflate: includedir=/usr/include).
+    text = re.sub(r"^(\w+)=/usr/", r"\1=${prefix}/", text, flags=re.MULTILINE)
+    text = text.replace("/lib/x86_64-linux-gnu", "/lib")
+    if "/usr" in text or "${pcfiledir}" not in text:
+        msg = f"{source}: not a pkg-config file with prefix=/usr"
+        raise CheckError(msg)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / source.name).write_text(text)
 
 
 HDF5_CONFIG = """\
@@ -536,21 +607,81 @@ class Maker:
             build_suffix="_netlib", inputs=debs,
         )  # fmt: skip
 
-    def make_libdeflate(self) -> Standin:
-        debs, (runtime, dev), made_from = self._debs("libdeflate")
+    def _linked(self, library: Path) -> tuple[list[str], list[str]]:
+        """Host and run requirements for what ``library`` links: conda-forge's
+        recipe has the package of each linked library in host (whose
+        run_export requires it at run time) and gets libstdcxx/libgcc from its
+        compilers."""
+        host, run = [], []
+        gcc = deb_version(self.downloads.deb(DEBS["libstdcxx"][0])).split(".")[0]
+        for needed in needed_libraries(library):
+            if needed in LINKED_HOST:
+                host.append(LINKED_HOST[needed])
+            elif needed in LINKED_RUNTIME:
+                run.append(f"{LINKED_RUNTIME[needed]} >={gcc}")
+            elif not GLIBC_LIBRARY.match(needed):
+                msg = (
+                    f"{library.name} links {needed}, which no stand-in provides: "
+                    "add it to LINKED_HOST in tools/conda/standin_channel.py"
+                )
+                raise CheckError(msg)
+        return host, run
+
+    def _library(
+        self, name: str, library: str, headers: tuple[str, ...] = (), pc: str = ""
+    ) -> Standin:
+        """A library from Debian's runtime package (and -dev package: headers
+        under include/ as Debian has them, which is conda-forge's layout too,
+        and its pkg-config file ``pc``), with conda-forge's run_export and what
+        its library links as requirements."""
+        debs, roots, made_from = self._debs(name)
         version = deb_version(debs[0])
-        staged = self.stage("libdeflate")
-        copy_libraries(runtime / DEB_LIBDIR, "libdeflate.so.*", staged / "lib")
-        link(staged / "lib", "libdeflate.so", "libdeflate.so.0")
-        (staged / "include").mkdir()
-        shutil.copy2(dev / "usr/include/libdeflate.h", staged / "include/libdeflate.h")
-        major, minor = version.split(".")[:2]
-        # conda-forge's libdeflate pins the minor release (max_pin x.x).
-        exports = f"libdeflate >={version},<{major}.{int(minor) + 1}.0a0"
+        staged = self.stage(name)
+        names = copy_libraries(roots[0] / DEB_LIBDIR, f"{library}.so.*", staged / "lib")
+        soname = min(names, key=len)
+        if headers:
+            link(staged / "lib", f"{library}.so", soname)
+        for header in headers:
+            target = staged / "include" / header
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(roots[1] / "usr/include" / header, target)
+        if pc:
+            relocated_pkg_config(
+                roots[1] / DEB_LIBDIR / "pkgconfig" / pc, staged / "lib/pkgconfig"
+            )
+        host, run = self._linked(staged / "lib" / soname)
         return Standin(
-            "libdeflate", version, made_from, staged=staged,
-            run_exports={"weak": [exports]}, inputs=debs,
+            name, version, made_from, staged=staged, host=host, run=run,
+            run_exports={"weak": [pinned_export(name, version)]}, inputs=debs,
         )  # fmt: skip
+
+    def make_libdeflate(self) -> Standin:
+        return self._library(
+            "libdeflate", "libdeflate", ("libdeflate.h",), "libdeflate.pc"
+        )
+
+    def make_zstd(self) -> Standin:
+        return self._library(
+            "zstd", "libzstd", ("zstd.h", "zdict.h", "zstd_errors.h"), "libzstd.pc"
+        )
+
+    def make_lz4_c(self) -> Standin:
+        headers = ("lz4.h", "lz4hc.h", "lz4frame.h", "lz4frame_static.h")
+        return self._library("lz4-c", "liblz4", headers, "liblz4.pc")
+
+    def make_blosc(self) -> Standin:
+        # Debian's libblosc links the system's LZ4, Snappy, zlib and zstd (its
+        # bundled copies removed), as conda-forge's blosc links its packages.
+        return self._library(
+            "blosc", "libblosc", ("blosc.h", "blosc-export.h"), "blosc.pc"
+        )
+
+    def make_liblzf(self) -> Standin:
+        # lzf.h is in include/liblzf/ in Debian's package and conda-forge's.
+        return self._library("liblzf", "liblzf", ("liblzf/lzf.h",), "liblzf.pc")
+
+    def make_snappy(self) -> Standin:
+        return self._library("snappy", "libsnappy")
 
     def make_libblas(self) -> Standin:
         return self._netlib(
