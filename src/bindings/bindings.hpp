@@ -36,6 +36,9 @@ struct DatasetRef {
     std::string path;
     std::string name;
     OpenOptions options;
+    /// Only rows [first, first + count) (a distributed task's share); 0: every row.
+    std::size_t first = 0;
+    std::size_t count = 0;
 };
 
 /// A source prepared while holding the GIL: a NumPy array (kept alive here and
@@ -115,6 +118,7 @@ FloatArray as_float64(const py::object& obj, const std::string& what);
 void register_sources(py::module_& m);
 void register_statistics(py::module_& m);
 void register_solvers(py::module_& m);
+void register_partials(py::module_& m);
 void register_info(py::module_& m);
 void register_errors(py::module_& m);
 void register_testing(py::module_& m);

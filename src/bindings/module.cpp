@@ -44,6 +44,7 @@ PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
     h5linalg::bindings::register_sources(m);
     h5linalg::bindings::register_statistics(m);
     h5linalg::bindings::register_solvers(m);
+    h5linalg::bindings::register_partials(m);
     h5linalg::bindings::register_info(m);
     add_testing_module();
 }

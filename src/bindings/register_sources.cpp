@@ -14,6 +14,7 @@
 #include "core/hdf5_source.hpp"
 #include "core/memory.hpp"
 #include "core/row_concatenation.hpp"
+#include "core/row_range.hpp"
 
 namespace h5linalg::bindings {
 
@@ -148,6 +149,9 @@ std::unique_ptr<RowSource> SourceSpec::open_part() const {
         auto source = std::make_unique<Hdf5Source>(
             open_matrix(dataset_->path, dataset_->name, dataset_->options, allow_1d_));
         vector_ = source->info().shape.size() == 1;
+        if (dataset_->count > 0) {
+            return std::make_unique<RowRange>(std::move(source), dataset_->first, dataset_->count);
+        }
         return source;
     }
     StridedArray array;
@@ -220,22 +224,49 @@ void register_sources(py::module_& m) {
     py::class_<DatasetRef>(m, "DatasetRef",
                            "A dataset inside an HDF5 file, as the Python layer resolved it.")
         .def(py::init([](std::string path, std::string name, bool allow_external,
-                         bool ignore_file_locks) {
+                         bool ignore_file_locks, std::size_t first, std::size_t count) {
                  DatasetRef ref;
                  ref.path = std::move(path);
                  ref.name = std::move(name);
                  ref.options.allow_external = allow_external;
                  ref.options.ignore_file_locks = ignore_file_locks;
+                 ref.first = first;
+                 ref.count = count;
                  return ref;
              }),
              "path"_a, "name"_a, py::kw_only(), "allow_external"_a = false,
-             "ignore_file_locks"_a = false)
+             "ignore_file_locks"_a = false, "first"_a = 0, "count"_a = 0,
+             "`first` and `count` (if not 0) select rows [first, first + count).")
         .def_readonly("path", &DatasetRef::path)
         .def_readonly("name", &DatasetRef::name)
         .def_property_readonly("allow_external",
                                [](const DatasetRef& ref) { return ref.options.allow_external; })
         .def_property_readonly("ignore_file_locks",
                                [](const DatasetRef& ref) { return ref.options.ignore_file_locks; });
+
+    m.def(
+        "stack_shape",
+        [](const py::object& source, bool allow_1d) {
+            SourceSpec spec(source, allow_1d);
+            std::vector<std::size_t> rows;
+            std::size_t cols = 0;
+            {
+                py::gil_scoped_release release;
+                const std::unique_ptr<RowSource> opened = spec.open();
+                cols = opened->cols();
+                if (const auto* stack = dynamic_cast<const RowConcatenation*>(opened.get())) {
+                    for (std::size_t i = 0; i < stack->parts(); ++i) {
+                        rows.push_back(stack->part_rows(i));
+                    }
+                } else {
+                    rows.push_back(opened->rows());
+                }
+            }
+            return py::make_tuple(rows, cols, spec.is_vector());
+        },
+        "source"_a, "allow_1d"_a = false,
+        "(rows of each part, columns, 1-D): a source's shape, every part of a stack checked "
+        "as reading it would (same errors), without reading any rows.");
 
     m.def(
         "describe",

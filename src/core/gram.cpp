@@ -8,6 +8,7 @@
 #include "core/blas_lapack.hpp"
 #include "core/blas_threads.hpp"
 #include "core/centering.hpp"
+#include "core/errors.hpp"
 #include "core/memory.hpp"
 #include "core/row_shares.hpp"
 #include "core/thread_pool.hpp"
@@ -166,6 +167,48 @@ ScatterResult compute_scatter(RowSource& source, const StreamOptions& options) {
     }
     symmetrize_from_upper(result.scatter, n);
     return result;
+}
+
+ScatterResult merge_scatter(const ScatterResult& a, const ScatterResult& b) {
+    const std::size_t n = a.mean.size();
+    if (b.mean.size() != n || a.scatter.size() != n * n || b.scatter.size() != n * n) {
+        fail(ErrorKind::Value, "cannot merge the scatter matrices of " + std::to_string(n) +
+                                   " and of " + std::to_string(b.mean.size()) + " columns");
+    }
+    if (a.count == 0) {
+        return b;
+    }
+    if (b.count == 0) {
+        return a;
+    }
+    const double na = static_cast<double>(a.count), nb = static_cast<double>(b.count);
+    const double total = na + nb;
+    ScatterResult both = a;
+    both.count = a.count + b.count;
+    std::vector<double> delta(n);
+    for (std::size_t j = 0; j < n; ++j) {
+        delta[j] = b.mean[j] - a.mean[j];
+        both.mean[j] = a.mean[j] + delta[j] * (nb / total);
+    }
+    const double weight = na * nb / total;
+    for (std::size_t i = 0; i < n; ++i) {
+        for (std::size_t j = 0; j < n; ++j) {
+            both.scatter[i * n + j] += b.scatter[i * n + j] + weight * delta[i] * delta[j];
+        }
+    }
+    return both;
+}
+
+std::vector<double> merge_gram(const std::vector<double>& a, const std::vector<double>& b) {
+    if (a.size() != b.size()) {
+        fail(ErrorKind::Value, "cannot merge Gram matrices of " + std::to_string(a.size()) +
+                                   " and of " + std::to_string(b.size()) + " elements");
+    }
+    std::vector<double> sum = a;
+    for (std::size_t i = 0; i < sum.size(); ++i) {
+        sum[i] += b[i];
+    }
+    return sum;
 }
 
 }  // namespace h5linalg

@@ -26,6 +26,13 @@ struct ScatterResult {
 /// offset (1e8 + noise) keeps its precision; covariance = scatter / (count - ddof).
 ScatterResult compute_scatter(RowSource& source, const StreamOptions& options);
 
+/// The scatter of two disjoint sets of rows together (Chan et al.: S = S_a + S_b
+/// + (n_a n_b / n) d d^T, d = mean_b - mean_a): a distributed run's partial state.
+ScatterResult merge_scatter(const ScatterResult& a, const ScatterResult& b);
+
+/// X^T X of two disjoint sets of rows together: the sum of their Gram matrices.
+std::vector<double> merge_gram(const std::vector<double>& a, const std::vector<double>& b);
+
 /// Copies the upper triangle of a column-major n x n matrix to its lower triangle.
 void symmetrize_from_upper(std::vector<double>& matrix, std::size_t n);
 

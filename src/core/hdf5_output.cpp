@@ -122,32 +122,37 @@ std::vector<std::string> missing_parents(hid_t file, const OutputSpec& spec) {
 
 }  // namespace
 
+bool check_output(const OutputSpec& spec) {
+    const std::string where = in_quotes(spec.name) + " in " + in_quotes(spec.path);
+    Hdf5Lock lock;
+    std::error_code error;
+    if (!std::filesystem::exists(spec.path, error)) {
+        return false;
+    }
+    // Decide on a read-only handle: refusing must not touch the file at all
+    // (opening for writing can rewrite superblock flags).
+    Hid probe = checked(H5Fopen(spec.path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT),
+                        "cannot open " + in_quotes(spec.path) +
+                            " as an HDF5 file: it is not HDF5, or it is damaged");
+    refuse_external_links(probe.get(), spec);  // before anything follows a link
+    const Existing target = object_at(probe.get(), spec.name);
+    if (target != Existing::Nothing && !spec.overwrite) {
+        fail(ErrorKind::FileExists, where + " already exists; pass overwrite=True to replace it");
+    }
+    if (target == Existing::Group || target == Existing::Other) {
+        fail(ErrorKind::Value, where + " is not a dataset; h5linalg only replaces datasets");
+    }
+    static_cast<void>(missing_parents(probe.get(), spec));  // fails before any write
+    return true;
+}
+
 Hdf5OutputDataset::Hdf5OutputDataset(const OutputSpec& spec, std::size_t rows, std::size_t cols,
                                      std::size_t chunk_rows)
     : spec_(spec), rows_(rows), cols_(cols) {
     const std::string where = in_quotes(spec.name) + " in " + in_quotes(spec.path);
     Hdf5Lock lock;
     try {
-        std::error_code error;
-        const bool new_file = !std::filesystem::exists(spec.path, error);
-        if (!new_file) {
-            // Decide on a read-only handle: refusing must not touch the file at all
-            // (opening for writing can rewrite superblock flags).
-            Hid probe = checked(H5Fopen(spec.path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT),
-                                "cannot open " + in_quotes(spec.path) +
-                                    " as an HDF5 file: it is not HDF5, or it is damaged");
-            refuse_external_links(probe.get(), spec);  // before anything follows a link
-            const Existing target = object_at(probe.get(), spec.name);
-            if (target != Existing::Nothing && !spec.overwrite) {
-                fail(ErrorKind::FileExists,
-                     where + " already exists; pass overwrite=True to replace it");
-            }
-            if (target == Existing::Group || target == Existing::Other) {
-                fail(ErrorKind::Value,
-                     where + " is not a dataset; h5linalg only replaces datasets");
-            }
-            static_cast<void>(missing_parents(probe.get(), spec));  // fails before any write
-        }
+        const bool new_file = !check_output(spec);
         if (new_file) {
             // Named only once created: a failed H5Fcreate (EXCL) leaves any file
             // that happens to have this name alone, and so does the roll-back.

@@ -35,6 +35,12 @@ struct OutputSpec {
     bool vector = false;     // write a 1-D dataset (rows,) instead of (rows, cols)
 };
 
+/// The checks Hdf5OutputDataset makes before it writes anything, alone: FileExists
+/// for an existing dataset without overwrite, Value for a group in the way, and so
+/// on. Returns whether the file exists. A distributed matmul runs it on the
+/// client, before any task computes.
+bool check_output(const OutputSpec& spec);
+
 class Hdf5OutputDataset {
 public:
     /// Opens the file, or creates it under a temporary file name, and creates a

@@ -50,11 +50,11 @@ void check_info(int info, const char* routine) {
 /// The LQ factor of all rows folded in so far (one accumulator per thread).
 class StreamingLq {
 public:
-    explicit StreamingLq(std::size_t width)
+    explicit StreamingLq(std::size_t width, std::vector<double> l = {})
         : w_(width),
           mb_(std::min<std::size_t>(width, 32)),
           slab_(slab_rows_for(width)),
-          l_(width * width, 0.0),
+          l_(l.empty() ? std::vector<double>(width * width, 0.0) : std::move(l)),
           t_(width * std::max(width, slab_)),
           work_(width * width) {}
 
@@ -79,10 +79,8 @@ public:
     }
 
     /// Folds another accumulator's L into this one.
-    void merge(const StreamingLq& other) {
-        std::vector<double> triangle = other.l_;
-        fold(triangle.data(), w_, w_, /*triangular=*/true);
-    }
+    void merge(const StreamingLq& other) { merge(other.l_); }
+    void merge(std::vector<double> triangle) { fold(triangle.data(), w_, w_, /*triangular=*/true); }
 
     const std::vector<double>& factor() const { return l_; }
     /// Bytes one accumulator holds (L, T and LAPACK's work array), before creating it.
@@ -173,16 +171,12 @@ std::vector<double> singular_values(std::vector<double> matrix, std::size_t n) {
 
 }  // namespace
 
-std::vector<double> compute_lstsq(RowSource& x, RowSource& y, const StreamOptions& options) {
+LstsqState lstsq_state(RowSource& x, RowSource& y, const StreamOptions& options) {
     const std::size_t rows = x.rows(), n = x.cols(), m = y.cols();
     if (y.rows() != rows) {
         fail(ErrorKind::Value, "X and y must have the same number of rows: X " + x.label() +
                                    " has shape " + shape_of(x) + ", y " + y.label() +
                                    " has shape " + shape_of(y));
-    }
-    if (rows < n) {
-        fail(ErrorKind::Value, "lstsq needs at least as many rows as columns; X " + x.label() +
-                                   " has shape " + shape_of(x));
     }
     const std::size_t w = n + m;
     ColumnStack stacked(x, y);
@@ -199,11 +193,51 @@ std::vector<double> compute_lstsq(RowSource& x, RowSource& y, const StreamOption
             lq.add(block.data, block.rows, block.ld);
         });
     }
-    const std::vector<double>& l = lq.finish();
+    LstsqState state;
+    state.rows = rows;
+    state.n = n;
+    state.m = m;
+    state.l = lq.finish();
+    return state;
+}
+
+LstsqState merge_lstsq(const LstsqState& a, const LstsqState& b) {
+    const std::size_t w = a.n + a.m;
+    if (a.n != b.n || a.m != b.m || a.l.size() != w * w || b.l.size() != w * w) {
+        fail(ErrorKind::Value, "cannot merge least-squares states of X with " +
+                                   std::to_string(a.n) + " and " + std::to_string(b.n) +
+                                   " columns (y with " + std::to_string(a.m) + " and " +
+                                   std::to_string(b.m) + ")");
+    }
+    StreamingLq lq(w, a.l);
+    lq.merge(b.l);
+    LstsqState both = a;
+    both.rows = a.rows + b.rows;
+    both.l = lq.factor();
+    return both;
+}
+
+std::vector<double> compute_lstsq(RowSource& x, RowSource& y, const StreamOptions& options) {
+    if (x.rows() < x.cols()) {  // before reading anything
+        fail(ErrorKind::Value, "lstsq needs at least as many rows as columns; X " + x.label() +
+                                   " has shape " + shape_of(x));
+    }
+    return solve_lstsq(lstsq_state(x, y, options), x.label(), y.label());
+}
+
+std::vector<double> solve_lstsq(const LstsqState& state, const std::string& x_label,
+                                const std::string& y_label) {
+    const std::size_t rows = state.rows, n = state.n, m = state.m, w = n + m;
+    if (rows < n) {
+        fail(ErrorKind::Value, "lstsq needs at least as many rows as columns; X " + x_label +
+                                   " has shape (" + std::to_string(rows) + ", " +
+                                   std::to_string(n) + ")");
+    }
+    const std::vector<double>& l = state.l;
     for (const double value : l) {
         if (!std::isfinite(value)) {
-            fail(ErrorKind::Value,
-                 "lstsq needs finite data, but " + stacked.label() + " contain NaN or Inf");
+            fail(ErrorKind::Value, "lstsq needs finite data, but " + x_label + " and " + y_label +
+                                       " contain NaN or Inf");
         }
     }
     // Rx^T is the leading n x n block of L.
@@ -220,7 +254,7 @@ std::vector<double> compute_lstsq(RowSource& x, RowSource& y, const StreamOption
     const std::size_t rank = static_cast<std::size_t>(
         std::count_if(s.begin(), s.end(), [&](double v) { return v > rcond * s[0]; }));
     if (rank < n) {
-        fail(ErrorKind::LinAlg, "X (" + x.label() + ") is rank-deficient: rank " +
+        fail(ErrorKind::LinAlg, "X (" + x_label + ") is rank-deficient: rank " +
                                     std::to_string(rank) + " < " + std::to_string(n) +
                                     " columns (by NumPy's default rcond); remove or combine "
                                     "linearly dependent columns");
@@ -238,7 +272,7 @@ std::vector<double> compute_lstsq(RowSource& x, RowSource& y, const StreamOption
     dtrtrs_("L", "T", "N", &order, &nrhs, rx.data(), &order, z.data(), &order, &info, 1, 1, 1);
     if (info != 0) {
         fail(ErrorKind::LinAlg,
-             "X (" + x.label() + ") is singular (LAPACK dtrtrs info=" + std::to_string(info) + ")");
+             "X (" + x_label + ") is singular (LAPACK dtrtrs info=" + std::to_string(info) + ")");
     }
     std::vector<double> coefficients(n * m);
     for (std::size_t i = 0; i < n; ++i) {

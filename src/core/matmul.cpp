@@ -1,6 +1,7 @@
 // Copyright (c) 2026, the h5linalg developers. BSD-3-Clause license (see LICENSE).
 #include "core/matmul.hpp"
 
+#include <cstring>
 #include <string>
 
 #include "core/blas_lapack.hpp"
@@ -82,6 +83,24 @@ void run_matmul(RowSource& a, const double* b, std::size_t k, std::size_t p,
         // The writer thread has stored every block once the sink is gone.
         Hdf5Sink sink(output, plan.block_rows, p);
         compute_matmul(a, b, k, p, plan, sink, options.observer);
+    }
+    output.commit();
+}
+
+void copy_rows(RowSource& source, const OutputSpec& out, const StreamOptions& options) {
+    const std::size_t cols = source.cols();
+    const BlockPlan plan = plan_blocks(source, options, matmul_memory_needs(cols, true));
+    Hdf5OutputDataset output(out, source.rows(), cols, plan.block_rows);
+    {
+        Hdf5Sink sink(output, plan.block_rows, cols);
+        stream_blocks(source, plan, options.observer, [&](const Block& block) {
+            double* rows = sink.acquire(block.first, block.rows);
+            for (std::size_t i = 0; i < block.rows; ++i) {
+                std::memcpy(rows + i * cols, block.data + i * block.ld, cols * sizeof(double));
+            }
+            sink.release();
+        });
+        sink.finish();
     }
     output.commit();
 }

@@ -38,6 +38,10 @@ void compute_matmul(RowSource& a, const double* b, std::size_t k, std::size_t p,
 /// Value error naming both shapes unless A's columns match B's rows.
 void check_matmul_shapes(const RowSource& a, std::size_t k, std::size_t p);
 
+/// Writes every row of `source` into `out` (atomically like matmul): how a
+/// distributed matmul assembles the parts its tasks wrote into one dataset.
+void copy_rows(RowSource& source, const OutputSpec& out, const StreamOptions& options);
+
 /// Memory a matmul run holds besides A's blocks: with `buffered_output`, two
 /// output blocks of p columns (the HDF5 writer's double buffer).
 MemoryNeeds matmul_memory_needs(std::size_t p, bool buffered_output);

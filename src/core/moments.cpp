@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/centering.hpp"
+#include "core/errors.hpp"
 #include "core/memory.hpp"
 
 namespace h5linalg {
@@ -78,6 +79,45 @@ MomentsResult compute_moments(RowSource& source, const StreamOptions& options) {
         result.mean[j] = shift[j] + (sum[j] + compensation[j]) / static_cast<double>(result.count);
     }
     return result;
+}
+
+namespace {
+
+void check_same_columns(std::size_t a, std::size_t b, const char* what) {
+    if (a != b) {
+        fail(ErrorKind::Value, std::string("cannot merge the ") + what + " of " +
+                                   std::to_string(a) + " and of " + std::to_string(b) + " columns");
+    }
+}
+
+}  // namespace
+
+MomentsResult merge_moments(const MomentsResult& a, const MomentsResult& b) {
+    check_same_columns(a.mean.size(), b.mean.size(), "moments");
+    if (a.count == 0) {
+        return b;
+    }
+    if (b.count == 0) {
+        return a;
+    }
+    const std::size_t n = a.mean.size();
+    const double na = static_cast<double>(a.count), nb = static_cast<double>(b.count);
+    const double total = na + nb;
+    MomentsResult both = a;
+    both.count = a.count + b.count;
+    for (std::size_t j = 0; j < n; ++j) {
+        const double delta = b.mean[j] - a.mean[j];
+        // An infinite mean stays infinite (Inf - Inf would make it NaN).
+        both.mean[j] = std::isfinite(delta) ? a.mean[j] + delta * (nb / total)
+                                            : (a.mean[j] * na + b.mean[j] * nb) / total;
+        both.m2[j] = a.m2[j] + b.m2[j] + delta * delta * (na * nb / total);
+        const double lo = b.min[j], hi = b.max[j];
+        both.min[j] =
+            (lo < both.min[j] || std::isnan(lo)) && !std::isnan(both.min[j]) ? lo : both.min[j];
+        both.max[j] =
+            (hi > both.max[j] || std::isnan(hi)) && !std::isnan(both.max[j]) ? hi : both.max[j];
+    }
+    return both;
 }
 
 }  // namespace h5linalg

@@ -22,4 +22,9 @@ struct MomentsResult {
 /// pairwise update, which stays accurate for data with a large common offset.
 MomentsResult compute_moments(RowSource& source, const StreamOptions& options);
 
+/// The moments of two disjoint sets of rows together (Chan et al.'s pairwise
+/// update; min and max keep NaN as numpy.min does): a MomentsResult is the
+/// partial state a distributed run sends between tasks.
+MomentsResult merge_moments(const MomentsResult& a, const MomentsResult& b);
+
 }  // namespace h5linalg

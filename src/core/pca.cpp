@@ -64,20 +64,24 @@ PcaResult top_eigenpairs(const std::vector<double>& symmetric, std::size_t n, st
 
 PcaResult compute_pca(RowSource& source, std::size_t k, const StreamOptions& options) {
     const std::size_t n = source.cols();
-    if (k < 1 || k > n) {
+    if (k < 1 || k > n) {  // before reading anything
         fail(ErrorKind::Value, "k must be between 1 and the number of columns (" +
                                    std::to_string(n) + "), got " + std::to_string(k));
     }
-    ScatterResult scatter = compute_scatter(source, options);
+    return pca_from_scatter(compute_scatter(source, options), k, source.label());
+}
+
+PcaResult pca_from_scatter(ScatterResult scatter, std::size_t k, const std::string& label) {
+    const std::size_t n = scatter.mean.size();
     if (scatter.count < 2) {
-        fail(ErrorKind::Value, "pca needs at least 2 rows; " + source.label() + " has " +
-                                   std::to_string(scatter.count));
+        fail(ErrorKind::Value,
+             "pca needs at least 2 rows; " + label + " has " + std::to_string(scatter.count));
     }
     const double scale = 1.0 / static_cast<double>(scatter.count - 1);
     for (double& value : scatter.scatter) {
         value *= scale;
         if (!std::isfinite(value)) {
-            fail(ErrorKind::Value, "pca needs finite data, but " + source.label() +
+            fail(ErrorKind::Value, "pca needs finite data, but " + label +
                                        " contains NaN or Inf (or values so large that their "
                                        "covariance overflows)");
         }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/block_pipeline.hpp"
+#include "core/gram.hpp"
 
 namespace h5linalg {
 
@@ -20,6 +21,11 @@ struct PcaResult {
 /// scaled so its largest-magnitude entry is positive, which makes the result
 /// independent of the BLAS/LAPACK implementation. Non-finite data is a Value error.
 PcaResult compute_pca(RowSource& source, std::size_t k, const StreamOptions& options);
+
+/// The components from the scatter of all rows (covariance with ddof = 1), with
+/// compute_pca's checks; `label` names the source in errors. A distributed run
+/// merges the scatter of its tasks, then calls this once.
+PcaResult pca_from_scatter(ScatterResult scatter, std::size_t k, const std::string& label);
 
 /// The top k eigenpairs of a symmetric n x n matrix (only its upper triangle is read).
 PcaResult top_eigenpairs(const std::vector<double>& symmetric, std::size_t n, std::size_t k);

@@ -37,6 +37,9 @@ public:
     void read(std::size_t first, std::size_t count, double* dst, std::size_t ld) override;
 
     std::size_t parts() const { return openers_.size(); }
+    std::size_t part_rows(std::size_t index) const {
+        return offsets_.at(index + 1) - offsets_.at(index);
+    }
     /// How many parts are open now (0 or 1); for tests of the lazy opening.
     std::size_t open_parts() const { return current_ ? 1 : 0; }
 

@@ -1,0 +1,467 @@
+"""h5linalg on a Dask ``distributed`` cluster: the top-level functions, spread over workers.
+
+    >>> from distributed import Client  # doctest: +SKIP
+    >>> import h5linalg.distributed as hd  # doctest: +SKIP
+    >>> client = Client("tcp://scheduler:8786")  # doctest: +SKIP
+    >>> cov = hd.covariance("runs/day-*.h5:/samples")  # doctest: +SKIP
+
+The functions take the same sources (stacks and patterns too, expanded here on
+the client) and options as ``h5linalg.moments`` and the others, plus
+``client=`` (default: the current client) and ``partition_rows=`` (default:
+chosen from the chunking and the number of workers). Each task runs h5linalg's
+own C++ kernel over one row range of one or more files, with the GIL released,
+and returns a small partial state (count/mean/M2, a Gram or centred scatter
+matrix, or the R factor of a TSQR); the states merge on the workers in a tree
+whose shape depends only on the number of partitions, so for a given
+partitioning the result is the same bit for bit whatever order the tasks finish
+in, and a task run again after a lost worker gives the same answer.
+
+Files are opened on the workers by path: every worker must see the same paths
+(a shared file system), and for ``matmul(..., out=...)`` so must the client.
+Dask's scheduler, transport and workers do the rest; nothing here replaces them.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+try:
+    import distributed
+except ImportError as error:  # pragma: no cover - only without the optional dependency
+    msg = (
+        "h5linalg.distributed needs Dask's distributed scheduler, which is not installed: "
+        "pip install 'h5linalg[distributed]' (with conda or pixi, add the distributed package)"
+    )
+    raise ImportError(msg) from error
+
+from . import _core, _tasks
+from ._options import RunOptions, _positive_int, check_ddof, check_k, run_options
+from ._output import output_target
+from ._partitions import Part, Piece, default_partition_rows, parts, plan, shape_probe
+from ._progress import Progress, close_reporter
+from ._results import PCA, FloatArray, Moments
+from ._sources import H5Source, Source
+from ._statistics import _divide_by_dof
+
+__all__ = ["covariance", "gram", "lstsq", "matmul", "moments", "pca"]
+
+#: Times the scheduler reruns a task that raised or whose worker died; a task is
+#: a pure function of its rows, so a rerun gives the same answer.
+RETRIES = 2
+
+
+class _Run:
+    """The client, the checked options and the planned partitions of one call."""
+
+    def __init__(
+        self,
+        client: distributed.Client | None,
+        partition_rows: int | None,
+        *,
+        block_rows: int | None,
+        memory_limit: int | None,
+        progress: Progress,
+        allow_external: bool,
+        label: str,
+    ) -> None:
+        self.options: RunOptions = run_options(
+            block_rows=block_rows,
+            memory_limit=memory_limit,
+            progress=progress,
+            allow_external=allow_external,
+            label=label,
+        )
+        self.client = _client(client)
+        self.allow_external = allow_external
+        self.partition_rows = (
+            None
+            if partition_rows is None
+            else _positive_int(partition_rows, "partition_rows")
+        )
+        self.label = label
+        self.futures: list[distributed.Future] = []
+
+    def submit(self, function: Callable[..., Any], *args: Any) -> distributed.Future:
+        future = self.client.submit(function, *args, pure=False, retries=RETRIES)
+        self.futures.append(future)
+        return future
+
+    def kernel_options(self) -> tuple[int, int]:
+        return self.options.block_rows, self.options.memory_limit
+
+    def shape(
+        self, source_parts: list[Part], allow_1d: bool = False
+    ) -> tuple[Any, ...]:
+        """(rows of each part, columns, 1-D, chunk rows), read on a worker."""
+        probe = shape_probe(source_parts)
+        rows, cols, vector, chunk_rows = self.submit(
+            _tasks.shape, probe, self.allow_external, allow_1d
+        ).result()
+        rows = [
+            part.array.shape[0] if part.array is not None else count
+            for part, count in zip(source_parts, rows, strict=True)
+        ]
+        return rows, cols, vector, chunk_rows
+
+    def height(self, rows: list[int], cols: int, chunk_rows: int) -> int:
+        """Rows per partition: partition_rows, or chosen from the layout and workers."""
+        if self.partition_rows is not None:
+            return self.partition_rows
+        workers = len(self.client.scheduler_info().get("workers", {})) or 1
+        return default_partition_rows(sum(rows), cols, chunk_rows, workers)
+
+    def partitions(
+        self, source_parts: list[Part], rows: list[int], cols: int, chunk_rows: int
+    ) -> list[list[Piece]]:
+        return plan(rows, source_parts, self.height(rows, cols, chunk_rows))
+
+    def wait(self, pieces: list[distributed.Future], rows: list[int]) -> None:
+        """Reports rows done as tasks finish; raises the first task's error."""
+        total = sum(rows)
+        done = 0
+        report = self.options.progress
+        if report is not None:
+            report(0, total)
+        rows_of = dict(zip((future.key for future in pieces), rows, strict=True))
+        for future in distributed.as_completed(pieces):
+            if future.status == "error":
+                future.result()  # raises the task's own exception here
+            done += rows_of[future.key]
+            if report is not None:
+                report(done, total)
+
+    def close(self, failed: bool) -> None:
+        close_reporter(self.options.progress)
+        if failed:
+            self.client.cancel(self.futures)
+
+
+def _client(client: distributed.Client | None) -> distributed.Client:
+    if client is not None:
+        if not isinstance(client, distributed.Client):
+            msg = f"client must be a distributed.Client, not {type(client).__name__}"
+            raise TypeError(msg)
+        return client
+    try:
+        return distributed.default_client()
+    except ValueError:
+        msg = (
+            "h5linalg.distributed found no distributed.Client: create one first "
+            "(distributed.Client() starts a local cluster; Client('tcp://host:8786') "
+            "connects to a running scheduler) or pass client="
+        )
+        raise ValueError(msg) from None
+
+
+def _tree(run: _Run, kind: str, states: list[distributed.Future]) -> distributed.Future:
+    """Merges neighbours pairwise, level by level: a shape fixed by the count alone."""
+    level = states
+    while len(level) > 1:
+        merged = [
+            run.submit(_tasks.merge, kind, level[i], level[i + 1])
+            for i in range(0, len(level) - 1, 2)
+        ]
+        level = merged + ([level[-1]] if len(level) % 2 else [])
+    return level[0]
+
+
+def _reduce(run: _Run, kind: str, source: Source) -> Any:
+    """The merged partial state of every row of ``source``."""
+    failed = True
+    try:
+        source_parts = parts(source, "source")
+        rows, cols, _vector, chunk_rows = run.shape(source_parts)
+        partitions = run.partitions(source_parts, rows, cols, chunk_rows)
+        states = [
+            run.submit(
+                _tasks.partial, kind, pieces, run.allow_external, *run.kernel_options()
+            )
+            for pieces in partitions
+        ]
+        final = _tree(run, kind, states)
+        run.wait(
+            states, [sum(piece.count for piece in pieces) for pieces in partitions]
+        )
+        result = final.result()
+        failed = False
+        return result
+    finally:
+        run.close(failed)
+
+
+def _label(source: Source) -> str:
+    return str(source) if isinstance(source, (str, H5Source)) else type(source).__name__
+
+
+def moments(
+    source: Source,
+    ddof: int = 1,
+    *,
+    client: distributed.Client | None = None,
+    partition_rows: int | None = None,
+    block_rows: int | None = None,
+    progress: Progress = False,
+    allow_external: bool = False,
+    memory_limit: int | None = None,
+) -> Moments:
+    """:func:`h5linalg.moments` on the cluster: partial count/mean/M2/min/max merged
+    with Chan et al.'s update, so data with a large offset keeps its precision."""
+    ddof = check_ddof(ddof)
+    run = _Run(
+        client,
+        partition_rows,
+        block_rows=block_rows,
+        memory_limit=memory_limit,
+        progress=progress,
+        allow_external=allow_external,
+        label="moments",
+    )
+    count, mean, m2, low, high = _reduce(run, "moments", source)
+    return Moments(
+        count=count, mean=mean, var=_divide_by_dof(m2, count, ddof), min=low, max=high
+    )
+
+
+def gram(
+    source: Source,
+    *,
+    client: distributed.Client | None = None,
+    partition_rows: int | None = None,
+    block_rows: int | None = None,
+    progress: Progress = False,
+    allow_external: bool = False,
+    memory_limit: int | None = None,
+) -> FloatArray:
+    """:func:`h5linalg.gram` on the cluster: each task's ``X.T @ X``, summed in a tree."""
+    run = _Run(
+        client,
+        partition_rows,
+        block_rows=block_rows,
+        memory_limit=memory_limit,
+        progress=progress,
+        allow_external=allow_external,
+        label="gram",
+    )
+    result: FloatArray = _reduce(run, "gram", source)
+    return result
+
+
+def covariance(
+    source: Source,
+    ddof: int = 1,
+    *,
+    client: distributed.Client | None = None,
+    partition_rows: int | None = None,
+    block_rows: int | None = None,
+    progress: Progress = False,
+    allow_external: bool = False,
+    memory_limit: int | None = None,
+) -> FloatArray:
+    """:func:`h5linalg.covariance` on the cluster: centred scatter matrices merged
+    with Chan et al.'s update."""
+    ddof = check_ddof(ddof)
+    run = _Run(
+        client,
+        partition_rows,
+        block_rows=block_rows,
+        memory_limit=memory_limit,
+        progress=progress,
+        allow_external=allow_external,
+        label="covariance",
+    )
+    count, _mean, scatter = _reduce(run, "scatter", source)
+    return _divide_by_dof(scatter, count, ddof)
+
+
+def pca(
+    source: Source,
+    k: int,
+    *,
+    client: distributed.Client | None = None,
+    partition_rows: int | None = None,
+    block_rows: int | None = None,
+    progress: Progress = False,
+    allow_external: bool = False,
+    memory_limit: int | None = None,
+) -> PCA:
+    """:func:`h5linalg.pca` on the cluster: the merged scatter, then one eigensolve."""
+    k = check_k(k)
+    run = _Run(
+        client,
+        partition_rows,
+        block_rows=block_rows,
+        memory_limit=memory_limit,
+        progress=progress,
+        allow_external=allow_external,
+        label="pca",
+    )
+    state = _reduce(run, "scatter", source)
+    mean, components, variance = _core.pca_from_scatter(state, k, _label(source))
+    return PCA(components=components, explained_variance=variance, mean=mean)
+
+
+def lstsq(
+    x_source: Source,
+    y_source: Source,
+    *,
+    client: distributed.Client | None = None,
+    partition_rows: int | None = None,
+    block_rows: int | None = None,
+    progress: Progress = False,
+    allow_external: bool = False,
+    memory_limit: int | None = None,
+) -> FloatArray:
+    """:func:`h5linalg.lstsq` on the cluster: a TSQR reduction. Each task factors
+    its rows of ``[X | y]``; the R factors (with Q^T y) merge by one more QR each,
+    never through the normal equations."""
+    run = _Run(
+        client,
+        partition_rows,
+        block_rows=block_rows,
+        memory_limit=memory_limit,
+        progress=progress,
+        allow_external=allow_external,
+        label="lstsq",
+    )
+    failed = True
+    try:
+        x_parts = parts(x_source, "x_source")
+        y_parts = parts(y_source, "y_source")
+        x_rows, n, _x_vector, chunk_rows = run.shape(x_parts)
+        y_rows, _m, y_vector, _y_chunk = run.shape(y_parts, allow_1d=True)
+        if sum(x_rows) != sum(y_rows):
+            msg = (
+                f"X and y must have the same number of rows: X {_label(x_source)} has "
+                f"{sum(x_rows)}, y {_label(y_source)} has {sum(y_rows)}"
+            )
+            raise ValueError(msg)
+        # One partitioning for both, so each task holds the same rows of X and y.
+        height = run.height(x_rows, n, chunk_rows)
+        x_partitions = plan(x_rows, x_parts, height)
+        y_partitions = plan(y_rows, y_parts, height)
+        states = [
+            run.submit(
+                _tasks.lstsq_partial, xp, yp, run.allow_external, *run.kernel_options()
+            )
+            for xp, yp in zip(x_partitions, y_partitions, strict=True)
+        ]
+        final = _tree(run, "lstsq", states)
+        run.wait(
+            states, [sum(piece.count for piece in pieces) for pieces in x_partitions]
+        )
+        coefficients = _core.solve_lstsq(
+            final.result(), _label(x_source), _label(y_source)
+        )
+        failed = False
+    finally:
+        run.close(failed)
+    return coefficients.ravel() if y_vector else coefficients
+
+
+def matmul(
+    a_source: Source,
+    b: npt.ArrayLike,
+    out: H5Source | str | None = None,
+    overwrite: bool = False,
+    *,
+    client: distributed.Client | None = None,
+    partition_rows: int | None = None,
+    block_rows: int | None = None,
+    progress: Progress = False,
+    allow_external: bool = False,
+    memory_limit: int | None = None,
+) -> FloatArray | H5Source:
+    """:func:`h5linalg.matmul` on the cluster.
+
+    With ``out``, each task writes its rows of ``A @ b`` into a temporary file of
+    its own beside the output, and one task copies them into the final dataset,
+    which appears only when complete (an ordinary dataset, not a virtual one); a
+    failed or cancelled run leaves nothing under the final name and removes its
+    temporary files.
+    """
+    b_array = np.asarray(b)
+    run = _Run(
+        client,
+        partition_rows,
+        block_rows=block_rows,
+        memory_limit=memory_limit,
+        progress=progress,
+        allow_external=allow_external,
+        label="matmul",
+    )
+    folder: str | None = None
+    parts_written: list[distributed.Future] = []
+    failed = True
+    try:
+        a_parts = parts(a_source, "a_source")
+        rows, cols, _vector, chunk_rows = run.shape(a_parts)
+        partitions = run.partitions(a_parts, rows, cols, chunk_rows)
+        counts = [sum(piece.count for piece in pieces) for pieces in partitions]
+        b_future = run.client.scatter(b_array, broadcast=True)
+        if out is None:
+            products = [
+                run.submit(
+                    _tasks.matmul_rows,
+                    pieces,
+                    b_future,
+                    run.allow_external,
+                    *run.kernel_options(),
+                )
+                for pieces in partitions
+            ]
+            run.wait(products, counts)
+            result: FloatArray = np.concatenate(run.client.gather(products))
+            failed = False
+            return result
+        files = [part.path for part in a_parts if part.path is not None]
+        target, written = output_target(
+            out, overwrite=overwrite, vector=b_array.ndim == 1, inputs=files
+        )
+        _core.check_output(
+            target
+        )  # an existing dataset fails now, not after every task
+        directory, name = os.path.split(os.path.abspath(written.path))
+        folder = os.path.join(
+            directory, f".{name}.h5linalg-parts-{secrets.token_hex(6)}"
+        )
+        paths = [os.path.join(folder, f"part-{i}.h5") for i in range(len(partitions))]
+        parts_written = [
+            run.submit(
+                _tasks.matmul_part,
+                pieces,
+                b_future,
+                path,
+                run.allow_external,
+                *run.kernel_options(),
+            )
+            for pieces, path in zip(partitions, paths, strict=True)
+        ]
+        assembled = run.submit(
+            _tasks.assemble,
+            paths,
+            (written.path, written.dataset, overwrite, b_array.ndim == 1),
+            folder,
+            *run.kernel_options(),
+            parts_written,
+        )
+        run.wait(parts_written, counts)
+        assembled.result()
+        failed = False
+        return written
+    except Exception:
+        # Parts still being written finish first, so none lands in a folder
+        # already removed (a running task cannot be stopped, only forgotten).
+        distributed.wait(parts_written)
+        raise
+    finally:
+        run.close(failed)
+        if failed and folder is not None:
+            # The temporary parts go whichever way the run ended; the workers see
+            # the folder (they wrote it), and so does the client (it checked `out`).
+            _tasks.remove(folder)
