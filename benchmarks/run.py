@@ -326,7 +326,13 @@ def _check_results(
     reference_key = next(
         (
             key
-            for key in ("numpy_in_memory", "h5py_loop", "h5py_two_pass", "one_file")
+            for key in (
+                "numpy_in_memory",
+                "h5py_loop",
+                "h5py_two_pass",
+                "one_file",
+                "single_process",
+            )
             if key in arrays
         ),
         None,

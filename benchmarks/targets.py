@@ -191,6 +191,32 @@ def evaluate(medians: Medians, extras: dict[str, Any], cores: int) -> list[Targe
             )
         )
 
+    # on a 2-worker LocalCluster, one core per worker
+    for workload in ("distributed_gram", "distributed_covariance"):
+        mine, dask_cluster, single = (
+            g(workload, "h5linalg"),
+            g(workload, "dask"),
+            g(workload, "single_process"),
+        )
+        targets.append(
+            _at_least(
+                workload,
+                ">= 1.5 x faster than dask.array on the same cluster",
+                dask_cluster / mine,
+                1.5,
+                f"{dask_cluster / mine:.2f} x ({dask_cluster:.2f} s vs {mine:.2f} s)",
+            )
+        )
+        targets.append(
+            _at_most(
+                workload,
+                "<= 1.3 x the single-process h5linalg time",
+                mine / single,
+                1.3,
+                f"{mine / single:.2f} x ({mine:.2f} s vs one process {single:.2f} s)",
+            )
+        )
+
     # gram over a stack of files, against the same rows in one file
     for workload, limit, what in (
         ("gram_files16", 1.10, "16 files"),

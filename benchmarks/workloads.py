@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import baselines
+import cluster
 from measure import Clock
 
 # --------------------------------------------------------------------------- h5linalg
@@ -109,6 +110,7 @@ VARIANTS = {
     "lstsq_h5linalg": lstsq_h5linalg,
     "matmul_h5linalg": matmul_h5linalg,
     **baselines.VARIANTS,
+    **cluster.VARIANTS,
 }
 
 # --------------------------------------------------------------------------- definitions
@@ -230,6 +232,35 @@ def _split_gram(name: str, dataset: str, title: str) -> Workload:
             ),
         ),
     )
+
+
+def _on_a_cluster(name: str, function: str, title: str) -> Workload:
+    """h5linalg.distributed and dask.array on one LocalCluster, and one process."""
+    variants = [
+        Variant(
+            "h5linalg",
+            f"{function}_distributed",
+            f"h5linalg.distributed.{function}, 2 workers x 1 core",
+            "h5linalg",
+        ),
+        Variant(
+            "single_process",
+            f"{function}_h5linalg",
+            f"h5linalg.{function} in one process, every core",
+            "baseline",
+        ),
+    ]
+    if function != "matmul":
+        variants.insert(
+            1,
+            Variant(
+                "dask",
+                f"{function}_dask_cluster",
+                "dask.array on the same cluster, 128 MiB chunks",
+                "dask",
+            ),
+        )
+    return Workload(name, "f64", title, tuple(variants), params={"columns": 64})
 
 
 def _block_sweep() -> tuple[Variant, ...]:
@@ -461,6 +492,15 @@ WORKLOADS: tuple[Workload, ...] = (
             ),
             *DECODE_FLOORS,
         ),
+    ),
+    _on_a_cluster("distributed_gram", "gram", "gram on a 2-worker LocalCluster"),
+    _on_a_cluster(
+        "distributed_covariance", "covariance", "covariance on a 2-worker LocalCluster"
+    ),
+    _on_a_cluster(
+        "distributed_matmul",
+        "matmul",
+        "matmul to an HDF5 output on a 2-worker LocalCluster, assembly included",
     ),
     _split_gram("gram_files16", "files16", "gram over 16 files (uncompressed)"),
     _split_gram(

@@ -339,5 +339,5 @@ def test_the_merge_tree_has_a_shape_fixed_by_the_count():
         def submit(self, _function: Any, _kind: str, a: Any, b: Any) -> Any:
             return (a, b)
 
-    tree = hd._tree(Recorder(), "gram", [0, 1, 2, 3, 4])  # type: ignore[arg-type]
+    tree = hd._tree(Recorder(), "gram", [0, 1, 2, 3, 4])
     assert tree == (((0, 1), (2, 3)), 4)

@@ -61,9 +61,9 @@ LstsqState lstsq_of(const LstsqTuple& t) {
     return s;
 }
 
-py::tuple lstsq_tuple(LstsqState s) {
+std::tuple<std::size_t, std::size_t, std::size_t, FloatArray> lstsq_tuple(LstsqState s) {
     const std::size_t w = s.n + s.m;
-    return py::make_tuple(s.rows, s.n, s.m, to_array(std::move(s.l), {w, w}));
+    return std::make_tuple(s.rows, s.n, s.m, to_array(std::move(s.l), {w, w}));
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstring>
 #include <optional>
+#include <tuple>
 
 #include "bindings/bindings.hpp"
 #include "core/array_source.hpp"
@@ -262,7 +263,7 @@ void register_sources(py::module_& m) {
                     rows.push_back(opened->rows());
                 }
             }
-            return py::make_tuple(rows, cols, spec.is_vector());
+            return std::make_tuple(rows, cols, spec.is_vector());
         },
         "source"_a, "allow_1d"_a = false,
         "(rows of each part, columns, 1-D): a source's shape, every part of a stack checked "

@@ -5,13 +5,15 @@ from __future__ import annotations
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['DatasetRef', 'OutputRef', 'build_info', 'default_memory_limit', 'describe', 'filter_available', 'gram', 'lstsq', 'matmul', 'moments', 'pca', 'plugin_folder_report', 'plugin_search_path', 'scatter', 'use_plugin_folder', 'write_array']
+__all__: list[str] = ['DatasetRef', 'OutputRef', 'build_info', 'check_output', 'copy_rows', 'default_memory_limit', 'describe', 'filter_available', 'gram', 'lstsq', 'lstsq_state', 'matmul', 'merge_gram', 'merge_lstsq', 'merge_moments', 'merge_scatter', 'moments', 'pca', 'pca_from_scatter', 'plugin_folder_report', 'plugin_search_path', 'scatter', 'solve_lstsq', 'stack_shape', 'use_plugin_folder', 'write_array']
 class DatasetRef:
     """
     A dataset inside an HDF5 file, as the Python layer resolved it.
     """
-    def __init__(self, path: str, name: str, *, allow_external: bool = False, ignore_file_locks: bool = False) -> None:
-        ...
+    def __init__(self, path: str, name: str, *, allow_external: bool = False, ignore_file_locks: bool = False, first: typing.SupportsInt | typing.SupportsIndex = 0, count: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
+        """
+        `first` and `count` (if not 0) select rows [first, first + count).
+        """
     @property
     def allow_external(self) -> bool:
         ...
@@ -40,6 +42,14 @@ def build_info() -> dict[str, typing.Any]:
     """
     Versions of the libraries h5linalg was built against and runs with.
     """
+def check_output(out: OutputRef) -> bool:
+    """
+    The checks matmul makes of `out` before writing (FileExistsError, ...); returns whether the file exists. Writes nothing.
+    """
+def copy_rows(source: typing.Any, out: OutputRef, *, block_rows: typing.SupportsInt | typing.SupportsIndex = 0, memory_limit: typing.SupportsInt | typing.SupportsIndex = 268435456, progress: typing.Any = None) -> None:
+    """
+    Writes every row of a source into `out`, atomically like matmul.
+    """
 def describe(dataset: DatasetRef) -> dict[str, typing.Any]:
     """
     Shape, dtype, layout, chunking, filters and stored size of a dataset.
@@ -56,9 +66,29 @@ def lstsq(x: typing.Any, y: typing.Any, *, block_rows: typing.SupportsInt | typi
     """
     Least-squares coefficients (n, m) by streaming QR; y may be 1-D (m = 1).
     """
+def lstsq_state(x: typing.Any, y: typing.Any, *, block_rows: typing.SupportsInt | typing.SupportsIndex = 0, memory_limit: typing.SupportsInt | typing.SupportsIndex = 268435456, progress: typing.Any = None) -> tuple[int, int, int, numpy.typing.NDArray[numpy.float64]]:
+    """
+    (rows, n, m, L): the streaming QR state of rows of [X | y].
+    """
 def matmul(a: typing.Any, b: typing.Any, *, out: OutputRef | None = None, block_rows: typing.SupportsInt | typing.SupportsIndex = 0, memory_limit: typing.SupportsInt | typing.SupportsIndex = 268435456, progress: typing.Any = None) -> numpy.typing.NDArray[numpy.float64] | None:
     """
     A @ B for a streamed A and an in-memory B: returned as an array, or written to `out`.
+    """
+def merge_gram(a: typing.Any, b: typing.Any) -> numpy.typing.NDArray[numpy.float64]:
+    """
+    X.T @ X of two disjoint sets of rows together.
+    """
+def merge_lstsq(a: tuple[typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex, typing.Any], b: tuple[typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex, typing.Any]) -> tuple[int, int, int, numpy.typing.NDArray[numpy.float64]]:
+    """
+    The QR state of two disjoint sets of rows together (one more QR).
+    """
+def merge_moments(a: tuple[typing.SupportsInt | typing.SupportsIndex, typing.Any, typing.Any, typing.Any, typing.Any], b: tuple[typing.SupportsInt | typing.SupportsIndex, typing.Any, typing.Any, typing.Any, typing.Any]) -> tuple[int, numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
+    """
+    The moments of two disjoint sets of rows together (Chan et al.).
+    """
+def merge_scatter(a: tuple[typing.SupportsInt | typing.SupportsIndex, typing.Any, typing.Any], b: tuple[typing.SupportsInt | typing.SupportsIndex, typing.Any, typing.Any]) -> tuple[int, numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
+    """
+    The centred scatter of two disjoint sets of rows together (Chan et al.).
     """
 def moments(source: typing.Any, *, block_rows: typing.SupportsInt | typing.SupportsIndex = 0, memory_limit: typing.SupportsInt | typing.SupportsIndex = 268435456, progress: typing.Any = None) -> tuple[int, numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
     """
@@ -67,6 +97,10 @@ def moments(source: typing.Any, *, block_rows: typing.SupportsInt | typing.Suppo
 def pca(source: typing.Any, k: typing.SupportsInt | typing.SupportsIndex, *, block_rows: typing.SupportsInt | typing.SupportsIndex = 0, memory_limit: typing.SupportsInt | typing.SupportsIndex = 268435456, progress: typing.Any = None) -> tuple[numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
     """
     (mean, components (k, n), explained variance (k,)) of the covariance, ddof=1.
+    """
+def pca_from_scatter(state: tuple[typing.SupportsInt | typing.SupportsIndex, typing.Any, typing.Any], k: typing.SupportsInt | typing.SupportsIndex, label: str) -> tuple[numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
+    """
+    (mean, components (k, n), explained variance (k,)) from the scatter of all rows.
     """
 def plugin_folder_report() -> dict[str, typing.Any]:
     """
@@ -79,6 +113,14 @@ def plugin_search_path() -> list[str]:
 def scatter(source: typing.Any, *, block_rows: typing.SupportsInt | typing.SupportsIndex = 0, memory_limit: typing.SupportsInt | typing.SupportsIndex = 268435456, progress: typing.Any = None) -> tuple[int, numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
     """
     (count, mean, centred scatter matrix); covariance = scatter / (count - ddof).
+    """
+def solve_lstsq(state: tuple[typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex, typing.Any], x_label: str, y_label: str) -> numpy.typing.NDArray[numpy.float64]:
+    """
+    Least-squares coefficients (n, m) from the QR state of all rows.
+    """
+def stack_shape(source: typing.Any, allow_1d: bool = False) -> tuple[list[int], int, bool]:
+    """
+    (rows of each part, columns, 1-D): a source's shape, every part of a stack checked as reading it would (same errors), without reading any rows.
     """
 def use_plugin_folder(folder: str) -> None:
     """

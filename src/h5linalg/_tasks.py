@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -19,7 +20,7 @@ from . import _core
 from ._partitions import Part, Piece, source_of
 
 #: _core's partial-state kernel and merge for each kind of reduction.
-KERNELS = {
+KERNELS: dict[str, tuple[Callable[..., Any], Callable[..., Any]]] = {
     "moments": (_core.moments, _core.merge_moments),
     "gram": (_core.gram, _core.merge_gram),
     "scatter": (_core.scatter, _core.merge_scatter),

@@ -85,9 +85,11 @@ class _Run:
             else _positive_int(partition_rows, "partition_rows")
         )
         self.label = label
-        self.futures: list[distributed.Future] = []
+        self.futures: list[distributed.Future[Any]] = []
 
-    def submit(self, function: Callable[..., Any], *args: Any) -> distributed.Future:
+    def submit(
+        self, function: Callable[..., Any], *args: Any
+    ) -> distributed.Future[Any]:
         future = self.client.submit(function, *args, pure=False, retries=RETRIES)
         self.futures.append(future)
         return future
@@ -121,7 +123,7 @@ class _Run:
     ) -> list[list[Piece]]:
         return plan(rows, source_parts, self.height(rows, cols, chunk_rows))
 
-    def wait(self, pieces: list[distributed.Future], rows: list[int]) -> None:
+    def wait(self, pieces: list[distributed.Future[Any]], rows: list[int]) -> None:
         """Reports rows done as tasks finish; raises the first task's error."""
         total = sum(rows)
         done = 0
@@ -142,14 +144,14 @@ class _Run:
             self.client.cancel(self.futures)
 
 
-def _client(client: distributed.Client | None) -> distributed.Client:
+def _client(client: object) -> distributed.Client:
     if client is not None:
         if not isinstance(client, distributed.Client):
             msg = f"client must be a distributed.Client, not {type(client).__name__}"
             raise TypeError(msg)
         return client
     try:
-        return distributed.default_client()
+        found: distributed.Client = distributed.default_client()
     except ValueError:
         msg = (
             "h5linalg.distributed found no distributed.Client: create one first "
@@ -157,9 +159,12 @@ def _client(client: distributed.Client | None) -> distributed.Client:
             "connects to a running scheduler) or pass client="
         )
         raise ValueError(msg) from None
+    return found
 
 
-def _tree(run: _Run, kind: str, states: list[distributed.Future]) -> distributed.Future:
+def _tree(
+    run: _Run, kind: str, states: list[distributed.Future[Any]]
+) -> distributed.Future[Any]:
     """Merges neighbours pairwise, level by level: a shape fixed by the count alone."""
     level = states
     while len(level) > 1:
@@ -361,7 +366,8 @@ def lstsq(
         failed = False
     finally:
         run.close(failed)
-    return coefficients.ravel() if y_vector else coefficients
+    result: FloatArray = coefficients.ravel() if y_vector else coefficients
+    return result
 
 
 def matmul(
@@ -396,7 +402,7 @@ def matmul(
         label="matmul",
     )
     folder: str | None = None
-    parts_written: list[distributed.Future] = []
+    parts_written: list[distributed.Future[Any]] = []
     failed = True
     try:
         a_parts = parts(a_source, "a_source")
