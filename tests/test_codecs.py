@@ -255,3 +255,17 @@ def test_build_reports_the_parallel_codecs():
         assert name == libraries.get(codec, name)
         assert version[0].isdigit(), library
     assert set(_testing.decoded_chunks()) == {"gzip", "zstd", "lz4", "blosc", "lzf"}
+
+
+@pytest.mark.parametrize(
+    "options",
+    [dict(hdf5plugin.Bitshuffle()), dict(hdf5plugin.Blosc2()), {"fletcher32": True}],
+    ids=["bitshuffle", "blosc2", "fletcher32"],
+)
+def test_other_filters_stay_on_hdf5s_pipeline(tmp_path, options):
+    data = compressible((300, 5), "<f8")
+    path = write(tmp_path / "f.h5", data, options, (64, 5))
+    before = _testing.decoded_chunks()
+    rows = _testing.read_rows(_core.DatasetRef(str(path), "/x"), 0, 300)
+    assert np.array_equal(rows, data)
+    assert _testing.decoded_chunks() == before
