@@ -101,26 +101,84 @@ if(NOT ZLIB_FOUND)
 endif()
 find_package(Threads REQUIRED)
 
-# --- libdeflate (optional) ---------------------------------------------------------
-# Inflates gzip chunks about twice as fast as zlib, to the same bytes (both check
-# the stream's Adler-32); zlib does the work where libdeflate is absent. Every
-# build this project makes has it (pixi, the recipes, .ci/run); -DH5LINALG_LIBDEFLATE=OFF
-# leaves it out. Found by header and library name: Debian ships no CMake package
-# for it, and the library is libdeflate.so on Unix, deflate.lib on Windows.
-option(H5LINALG_LIBDEFLATE "Inflate gzip chunks with libdeflate when it is found" ON)
+# --- Optional codec libraries -------------------------------------------------------
+# Each decodes one compression filter's chunks on worker threads (src/core/
+# chunk_codecs.cpp); a codec whose library is absent stays on HDF5's pipeline (the
+# filter plugin). Every build this project makes has them all (pixi, the recipes,
+# .ci/run: CI checks H5LINALG_EXPECT_CODECS); -D<option>=OFF leaves one out. Found
+# by header and library name: Debian ships no CMake package for most of them, and
+# the library names differ between Unix and Windows. Inside conda-build only the
+# host prefix is searched: a library found in /usr would make the package depend
+# on the machine that built it.
 add_library(h5linalg_codecs INTERFACE)
-set(_libdeflate "not used")
-if(H5LINALG_LIBDEFLATE)
-  find_path(LIBDEFLATE_INCLUDE_DIR libdeflate.h)
-  find_library(LIBDEFLATE_LIBRARY NAMES deflate libdeflate)
-  if(LIBDEFLATE_INCLUDE_DIR AND LIBDEFLATE_LIBRARY)
-    target_include_directories(h5linalg_codecs INTERFACE "${LIBDEFLATE_INCLUDE_DIR}")
-    target_link_libraries(h5linalg_codecs INTERFACE "${LIBDEFLATE_LIBRARY}")
-    target_compile_definitions(h5linalg_codecs INTERFACE H5LINALG_HAVE_LIBDEFLATE=1)
-    set(_libdeflate "${LIBDEFLATE_LIBRARY}")
-  else()
-    set(_libdeflate "not found (zlib inflates; conda: libdeflate, Debian: libdeflate-dev)")
+
+# h5linalg_optional_codec(<VAR> <option> <help> <header> <header subfolder> <libraries>
+#                         <conda package> <Debian package> <without>)
+# Finds <header> and one of <libraries> (a ;-list) unless <option> is OFF; when both
+# are found, links the library into h5linalg_codecs and defines H5LINALG_HAVE_<VAR>.
+# Sets <VAR>_LIBRARY and <VAR>_INCLUDE_DIR (cache), H5LINALG_HAVE_<VAR>, and
+# _h5linalg_<VAR> to the configure summary's line (<without>: what happens instead).
+function(h5linalg_optional_codec var option help header subfolder libraries conda_package
+         debian_package without)
+  option(${option} "${help}" ON)
+  set(H5LINALG_HAVE_${var} FALSE PARENT_SCOPE)
+  if(NOT ${option})
+    set(_h5linalg_${var} "not used (${option}=OFF: ${without})" PARENT_SCOPE)
+    return()
   endif()
+  set(_where "")
+  if(DEFINED ENV{CONDA_BUILD} AND _h5linalg_conda_prefix)
+    set(_where NO_CMAKE_SYSTEM_PATH NO_SYSTEM_ENVIRONMENT_PATH)
+  endif()
+  find_path(${var}_INCLUDE_DIR ${header} PATH_SUFFIXES ${subfolder} ${_where})
+  find_library(${var}_LIBRARY NAMES ${libraries} ${_where})
+  if(${var}_INCLUDE_DIR AND ${var}_LIBRARY)
+    target_include_directories(h5linalg_codecs INTERFACE "${${var}_INCLUDE_DIR}")
+    target_link_libraries(h5linalg_codecs INTERFACE "${${var}_LIBRARY}")
+    target_compile_definitions(h5linalg_codecs INTERFACE H5LINALG_HAVE_${var}=1)
+    set(H5LINALG_HAVE_${var} TRUE PARENT_SCOPE)
+    set(_h5linalg_${var} "${${var}_LIBRARY}" PARENT_SCOPE)
+  else()
+    set(_h5linalg_${var}
+        "not found (${without}; conda: ${conda_package}, Debian: ${debian_package})"
+        PARENT_SCOPE)
+  endif()
+endfunction()
+
+# libdeflate inflates gzip chunks about twice as fast as zlib, to the same bytes
+# (both check the stream's Adler-32); zlib does the work where it is absent.
+h5linalg_optional_codec(LIBDEFLATE H5LINALG_LIBDEFLATE
+  "Inflate gzip chunks with libdeflate when it is found" libdeflate.h "" "deflate;libdeflate"
+  libdeflate libdeflate-dev "zlib inflates")
+h5linalg_optional_codec(ZSTD H5LINALG_ZSTD
+  "Decode Zstandard chunks with libzstd when it is found" zstd.h "" "zstd;libzstd"
+  zstd libzstd-dev "HDF5's filter decodes")
+h5linalg_optional_codec(LZ4 H5LINALG_LZ4
+  "Decode LZ4 chunks with liblz4 when it is found" lz4.h "" "lz4;liblz4"
+  lz4-c liblz4-dev "HDF5's filter decodes")
+h5linalg_optional_codec(BLOSC H5LINALG_BLOSC
+  "Decode Blosc chunks with libblosc (1.x) when it is found" blosc.h "" "blosc;libblosc"
+  blosc libblosc-dev "HDF5's filter decodes")
+h5linalg_optional_codec(LZF H5LINALG_LZF
+  "Decode LZF chunks with liblzf when it is found" lzf.h liblzf "lzf;liblzf"
+  liblzf liblzf-dev "HDF5's filter decodes")
+if(H5LINALG_HAVE_LZF)
+  # lzf.h carries only the API version (1.5); the package's version is in its
+  # pkg-config file or CMake package, next to the library.
+  get_filename_component(_lzf_libdir "${LZF_LIBRARY}" DIRECTORY)
+  set(_lzf_version "unknown")
+  foreach(_file "${_lzf_libdir}/pkgconfig/liblzf.pc"
+                "${_lzf_libdir}/cmake/liblzf/liblzf-config-version.cmake")
+    if(_lzf_version STREQUAL "unknown" AND EXISTS "${_file}")
+      file(STRINGS "${_file}" _line
+           REGEX "^(Version: *[0-9.]+|set\\(PACKAGE_VERSION \"[0-9.]+\"\\))")
+      if(_line MATCHES "([0-9]+(\\.[0-9]+)*)")
+        set(_lzf_version "${CMAKE_MATCH_1}")
+      endif()
+    endif()
+  endforeach()
+  target_compile_definitions(h5linalg_codecs INTERFACE H5LINALG_LZF_VERSION="${_lzf_version}")
+  set(_h5linalg_LZF "${_h5linalg_LZF} (liblzf ${_lzf_version})")
 endif()
 
 # --- Summary ------------------------------------------------------------------
@@ -136,4 +194,8 @@ message(STATUS "  BLAS    ${BLAS_LIBRARIES} (BLA_VENDOR=${BLA_VENDOR})")
 message(STATUS "  CBLAS   ${_cblas}")
 message(STATUS "  LAPACK  ${LAPACK_LIBRARIES}")
 message(STATUS "  zlib    ${ZLIB_VERSION_STRING}: ${ZLIB_LIBRARIES}")
-message(STATUS "  libdeflate ${_libdeflate}")
+message(STATUS "  libdeflate ${_h5linalg_LIBDEFLATE}")
+message(STATUS "  libzstd ${_h5linalg_ZSTD}")
+message(STATUS "  liblz4  ${_h5linalg_LZ4}")
+message(STATUS "  libblosc ${_h5linalg_BLOSC}")
+message(STATUS "  liblzf  ${_h5linalg_LZF}")

@@ -38,3 +38,20 @@ def test_gzip_chunks_are_inflated_by_the_expected_library():
     expected = os.environ.get("H5LINALG_EXPECT_GZIP_INFLATE")
     if expected:
         assert name == expected, inflater
+
+
+def test_compressed_chunks_are_decoded_by_the_expected_libraries():
+    # Each codec library is optional at build time (cmake/H5LinalgDependencies.cmake);
+    # CI names the ones its build must have and which library decodes each codec
+    # (H5LINALG_EXPECT_CODECS="gzip=libdeflate zstd=libzstd ...").
+    codecs = _core.build_info()["codecs"]
+    assert codecs["gzip"] == _core.build_info()["gzip_inflate"]
+    assert set(codecs) <= {"gzip", "zstd", "lz4", "blosc", "lzf"}
+    for library in codecs.values():
+        _name, version = library.split()
+        assert version[0].isdigit(), library
+    expected = os.environ.get("H5LINALG_EXPECT_CODECS")
+    if expected:
+        wanted = dict(pair.split("=", 1) for pair in expected.split())
+        found = {codec: library.split()[0] for codec, library in codecs.items()}
+        assert found == wanted, codecs

@@ -42,6 +42,11 @@ void register_info(py::module_& m) {
             out["zlib_built"] = info.zlib_built;
             out["zlib_running"] = info.zlib_running;
             out["gzip_inflate"] = info.gzip_inflate;
+            py::dict codecs;  // codec -> the library that decodes it on worker threads
+            for (const auto& [codec, library] : info.codecs) {
+                codecs[py::str(codec)] = library;
+            }
+            out["codecs"] = codecs;
             out["numpy_built"] = H5LINALG_NUMPY_FEATURE_VERSION;  // oldest NumPy the ABI targets
             out["compiler"] = info.compiler;
             out["worker_threads"] = info.worker_threads;

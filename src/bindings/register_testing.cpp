@@ -1,10 +1,12 @@
 // Copyright (c) 2026, the h5linalg developers. BSD-3-Clause license (see LICENSE).
 //
 // h5linalg._testing: the hooks h5linalg's own tests use to prove that runs check
-// for Ctrl-C, leave no HDF5 object open, and read what a plain H5Dread reads. No
+// for Ctrl-C, leave no HDF5 object open, read what a plain H5Dread reads, and
+// decode compressed chunks on worker threads where they should. No
 // part of the API; kept out of _core so that the production module holds only
 // what the package uses.
 #include "bindings/bindings.hpp"
+#include "core/chunk_codecs.hpp"
 #include "core/errors.hpp"
 #include "core/hdf5_handles.hpp"
 #include "core/hdf5_source.hpp"
@@ -56,6 +58,39 @@ void register_testing(py::module_& m) {
         "source"_a, py::kw_only(), "block_rows"_a = 0, "memory_limit"_a = default_memory_limit,
         "Reads every row of a source through the block pipeline and discards it: what "
         "reading and decoding cost with no kernel (the benchmarks' decode floor).");
+    m.def(
+        "read_rows",
+        [](const DatasetRef& ref, std::size_t first, std::size_t count) {
+            std::vector<double> values;
+            std::vector<std::size_t> shape;
+            {
+                py::gil_scoped_release release;
+                Hdf5Source source(open_matrix(ref.path, ref.name, ref.options, true));
+                if (first > source.rows() || count > source.rows() - first) {
+                    fail(ErrorKind::Value, "rows " + std::to_string(first) + " to " +
+                                               std::to_string(first + count) + " are not all in " +
+                                               source.label());
+                }
+                shape = source.info().shape;
+                shape[0] = count;
+                values.resize(saturating_mul(count, source.cols()));
+                source.read(first, count, values.data(), source.cols());
+            }
+            return to_array(std::move(values), shape);
+        },
+        "dataset"_a, "first"_a, "count"_a,
+        "Rows [first, first + count) as float64, read as h5linalg's functions read them "
+        "(compressed chunks decoded on worker threads where the codec allows).");
+    m.def(
+        "decoded_chunks",
+        [] {
+            py::typing::Dict<py::str, int> counts;
+            for (const auto& [codec, count] : decoded_chunk_counts()) {
+                counts[py::str(codec)] = count;
+            }
+            return counts;
+        },
+        "Chunks decoded on worker threads since the module was loaded, per codec.");
 }
 
 }  // namespace h5linalg::bindings

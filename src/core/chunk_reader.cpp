@@ -1,20 +1,13 @@
 // Copyright (c) 2026, the h5linalg developers. BSD-3-Clause license (see LICENSE).
 #include "core/chunk_reader.hpp"
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <vector>
 
-#ifdef H5LINALG_HAVE_LIBDEFLATE
-#include <libdeflate.h>
-#endif
-
 #include "core/errors.hpp"
-#include "core/library_info.hpp"
 #include "core/thread_pool.hpp"
 
 namespace h5linalg {
@@ -32,44 +25,6 @@ void unshuffle(const unsigned char* in, std::size_t item, std::size_t bytes, uns
     }
 }
 
-#ifdef H5LINALG_HAVE_LIBDEFLATE
-/// One libdeflate decompressor per worker thread (it is not thread-safe, and
-/// allocating one per chunk would cost more than small chunks take to inflate).
-libdeflate_decompressor& thread_decompressor() {
-    struct Free {
-        void operator()(libdeflate_decompressor* d) const { libdeflate_free_decompressor(d); }
-    };
-    thread_local std::unique_ptr<libdeflate_decompressor, Free> decompressor(
-        libdeflate_alloc_decompressor());
-    if (!decompressor) {
-        fail(ErrorKind::Memory, "out of memory allocating a gzip decompressor");
-    }
-    return *decompressor;
-}
-#endif
-
-/// Inflates one chunk of HDF5's deflate filter (a zlib stream) to exactly
-/// `expected` bytes. libdeflate, where the build has it, decodes the whole chunk
-/// in one call about twice as fast as zlib; both check the stream's Adler-32,
-/// so both give the same bytes or the same error.
-void inflate_chunk(const std::vector<unsigned char>& raw, unsigned char* out, std::size_t expected,
-                   const std::string& where) {
-#ifdef H5LINALG_HAVE_LIBDEFLATE
-    std::size_t produced = 0;
-    const libdeflate_result status = libdeflate_zlib_decompress(
-        &thread_decompressor(), raw.data(), raw.size(), out, expected, &produced);
-    const bool ok = status == LIBDEFLATE_SUCCESS && produced == expected;
-#else
-    uLongf produced = static_cast<uLongf>(expected);
-    const int status = uncompress(out, &produced, raw.data(), static_cast<uLong>(raw.size()));
-    const bool ok = status == Z_OK && produced == expected;
-#endif
-    if (!ok) {
-        fail(ErrorKind::IO, "the compressed chunk at " + where + " is damaged (" + gzip_inflater() +
-                                " could not inflate it to the chunk size)");
-    }
-}
-
 }  // namespace
 
 std::unique_ptr<ChunkReader> ChunkReader::create(const OpenDataset& dataset) {
@@ -79,33 +34,19 @@ std::unique_ptr<ChunkReader> ChunkReader::create(const OpenDataset& dataset) {
         info.chunk_shape.empty() || std::getenv("H5LINALG_SERIAL_INFLATE") != nullptr) {
         return nullptr;
     }
-    const std::vector<Filter>& filters = info.filters;
-    const bool gzip_only = filters.size() == 1 && filters[0].id == H5Z_FILTER_DEFLATE;
-    const bool shuffle_gzip = filters.size() == 2 && filters[0].id == H5Z_FILTER_SHUFFLE &&
-                              filters[1].id == H5Z_FILTER_DEFLATE;
-    if (!gzip_only && !shuffle_gzip) {
+    const std::optional<ChunkPipeline> pipeline =
+        parallel_pipeline(info.filters, element_size(*info.type.element));
+    if (!pipeline) {
         return nullptr;
     }
-    // Decode here only what HDF5's own filters would decode the same way: deflate
-    // with its one parameter (a level up to 9), shuffle with its one parameter equal
-    // to the element size. HDF5 unshuffles with the *stored* parameter (and fails
-    // deflate on a bad level), so anything else goes through H5Dread.
-    const std::vector<unsigned>& deflate = filters.back().values;
-    if (deflate.size() != 1 || deflate[0] > 9) {
-        return nullptr;
-    }
-    const std::vector<unsigned>& shuffle = filters.front().values;
-    if (shuffle_gzip && (shuffle.size() != 1 || shuffle[0] != element_size(*info.type.element))) {
-        return nullptr;
-    }
-    return std::unique_ptr<ChunkReader>(new ChunkReader(dataset.dataset.get(), info));
+    return std::unique_ptr<ChunkReader>(new ChunkReader(dataset.dataset.get(), info, *pipeline));
 #else
     static_cast<void>(dataset);
     return nullptr;  // H5Dget_chunk_info_by_coord arrived in HDF5 1.10.5
 #endif
 }
 
-ChunkReader::ChunkReader(hid_t dataset, const DatasetInfo& info)
+ChunkReader::ChunkReader(hid_t dataset, const DatasetInfo& info, ChunkPipeline pipeline)
     : dataset_(dataset),
       label_(info.file + ":" + info.name),
       rows_(info.shape[0]),
@@ -116,14 +57,16 @@ ChunkReader::ChunkReader(hid_t dataset, const DatasetInfo& info)
       chunk_bytes_(chunk_rows_ * chunk_cols_ * item_size_),
       element_(*info.type.element),
       swap_bytes_(info.type.swap_bytes),
-      shuffled_(info.filters.size() == 2) {}
+      codec_(pipeline.codec),
+      shuffled_(pipeline.shuffled) {}
 
 bool ChunkReader::read(std::size_t first, std::size_t count, double* dst, std::size_t ld) {
 #if H5_VERSION_GE(1, 10, 5)
     const std::size_t end = first + count;
     const std::size_t column_chunks = (cols_ + chunk_cols_ - 1) / chunk_cols_;
-    // A damaged chunk index could claim any size; a genuine gzip chunk is at most
-    // slightly larger than the data it holds (HDF5 stores it unfiltered otherwise).
+    // A damaged chunk index could claim any size; a genuine compressed chunk is at
+    // most slightly larger than the data it holds (every codec's worst case is a few
+    // bytes per kilobyte; HDF5 stores a chunk unfiltered when its filter gives up).
     const std::size_t size_limit = chunk_bytes_ + chunk_bytes_ / 8 + 4096;
 
     TaskGroup tasks;
@@ -165,8 +108,9 @@ bool ChunkReader::read(std::size_t first, std::size_t count, double* dst, std::s
                     H5Dread_chunk(dataset_, H5P_DEFAULT, offset, &mask, raw.data());
 #endif
                 check_status(status, "cannot read the chunk at " + where);
-                if (mask != 0) {
-                    // Stored with a filter skipped: let HDF5 handle this range.
+                if (mask != 0 || !decodable(codec_, raw)) {
+                    // Stored with a filter skipped, or in a form only HDF5's filter
+                    // knows: let HDF5 handle this range.
                     tasks.wait();
                     return false;
                 }
@@ -178,21 +122,21 @@ bool ChunkReader::read(std::size_t first, std::size_t count, double* dst, std::s
                 const bool whole = !shuffled_ && chunk_cols_ == cols_ && ld == cols_ &&
                                    row0 >= first && row0 + chunk_rows_ <= end;
                 if (whole) {
-                    // Inflate straight into the block, then widen in place.
+                    // Decode straight into the block, then widen in place.
                     double* target = dst + (row0 - first) * ld;
-                    inflate_chunk(raw, reinterpret_cast<unsigned char*>(target), chunk_bytes_,
-                                  where);
+                    decode(codec_, raw, reinterpret_cast<unsigned char*>(target), chunk_bytes_,
+                           where);
                     widen_in_place(target, element_, swap_bytes_, chunk_rows_ * chunk_cols_);
                     return;
                 }
-                thread_local std::vector<unsigned char> inflated;
+                thread_local std::vector<unsigned char> decoded;
                 thread_local std::vector<unsigned char> ordered;
-                inflated.resize(chunk_bytes_);
-                inflate_chunk(raw, inflated.data(), chunk_bytes_, where);
-                const unsigned char* bytes = inflated.data();
+                decoded.resize(chunk_bytes_);
+                decode(codec_, raw, decoded.data(), chunk_bytes_, where);
+                const unsigned char* bytes = decoded.data();
                 if (shuffled_) {
                     ordered.resize(chunk_bytes_);
-                    unshuffle(inflated.data(), item_size_, chunk_bytes_, ordered.data());
+                    unshuffle(decoded.data(), item_size_, chunk_bytes_, ordered.data());
                     bytes = ordered.data();
                 }
                 for (std::size_t r = row_begin; r < row_end; ++r) {

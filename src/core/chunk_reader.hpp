@@ -1,19 +1,22 @@
 // Copyright (c) 2026, the h5linalg developers. BSD-3-Clause license (see LICENSE).
 //
-// The parallel path for gzip-compressed data. HDF5 inflates chunks on one
-// thread under its global lock; here the HDF5 thread only copies the raw,
-// still-compressed chunks out of the file (H5Dread_chunk) and worker threads
-// inflate, unshuffle and widen them to float64 in parallel.
+// The parallel path for compressed data. HDF5 decodes chunks on one thread
+// under its global lock; here the HDF5 thread only copies the raw, still
+// compressed chunks out of the file (H5Dread_chunk) and worker threads decode,
+// unshuffle and widen them to float64 in parallel.
 //
-// Applies to chunked datasets whose filters are gzip, optionally preceded by
-// shuffle, with a plain numeric type. Anything else (other filters, a chunk
-// stored with a filter skipped, an unallocated chunk) falls back to H5Dread.
+// Applies to chunked datasets with a plain numeric type whose filters are one
+// codec of chunk_codecs.hpp (gzip, zstd, lz4, blosc, lzf, as far as the build
+// has them), optionally preceded by shuffle. Anything else (other filters, a
+// chunk stored with a filter skipped, an unallocated chunk) falls back to H5Dread.
+// H5LINALG_SERIAL_INFLATE in the environment turns the path off.
 #pragma once
 
 #include <cstddef>
 #include <memory>
 #include <string>
 
+#include "core/chunk_codecs.hpp"
 #include "core/hdf5_dataset.hpp"
 
 namespace h5linalg {
@@ -32,7 +35,7 @@ public:
     std::size_t chunk_bytes() const { return chunk_bytes_; }
 
 private:
-    ChunkReader(hid_t dataset, const DatasetInfo& info);
+    ChunkReader(hid_t dataset, const DatasetInfo& info, ChunkPipeline pipeline);
 
     hid_t dataset_;  // borrowed from the owning Hdf5Source
     std::string label_;
@@ -42,7 +45,8 @@ private:
     std::size_t chunk_bytes_;
     ElementType element_;
     bool swap_bytes_;
-    bool shuffled_;
+    Codec codec_;
+    bool shuffled_;  // HDF5's shuffle ran before the codec
 };
 
 }  // namespace h5linalg

@@ -9,6 +9,7 @@
 
 #include "core/errors.hpp"
 #include "core/hdf5_plugins.hpp"
+#include "core/lzf_filter.hpp"
 
 namespace h5linalg {
 
@@ -408,8 +409,9 @@ OpenDataset open_dataset(const std::string& path, const std::string& name_in,
         filter.values.assign(nvalues, 0);  // nvalues is now the stored count
         std::copy_n(values, std::min<std::size_t>(nvalues, 8), filter.values.begin());
         info.filters.push_back(filter);
-        // A filter this HDF5 lacks may come with hdf5plugin, bound on first need.
-        if (H5Zfilter_avail(id) <= 0 &&
+        // A filter this HDF5 lacks may come with hdf5plugin, bound on first need;
+        // LZF (h5py's own, not in hdf5plugin) with h5linalg where the build has liblzf.
+        if (H5Zfilter_avail(id) <= 0 && !(id == 32000 && provide_lzf_filter()) &&
             !(provide_filter(static_cast<int>(id)) && H5Zfilter_avail(id) > 0)) {
             hdf5_error_detail();
             fail(ErrorKind::IO,

@@ -1,8 +1,9 @@
 // Copyright (c) 2026, the h5linalg developers. BSD-3-Clause license (see LICENSE).
 //
 // A RowSource over an HDF5 dataset. Narrow types are read raw (no HDF5
-// conversion) and widened to float64 in the block buffer; gzip-compressed chunks
-// are read raw and inflated on worker threads (see chunk_reader.hpp).
+// conversion) and widened to float64 in the block buffer; compressed chunks
+// (gzip, zstd, lz4, blosc, lzf) are read raw and decoded on worker threads
+// (see chunk_reader.hpp).
 #pragma once
 
 #include <memory>

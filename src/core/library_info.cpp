@@ -8,6 +8,7 @@
 #include <libdeflate.h>
 #endif
 
+#include "core/chunk_codecs.hpp"
 #include "core/hdf5_handles.hpp"
 #include "core/thread_pool.hpp"
 
@@ -54,6 +55,7 @@ LibraryInfo library_info() {
     info.zlib_built = ZLIB_VERSION;
     info.zlib_running = zlibVersion();
     info.gzip_inflate = gzip_inflater();
+    info.codecs = parallel_codecs();
     info.compiler = compiler_name();
     info.worker_threads = static_cast<unsigned>(worker_thread_count());
     return info;

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace h5linalg {
 
@@ -15,6 +17,9 @@ struct LibraryInfo {
     std::string zlib_built;
     std::string zlib_running;
     std::string gzip_inflate;  // what inflates gzip chunks: gzip_inflater()
+    // Each codec decoded on worker threads and the library that does it, with its
+    // version, e.g. {"zstd", "libzstd 1.5.4"} (parallel_codecs() in chunk_codecs.hpp).
+    std::vector<std::pair<std::string, std::string>> codecs;
     std::string compiler;
     unsigned worker_threads = 0;
 };

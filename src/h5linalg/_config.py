@@ -14,7 +14,8 @@ from ._plugins import filter_report
 
 def config_info() -> dict[str, Any]:
     """Versions of h5linalg, Python, NumPy, HDF5, zlib, the gzip inflater and the BLAS
-    in use, and the compression filters available."""
+    in use, the codecs h5linalg decodes on its worker threads (``codecs``: codec ->
+    library and version), and the compression filters HDF5 can decode."""
     info: dict[str, Any] = {
         "python": sys.version.split()[0],
         "platform": platform.platform(),
@@ -42,7 +43,7 @@ def show_config() -> None:
     info = config_info()
     width = max(len(key) for key in info)
     for key, value in info.items():
-        if isinstance(value, dict):  # the filters: one line each
+        if isinstance(value, dict):  # the codecs and the filters: one line each
             print(f"{key:>{width}}:")
             for name, detail in value.items():
                 print(f"{'':>{width}}  {name}: {detail}")

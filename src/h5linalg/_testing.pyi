@@ -6,10 +6,18 @@ import h5linalg._core
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['open_hdf5_objects', 'read_with_hdf5', 'signal_checks', 'stream_rows']
+__all__: list[str] = ['decoded_chunks', 'open_hdf5_objects', 'read_rows', 'read_with_hdf5', 'signal_checks', 'stream_rows']
+def decoded_chunks() -> dict[str, int]:
+    """
+    Chunks decoded on worker threads since the module was loaded, per codec.
+    """
 def open_hdf5_objects() -> int:
     """
     HDF5 objects h5linalg's HDF5 library holds open.
+    """
+def read_rows(dataset: h5linalg._core.DatasetRef, first: typing.SupportsInt | typing.SupportsIndex, count: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float64]:
+    """
+    Rows [first, first + count) as float64, read as h5linalg's functions read them (compressed chunks decoded on worker threads where the codec allows).
     """
 def read_with_hdf5(dataset: h5linalg._core.DatasetRef, max_elements: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float64]:
     """

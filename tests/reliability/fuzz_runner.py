@@ -89,7 +89,38 @@ LAYOUTS: dict[str, dict[str, Any]] = {
         "shuffle": True,
     },
     "fletcher32-gzip": {"chunks": (9, 2), "compression": "gzip", "fletcher32": True},
+    # The other codecs h5linalg decodes on its worker threads (hdf5plugin's filters,
+    # h5py's LZF), as h5py writes them: filter ids and parameters, no objects, so
+    # that this module imports without hdf5plugin (the h5linalg children never
+    # import it). Blosc's are lz4 with byte shuffle and zstd with bit shuffle.
+    "zstd": {"chunks": (7, COLS), "compression": 32015, "compression_opts": (3,)},
+    "shuffle-lz4": {
+        "chunks": (6, 3),
+        "compression": 32004,
+        "compression_opts": (0,),
+        "shuffle": True,
+    },
+    "blosc-lz4": {
+        "chunks": (20, COLS),
+        "compression": 32001,
+        "compression_opts": (0, 0, 0, 0, 5, 1, 1),
+    },
+    "blosc-zstd": {
+        "chunks": (12, 3),
+        "compression": 32001,
+        "compression_opts": (0, 0, 0, 0, 5, 2, 5),
+    },
+    "lzf": {"chunks": (8, COLS), "compression": "lzf"},
+    "shuffle-lzf": {"chunks": (10, 3), "compression": "lzf", "shuffle": True},
 }
+#: Layouts whose data is made compressible (rounded): random doubles do not
+#: shrink under these codecs, and a chunk that does not shrink is stored with
+#: the filter skipped, so the damage would never reach a decoder.
+CODEC_LAYOUTS = frozenset(
+    ("zstd", "shuffle-lz4", "blosc-lz4", "blosc-zstd", "lzf", "shuffle-lzf")
+)
+#: The dtypes those layouts are made in (all of them would double the templates).
+CODEC_DTYPES = ("<f8", ">f8", "<f4", ">i2")
 #: h5py's libver bounds: the oldest file format (superblock 0, version-1 object
 #: headers and B-trees, no checksums) and the 1.10 one (superblock 3, checksummed
 #: object headers, fixed-array chunk indexes) that HDF5 1.10 also reads.
@@ -208,10 +239,14 @@ class Template:
     chunk_dims: list[tuple[int, int]]
 
 
-def template_data(dtype: str) -> tuple[np.ndarray, np.ndarray]:
+def template_data(
+    dtype: str, compressible: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(sum(map(ord, dtype)))
     x = rng.normal(loc=3.0, scale=2.0, size=(ROWS, COLS))
     y = x @ np.array([1.0, -2.0, 0.5, 3.0]) + rng.normal(scale=0.1, size=ROWS)
+    if compressible:
+        x, y = np.round(x * 4) / 4, np.round(y * 4) / 4
     if np.dtype(dtype).kind in "iu":
         x, y = np.round(np.abs(x) * 10), np.round(np.abs(y) * 2)
     return x.astype(dtype), y.astype(dtype)
@@ -231,10 +266,11 @@ def make_template(
     directory: Path, dtype: str, layout: str, format_name: str
 ) -> Template:
     import h5py
+    import hdf5plugin  # noqa: F401  (h5py writes zstd, lz4 and blosc with its filters)
 
     name = f"{format_name}-{layout}-{np.dtype(dtype).str.replace('|', '')}"
     path = directory / f"{name}.h5"
-    x, y = template_data(dtype)
+    x, y = template_data(dtype, compressible=layout in CODEC_LAYOUTS)
     options = dict(LAYOUTS[layout])
     y_options = dict(options)
     if "chunks" in y_options:
@@ -302,7 +338,7 @@ def make_templates(directory: Path) -> list[Template]:
         make_template(directory, dtype, layout, format_name)
         for format_name in FORMATS
         for layout in LAYOUTS
-        for dtype in DTYPES
+        for dtype in (CODEC_DTYPES if layout in CODEC_LAYOUTS else DTYPES)
     ]
 
 
@@ -486,9 +522,24 @@ def _budget(deadline: float) -> Callable[[int, int], None]:
     return progress
 
 
-def _emit(message: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(message) + "\n")
+#: Where a child writes its JSON lines: stdout's file descriptor as the child
+#: started (see _private_stdout).
+_PROTOCOL: list[Any] = []
+
+
+def _private_stdout() -> None:
+    """Keeps file descriptor 1 for the JSON lines only: C code may print to it
+    (hdf5plugin's LZ4 filter printf()s on a damaged chunk), so from here on fd 1 is
+    the child's stderr and the JSON lines go to a copy of the original."""
+    _PROTOCOL.append(os.fdopen(os.dup(1), "w"))
     sys.stdout.flush()
+    os.dup2(2, 1)
+
+
+def _emit(message: dict[str, Any]) -> None:
+    stream = _PROTOCOL[0] if _PROTOCOL else sys.stdout
+    stream.write(json.dumps(message) + "\n")
+    stream.flush()
 
 
 def _limit_address_space() -> None:
@@ -712,6 +763,7 @@ def _h5linalg_case(case: dict[str, Any], work: Path) -> dict[str, Any]:
 
 def _reference_case(case: dict[str, Any], work: Path) -> dict[str, Any]:
     import h5py
+    import hdf5plugin  # noqa: F401  (registers zstd, lz4 and blosc with h5py's HDF5)
 
     arrays: dict[str, np.ndarray] = {}
     report: dict[str, Any] = {}
@@ -742,6 +794,7 @@ def child_main(kind: str, job_path: str) -> int:
     import faulthandler
 
     faulthandler.enable()
+    _private_stdout()
     _limit_address_space()
     job = json.loads(Path(job_path).read_text())
     work = Path(job["work"])

@@ -32,10 +32,11 @@ def _setting(name: str, default: int) -> int:
 
 
 def _warmup(templates: list[fuzz_runner.Template]) -> list[str]:
-    """One valid file per inflating layout, so the thread pools start before counting."""
+    """One valid file per compressed layout, so the thread pools start (and hdf5plugin's
+    plugins load) before counting."""
     return [
         next(t.path for t in templates if t.layout == layout)
-        for layout in ("gzip", "shuffle-gzip")
+        for layout in ("gzip", "shuffle-gzip", *sorted(fuzz_runner.CODEC_LAYOUTS))
     ]
 
 

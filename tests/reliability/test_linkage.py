@@ -262,12 +262,13 @@ def test_classifier_catches_bad_linkage(needed, problem, expected):
 def test_classifier_accepts_debian_and_conda_forge_builds(expected):
     debian = [
         "libhdf5_serial.so.103", "libz.so.1", "liblapack.so.3", "libblas.so.3",
-        "libdeflate.so.0", "libstdc++.so.6", "libm.so.6", "libgcc_s.so.1", "libc.so.6",
-        "ld-linux-x86-64.so.2",
+        "libdeflate.so.0", "libzstd.so.1", "liblz4.so.1", "libblosc.so.1", "liblzf.so.1",
+        "libstdc++.so.6", "libm.so.6", "libgcc_s.so.1", "libc.so.6", "ld-linux-x86-64.so.2",
     ]  # fmt: skip
     conda_forge = [
         "libhdf5.so.310", "libcblas.so.3", "liblapack.so.3", "libblas.so.3", "libz.so.1",
-        "libdeflate.so.0", "libstdc++.so.6", "libgcc_s.so.1", "libc.so.6",
+        "libdeflate.so.0", "libzstd.so.1", "liblz4.so.1", "libblosc.so.1", "liblzf.so.1",
+        "libstdc++.so.6", "libgcc_s.so.1", "libc.so.6",
     ]  # fmt: skip
     for needed in (debian, conda_forge):
         verdict = classify(needed, expected)

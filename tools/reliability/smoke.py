@@ -4,7 +4,9 @@
 Small data, every code path of the C++ core at least once: in-memory arrays
 (zero-copy float64, strided, big-endian, narrow integer and float16 data),
 h5py datasets, H5Source and ``"file:/dataset"`` strings over contiguous,
-gzip-chunked (the parallel inflate path) and shuffle+gzip datasets; moments,
+gzip-chunked (the parallel inflate path) and shuffle+gzip datasets, and (with
+hdf5plugin) a dataset of each other codec decoded on worker threads (zstd,
+lz4, blosc, lzf), intact and with a damaged chunk; moments,
 gram, covariance, pca, lstsq, matmul into memory and into HDF5 (new file,
 existing file, overwrite, 1-D output), ``describe`` and ``cov`` from the command
 line, ``show_config``; the error path of every kind of bad input; and runs
@@ -386,6 +388,60 @@ def cli_checks(smoke: Smoke, path: Path, x: np.ndarray) -> None:
     smoke.check("show_config", show_config)
 
 
+#: The other codecs decoded on worker threads: h5py create_dataset options
+#: (filter ids and parameters as hdf5plugin's classes write them).
+CODECS: dict[str, dict[str, Any]] = {
+    "zstd": {"chunks": (16, 6), "compression": 32015, "compression_opts": (3,)},
+    "lz4": {"chunks": (10, 4), "compression": 32004, "compression_opts": (0,), "shuffle": True},
+    "blosc": {"chunks": (24, 6), "compression": 32001, "compression_opts": (0, 0, 0, 0, 5, 1, 1)},
+    "lzf": {"chunks": (12, 6), "compression": "lzf"},
+}  # fmt: skip
+
+
+def codec_checks(smoke: Smoke, rows: int) -> dict[str, tuple[Any, np.ndarray]]:
+    """Each codec decoded on worker threads, read through the workers (their chunk
+    counters move), and with one chunk damaged (an OSError, never a crash). Returns
+    the intact datasets as sources for the statistics checks."""
+    try:
+        import h5py  # noqa: PLC0415
+        import hdf5plugin  # noqa: F401, PLC0415  (h5py writes these filters with it)
+    except ImportError:
+        print("skip codecs: hdf5plugin is not installed")
+        return {}
+    built = _core.build_info()["codecs"]
+    # Quarter steps: data every codec shrinks (a chunk that does not shrink is
+    # stored with the filter skipped, and HDF5 reads it).
+    x = np.round(np.random.default_rng(2).normal(3.0, 2.0, size=(rows, 6)) * 4) / 4
+    sources: dict[str, tuple[Any, np.ndarray]] = {}
+    for codec, options in CODECS.items():
+        intact = write_h5(smoke.path(codec), x=(x, options))
+        damaged = write_h5(smoke.path(f"{codec}-damaged"), x=(x, options))
+        with h5py.File(damaged, "r") as file:
+            chunk = file["x"].id.get_chunk_info(1)
+        with damaged.open("r+b") as file:  # the chunk's second half
+            file.seek(chunk.byte_offset + chunk.size // 2)
+            file.write(b"\xff" * (chunk.size - chunk.size // 2))
+        sources[f"{codec} string"] = (f"{intact}:/x", x)
+
+        def parallel(codec: str = codec, intact: Path = intact) -> None:
+            before = _testing.decoded_chunks()[codec]
+            rows_read = _testing.read_rows(
+                _core.DatasetRef(str(intact), "/x"), 0, x.shape[0]
+            )
+            close(rows_read, x, rtol=0)
+            if codec in built and _testing.decoded_chunks()[codec] == before:
+                msg = f"no {codec} chunk was decoded on the workers"
+                raise AssertionError(msg)
+
+        def damage(damaged: Path = damaged) -> None:
+            with raises(OSError, "damaged"):
+                h5linalg.gram(f"{damaged}:/x")
+
+        smoke.check(f"{codec} chunks decoded on the workers", parallel)
+        smoke.check(f"a damaged {codec} chunk is an OSError", damage)
+    return sources
+
+
 def edge_checks(smoke: Smoke, path: Path, x: np.ndarray) -> None:
     """Last, because a failure here has been a crash of the whole process: a product
     with no columns, (m, k) @ (k, 0), in memory and into an HDF5 dataset."""
@@ -448,6 +504,7 @@ def run(smoke: Smoke) -> None:
             "float16 string": (f"{path}:/half", x.astype(np.float16)),
             "big-endian chunked": (f"{path}:/big_endian", x),
         }  # fmt: skip
+        sources.update(codec_checks(smoke, rows))
         if smoke.quick:
             keep = (
                 "float64 array",
