@@ -9,6 +9,7 @@
 
 #include "core/errors.hpp"
 #include "core/hdf5_plugins.hpp"
+#include "core/layout_check.hpp"
 #include "core/lzf_filter.hpp"
 
 namespace h5linalg {
@@ -294,6 +295,7 @@ OpenDataset open_dataset(const std::string& path, const std::string& name_in,
     Hid lapl = link_access_plist(options, &refused);
     walk_links(file, path, name, lapl.get(), options, refused);
 
+    check_chunk_layout(file, path, name, lapl.get());  // HDF5 1.10 would divide by zero
     const hid_t object = H5Oopen(file, name.c_str(), lapl.get());
     if (object < 0) {
         const std::string detail = hdf5_error_detail();
