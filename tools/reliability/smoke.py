@@ -505,12 +505,27 @@ def run(smoke: Smoke) -> None:
             "big-endian chunked": (f"{path}:/big_endian", x),
         }  # fmt: skip
         sources.update(codec_checks(smoke, rows))
+        # Stacks: parts of every kind read one after another (a RowConcatenation),
+        # and one dataset's rows read in two ranges, as a distributed task does.
+        half = rows // 2
+        sources["stack of files and arrays"] = (
+            [f"{path}:/gzip", f"{path}:/big_endian", x[:5], f"{path}:/contiguous"],
+            np.vstack([x, x, x[:5], x]),
+        )
+        sources["row ranges of one dataset"] = (
+            [
+                _core.DatasetRef(str(path), "/shuffle", first=0, count=half),
+                _core.DatasetRef(str(path), "/shuffle", first=half, count=rows - half),
+            ],
+            x.astype(np.float32),
+        )
         if smoke.quick:
             keep = (
                 "float64 array",
                 "float32 strided array",
                 "gzip H5Source",
                 "shuffle+gzip h5py",
+                "stack of files and arrays",
             )
             sources = {key: sources[key] for key in keep}
         statistics_checks(smoke, sources)
