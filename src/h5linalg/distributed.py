@@ -1,9 +1,12 @@
 """h5linalg on a Dask ``distributed`` cluster: the top-level functions, spread over workers.
 
-    >>> from distributed import Client  # doctest: +SKIP
-    >>> import h5linalg.distributed as hd  # doctest: +SKIP
-    >>> client = Client("tcp://scheduler:8786")  # doctest: +SKIP
-    >>> cov = hd.covariance("runs/day-*.h5:/samples")  # doctest: +SKIP
+On a cluster whose scheduler listens at ``tcp://scheduler:8786``::
+
+    from distributed import Client
+    import h5linalg.distributed as hd
+
+    client = Client("tcp://scheduler:8786")
+    cov = hd.covariance("runs/day-*.h5:/samples")
 
 The functions take the same sources (stacks and patterns too, expanded here on
 the client) and options as :func:`h5linalg.moments` and the others, plus
