@@ -148,16 +148,18 @@ def markdown(results: dict[str, Any], targets: list[Target]) -> str:
         ]
         for variant in variants.values():
             s = variant["summary"]
+            # A `|` in a label ("[X | y]") would split its table cell.
+            label = variant["label"].replace("|", "\\|")
             if s.get("median") is None:
                 what = "skipped" if s.get("skipped") else "failed"
                 reason = str(s.get("reason", "")).strip().splitlines()
                 why = reason[-1][:80].replace("|", "/") if reason else ""
                 lines.append(
-                    f"| {variant['label']} | {variant['role']} | {what}: {why} | | | | | |"
+                    f"| {label} | {variant['role']} | {what}: {why} | | | | | |"
                 )
                 continue
             lines.append(
-                f"| {variant['label']} | {variant['role']} | {_fmt(s['median'])} | "
+                f"| {label} | {variant['role']} | {_fmt(s['median'])} | "
                 f"{_fmt(s['min'])}-{_fmt(s['max'])} | {_ratio_text(s['median'], reference)} | "
                 f"{_fmt(s['cpu_median'], 1)} | {s['growth_max'] / MIB:.0f} | "
                 f"{_fmt(s['others_cpu_median'], 1)} |"

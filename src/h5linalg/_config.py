@@ -39,7 +39,23 @@ def config_info() -> dict[str, Any]:
 
 
 def show_config() -> None:
-    """Prints :func:`config_info` as aligned ``key: value`` lines."""
+    """Prints what h5linalg was built with and runs with: paste it into bug reports.
+
+    The versions of h5linalg, Python, NumPy, HDF5 and zlib, the gzip inflater,
+    the codecs h5linalg decodes on its own worker threads (``codecs``: codec,
+    library and version), the BLAS actually loaded (with threadpoolctl
+    installed), and the compression filters HDF5 can decode (its built-in ones,
+    hdf5plugin's, and the plugin search path), as aligned ``key: value`` lines.
+
+    Examples
+    --------
+    >>> h5linalg.show_config()  # doctest: +ELLIPSIS
+    python: ...
+    hdf5_running: ...
+    codecs:
+    ...
+    blas: ...
+    """
     info = config_info()
     width = max(len(key) for key in info)
     for key, value in info.items():

@@ -28,7 +28,18 @@ def hdf5plugin_folder() -> Path | None:
 
 
 def use_hdf5plugin() -> None:
-    """Called once at import: hdf5plugin's folder, for when a filter is missing."""
+    """Makes hdf5plugin's filters available, when the package is installed.
+
+    ``import h5linalg`` calls it once: there is nothing to call, import or set
+    (no ``HDF5_PLUGIN_PATH``). Only hdf5plugin's plugin folder is located; a
+    plugin is loaded, as a private copy bound to h5linalg's own HDF5 library,
+    the first time a dataset needs its filter, and a plugin on the user's
+    ``HDF5_PLUGIN_PATH`` takes precedence. Calling it again changes nothing.
+
+    Examples
+    --------
+    >>> h5linalg.use_hdf5plugin()  # already done by the import
+    """
     folder = hdf5plugin_folder()
     if folder is not None:
         _core.use_plugin_folder(str(folder))

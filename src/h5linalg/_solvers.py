@@ -29,6 +29,42 @@ def lstsq(
     ``numpy.linalg.lstsq`` even for ill-conditioned X (cond ~ 1e8). Needs at
     least as many rows as columns; a rank-deficient X (by NumPy's default
     rcond) raises ``numpy.linalg.LinAlgError``; NaN or Inf raise ValueError.
+
+    Parameters
+    ----------
+    x_source : source
+        X, (m, n): any source, as for :func:`~h5linalg.moments`.
+    y_source : source
+        y, (m,) or (m, k): a source with the same number of rows, read in step
+        with X (a 1-D dataset is allowed here).
+    block_rows : int, optional
+        Rows per block (keyword-only); default: chosen from the chunking and memory.
+    progress : bool or callable, default False
+        A bar on a terminal, or ``progress(rows_done, rows_total)`` per block.
+    allow_external : bool, default False
+        Follow links and storage that read other files.
+    memory_limit : int, optional
+        Bytes of block buffers (default 256 MiB).
+        The options are those of :func:`~h5linalg.moments`.
+
+    Returns
+    -------
+    numpy.ndarray
+        The coefficients: (n,) for a 1-D y, (n, k) for a 2-D one.
+
+    Raises
+    ------
+    numpy.linalg.LinAlgError
+        X is rank-deficient.
+    ValueError
+        Fewer rows than columns, row counts that differ, NaN or Inf, and the
+        errors of :func:`~h5linalg.moments`.
+
+    Examples
+    --------
+    >>> beta = h5linalg.lstsq("survey.h5:/samples", "survey.h5:/target")
+    >>> np.round(beta, 6)
+    array([ 1. , -2. ,  0.5,  3. ])
     """
     return run(
         _core.lstsq,
@@ -60,6 +96,51 @@ def matmul(
     needed, and returns that H5Source. ``out`` may not be in A's file; an
     existing dataset is replaced only with ``overwrite=True``. On any error or
     Ctrl-C the output never appears half-written under its name.
+
+    Parameters
+    ----------
+    a_source : source
+        A, (m, k): any source, as for :func:`~h5linalg.moments`.
+    b : array_like
+        B in memory, (k, p) or (k,).
+    out : H5Source or str, optional
+        Where to write ``A @ b``: a ``"file.h5:/dataset"`` outside A's files.
+        Default: return it as an array.
+    overwrite : bool, default False
+        Replace an existing dataset named by ``out``.
+    block_rows : int, optional
+        Rows per block (keyword-only); default: chosen from the chunking and memory.
+    progress : bool or callable, default False
+        A bar on a terminal, or ``progress(rows_done, rows_total)`` per block.
+    allow_external : bool, default False
+        Follow links and storage that read other files.
+    memory_limit : int, optional
+        Bytes of block buffers (default 256 MiB).
+
+    Returns
+    -------
+    numpy.ndarray or H5Source
+        The (m, p) or (m,) product, or the :class:`~h5linalg.H5Source` of the
+        dataset written to ``out``.
+
+    Raises
+    ------
+    FileExistsError
+        ``out`` exists and ``overwrite`` is False.
+    ValueError
+        Shapes that do not match, or ``out`` in one of A's files; and the
+        errors of :func:`~h5linalg.moments`.
+
+    Examples
+    --------
+    >>> W = np.eye(4)[:, :2]
+    >>> h5linalg.matmul("survey.h5:/samples", W).shape
+    (1000, 2)
+    >>> h5linalg.matmul("survey.h5:/samples", W, out="projected.h5:/x2")
+    H5Source(path='projected.h5', dataset='/x2')
+    >>> with h5py.File("projected.h5") as f:
+    ...     f["x2"].shape
+    (1000, 2)
     """
     b_array = np.asarray(b)
     if out is None:

@@ -35,7 +35,39 @@ class H5Source:
 
     ``H5Source("data.h5", "group/x")`` and ``H5Source.parse("data.h5:/group/x")``
     name the same dataset; ``dataset`` is always absolute and ``str()`` gives
-    the ``FILE:/DATASET`` form the command line uses.
+    the ``FILE:/DATASET`` form the command line uses. Any function takes one
+    as a source, and :func:`~h5linalg.matmul` returns one for ``out``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The HDF5 file (it is opened only when a function reads it).
+    dataset : str
+        The dataset's name in the file, with or without the leading ``/``.
+
+    Attributes
+    ----------
+    path : str
+        The file, as given.
+    dataset : str
+        The dataset's absolute name, such as ``"/group/x"``.
+
+    Raises
+    ------
+    TypeError
+        ``path`` is neither a string nor a path.
+    ValueError
+        ``dataset`` is empty.
+
+    Examples
+    --------
+    >>> source = h5linalg.H5Source("survey.h5", "samples")
+    >>> source
+    H5Source(path='survey.h5', dataset='/samples')
+    >>> str(source)
+    'survey.h5:/samples'
+    >>> h5linalg.gram(source).shape
+    (4, 4)
     """
 
     path: str
@@ -55,6 +87,26 @@ class H5Source:
         The split is at the right-most ``:/`` whose left part is an existing file
         (so paths may contain ``:/``, as Windows paths do); when no left part
         exists, at the right-most ``:/``, so a missing file is reported as such.
+
+        Parameters
+        ----------
+        text : str
+            ``"FILE:/DATASET"``.
+
+        Returns
+        -------
+        H5Source
+            The file and the dataset.
+
+        Raises
+        ------
+        ValueError
+            ``text`` has no ``:/``.
+
+        Examples
+        --------
+        >>> h5linalg.H5Source.parse("survey.h5:/samples")
+        H5Source(path='survey.h5', dataset='/samples')
         """
         positions = [i for i in range(len(text) - 1) if text.startswith(":/", i)]
         if not positions:

@@ -35,6 +35,57 @@ def moments(
 
     Matches ``X.astype(float64).mean(axis=0)``, ``.var(axis=0, ddof=ddof)``,
     ``.min(axis=0)`` and ``.max(axis=0)``, NaN and Inf included.
+
+    Parameters
+    ----------
+    source : source
+        A 2-D NumPy array, an ``h5py.Dataset``, an :class:`~h5linalg.H5Source`,
+        a ``"file.h5:/dataset"`` string, or a stack of them (a list, or a
+        pattern such as ``"runs/day-*.h5:/samples"``).
+    ddof : int, default 1
+        Delta degrees of freedom of the variance, as in ``numpy.var``.
+    block_rows : int, optional
+        Rows per block (keyword-only). Default: chosen from the chunking and
+        ``memory_limit``, in whole chunks.
+    progress : bool or callable, default False
+        ``True`` draws a bar on a terminal; a callable is called as
+        ``progress(rows_done, rows_total)`` once per block (an exception it
+        raises stops the run).
+    allow_external : bool, default False
+        Follow external links, external raw storage and virtual datasets, which
+        read other files. Leave it off for files you do not trust.
+    memory_limit : int, optional
+        Bytes of block buffers h5linalg may hold (default 256 MiB).
+
+    Returns
+    -------
+    Moments
+        ``count`` and the per-column ``mean``, ``var``, ``min`` and ``max``.
+
+    Raises
+    ------
+    FileNotFoundError
+        A file of the source does not exist.
+    KeyError
+        The dataset is not in the file.
+    TypeError
+        The source or its dtype cannot be read as numbers.
+    ValueError
+        The source is not 2-D, or an option is out of range.
+    PermissionError
+        The dataset reads another file and ``allow_external`` is False.
+    OSError
+        The file is damaged.
+
+    Examples
+    --------
+    >>> stats = h5linalg.moments("survey.h5:/samples")
+    >>> stats.count, stats.mean.shape
+    (1000, (4,))
+    >>> with h5py.File("survey.h5") as f:
+    ...     X = f["samples"][:]
+    >>> np.allclose(stats.var, X.var(axis=0, ddof=1))
+    True
     """
     ddof = check_ddof(ddof)
     count, mean, m2, low, high = run(
@@ -59,7 +110,55 @@ def gram(
     allow_external: bool = False,
     memory_limit: int | None = None,
 ) -> FloatArray:
-    """``X.T @ X`` as an (n, n) float64 array, streamed through BLAS ``dsyrk``."""
+    """``X.T @ X`` as an (n, n) float64 array, streamed through BLAS ``dsyrk``.
+
+    Parameters
+    ----------
+    source : source
+        Any source, as for :func:`~h5linalg.moments`.
+    block_rows : int, optional
+        Rows per block (keyword-only). Default: chosen from the chunking and
+        ``memory_limit``, in whole chunks.
+    progress : bool or callable, default False
+        ``True`` draws a bar on a terminal; a callable is called as
+        ``progress(rows_done, rows_total)`` once per block (an exception it
+        raises stops the run).
+    allow_external : bool, default False
+        Follow external links, external raw storage and virtual datasets, which
+        read other files. Leave it off for files you do not trust.
+    memory_limit : int, optional
+        Bytes of block buffers h5linalg may hold (default 256 MiB).
+
+    Returns
+    -------
+    numpy.ndarray
+        The (n, n) float64 Gram matrix of the n columns.
+
+    Raises
+    ------
+    FileNotFoundError
+        A file of the source does not exist.
+    KeyError
+        The dataset is not in the file.
+    TypeError
+        The source or its dtype cannot be read as numbers.
+    ValueError
+        The source is not 2-D, or an option is out of range.
+    PermissionError
+        The dataset reads another file and ``allow_external`` is False.
+    OSError
+        The file is damaged.
+
+    Examples
+    --------
+    >>> G = h5linalg.gram("survey.h5:/samples")
+    >>> G.shape
+    (4, 4)
+    >>> with h5py.File("survey.h5") as f:
+    ...     X = f["samples"][:]
+    >>> np.allclose(G, X.T @ X)
+    True
+    """
     return run(
         _core.gram,
         [(source, "source")],
@@ -84,6 +183,54 @@ def covariance(
 
     Each block is centred on its own mean and merged with Chan et al.'s update,
     so data with a large common offset (say 1e8 + noise) keeps its precision.
+
+    Parameters
+    ----------
+    source : source
+        Any source, as for :func:`~h5linalg.moments`.
+    ddof : int, default 1
+        Delta degrees of freedom: the scatter matrix is divided by
+        ``count - ddof`` (NaN, with NumPy's warning, when that is not positive).
+    block_rows : int, optional
+        Rows per block (keyword-only). Default: chosen from the chunking and
+        ``memory_limit``, in whole chunks.
+    progress : bool or callable, default False
+        ``True`` draws a bar on a terminal; a callable is called as
+        ``progress(rows_done, rows_total)`` once per block (an exception it
+        raises stops the run).
+    allow_external : bool, default False
+        Follow external links, external raw storage and virtual datasets, which
+        read other files. Leave it off for files you do not trust.
+    memory_limit : int, optional
+        Bytes of block buffers h5linalg may hold (default 256 MiB).
+
+    Returns
+    -------
+    numpy.ndarray
+        The (n, n) float64 covariance matrix of the n columns.
+
+    Raises
+    ------
+    FileNotFoundError
+        A file of the source does not exist.
+    KeyError
+        The dataset is not in the file.
+    TypeError
+        The source or its dtype cannot be read as numbers.
+    ValueError
+        The source is not 2-D, or an option is out of range.
+    PermissionError
+        The dataset reads another file and ``allow_external`` is False.
+    OSError
+        The file is damaged.
+
+    Examples
+    --------
+    >>> cov = h5linalg.covariance("survey.h5:/samples")
+    >>> with h5py.File("survey.h5") as f:
+    ...     X = f["samples"][:]
+    >>> np.allclose(cov, np.cov(X, rowvar=False))
+    True
     """
     ddof = check_ddof(ddof)
     count, _mean, scatter = run(
@@ -109,8 +256,46 @@ def pca(
 ) -> PCA:
     """The top ``k`` principal components of the columns (covariance with ddof=1).
 
-    Raises ValueError for non-finite data, k < 1 or k greater than the number
-    of columns.
+    Parameters
+    ----------
+    source : source
+        Any source, as for :func:`~h5linalg.moments`.
+    k : int
+        How many components, from 1 to the number of columns.
+    block_rows : int, optional
+        Rows per block (keyword-only). Default: chosen from the chunking and
+        ``memory_limit``, in whole chunks.
+    progress : bool or callable, default False
+        ``True`` draws a bar on a terminal; a callable is called as
+        ``progress(rows_done, rows_total)`` once per block (an exception it
+        raises stops the run).
+    allow_external : bool, default False
+        Follow external links, external raw storage and virtual datasets, which
+        read other files. Leave it off for files you do not trust.
+    memory_limit : int, optional
+        Bytes of block buffers h5linalg may hold (default 256 MiB).
+
+    Returns
+    -------
+    PCA
+        ``components`` (k, n), ``explained_variance`` (k,) and ``mean`` (n,).
+
+    Raises
+    ------
+    ValueError
+        Non-finite data, ``k < 1`` or ``k`` greater than the number of columns,
+        and the errors of :func:`~h5linalg.moments`.
+
+    Examples
+    --------
+    >>> top = h5linalg.pca("survey.h5:/samples", k=2)
+    >>> top.components.shape, top.explained_variance.shape
+    ((2, 4), (2,))
+    >>> with h5py.File("survey.h5") as f:
+    ...     X = f["samples"][:]
+    >>> variances = np.linalg.eigvalsh(np.cov(X, rowvar=False))[::-1]
+    >>> np.allclose(top.explained_variance, variances[:2])
+    True
     """
     k = check_k(k)
     mean, components, variance = run(

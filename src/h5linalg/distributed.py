@@ -1,12 +1,15 @@
 """h5linalg on a Dask ``distributed`` cluster: the top-level functions, spread over workers.
 
-    >>> from distributed import Client  # doctest: +SKIP
-    >>> import h5linalg.distributed as hd  # doctest: +SKIP
-    >>> client = Client("tcp://scheduler:8786")  # doctest: +SKIP
-    >>> cov = hd.covariance("runs/day-*.h5:/samples")  # doctest: +SKIP
+On a cluster whose scheduler listens at ``tcp://scheduler:8786``::
+
+    from distributed import Client
+    import h5linalg.distributed as hd
+
+    client = Client("tcp://scheduler:8786")
+    cov = hd.covariance("runs/day-*.h5:/samples")
 
 The functions take the same sources (stacks and patterns too, expanded here on
-the client) and options as ``h5linalg.moments`` and the others, plus
+the client) and options as :func:`h5linalg.moments` and the others, plus
 ``client=`` (default: the current client) and ``partition_rows=`` (default:
 chosen from the chunking and the number of workers). Each task runs h5linalg's
 own C++ kernel over one row range of one or more files, with the GIL released,
@@ -216,7 +219,27 @@ def moments(
     memory_limit: int | None = None,
 ) -> Moments:
     """:func:`h5linalg.moments` on the cluster: partial count/mean/M2/min/max merged
-    with Chan et al.'s update, so data with a large offset keeps its precision."""
+    with Chan et al.'s update, so data with a large offset keeps its precision.
+
+    Parameters
+    ----------
+    client : distributed.Client, optional
+        The cluster to run on (keyword-only); default: the current client.
+    partition_rows : int, optional
+        Rows per task; default: at least four tasks per worker, at most 1 GiB
+        of float64 each, in whole chunks.
+
+    The other parameters, the result and the errors are those of
+    :func:`h5linalg.moments`; an error raised in a task is raised here.
+
+    Examples
+    --------
+    >>> stats = hd.moments("runs/day-*.h5:/samples")
+    >>> print(stats.count)
+    1000
+    >>> np.allclose(stats.mean, h5linalg.moments("runs/day-*.h5:/samples").mean)
+    True
+    """
     ddof = check_ddof(ddof)
     run = _Run(
         client,
@@ -243,7 +266,25 @@ def gram(
     allow_external: bool = False,
     memory_limit: int | None = None,
 ) -> FloatArray:
-    """:func:`h5linalg.gram` on the cluster: each task's ``X.T @ X``, summed in a tree."""
+    """:func:`h5linalg.gram` on the cluster: each task's ``X.T @ X``, summed in a tree.
+
+    Parameters
+    ----------
+    client : distributed.Client, optional
+        The cluster to run on (keyword-only); default: the current client.
+    partition_rows : int, optional
+        Rows per task; default: at least four tasks per worker, at most 1 GiB
+        of float64 each, in whole chunks.
+
+    The other parameters, the result and the errors are those of
+    :func:`h5linalg.gram`; an error raised in a task is raised here.
+
+    Examples
+    --------
+    >>> G = hd.gram("runs/day-*.h5:/samples", partition_rows=250)
+    >>> np.allclose(G, h5linalg.gram("runs/day-*.h5:/samples"))
+    True
+    """
     run = _Run(
         client,
         partition_rows,
@@ -269,7 +310,25 @@ def covariance(
     memory_limit: int | None = None,
 ) -> FloatArray:
     """:func:`h5linalg.covariance` on the cluster: centred scatter matrices merged
-    with Chan et al.'s update."""
+    with Chan et al.'s update.
+
+    Parameters
+    ----------
+    client : distributed.Client, optional
+        The cluster to run on (keyword-only); default: the current client.
+    partition_rows : int, optional
+        Rows per task; default: at least four tasks per worker, at most 1 GiB
+        of float64 each, in whole chunks.
+
+    The other parameters, the result and the errors are those of
+    :func:`h5linalg.covariance`; an error raised in a task is raised here.
+
+    Examples
+    --------
+    >>> cov = hd.covariance("runs/day-*.h5:/samples")
+    >>> np.allclose(cov, h5linalg.covariance("runs/day-*.h5:/samples"))
+    True
+    """
     ddof = check_ddof(ddof)
     run = _Run(
         client,
@@ -295,7 +354,25 @@ def pca(
     allow_external: bool = False,
     memory_limit: int | None = None,
 ) -> PCA:
-    """:func:`h5linalg.pca` on the cluster: the merged scatter, then one eigensolve."""
+    """:func:`h5linalg.pca` on the cluster: the merged scatter, then one eigensolve.
+
+    Parameters
+    ----------
+    client : distributed.Client, optional
+        The cluster to run on (keyword-only); default: the current client.
+    partition_rows : int, optional
+        Rows per task; default: at least four tasks per worker, at most 1 GiB
+        of float64 each, in whole chunks.
+
+    The other parameters, the result and the errors are those of
+    :func:`h5linalg.pca`; an error raised in a task is raised here.
+
+    Examples
+    --------
+    >>> top = hd.pca("runs/day-*.h5:/samples", k=2)
+    >>> top.components.shape
+    (2, 4)
+    """
     k = check_k(k)
     run = _Run(
         client,
@@ -324,7 +401,25 @@ def lstsq(
 ) -> FloatArray:
     """:func:`h5linalg.lstsq` on the cluster: a TSQR reduction. Each task factors
     its rows of ``[X | y]``; the R factors (with Q^T y) merge by one more QR each,
-    never through the normal equations."""
+    never through the normal equations.
+
+    Parameters
+    ----------
+    client : distributed.Client, optional
+        The cluster to run on (keyword-only); default: the current client.
+    partition_rows : int, optional
+        Rows per task; default: at least four tasks per worker, at most 1 GiB
+        of float64 each, in whole chunks.
+
+    The other parameters, the result and the errors are those of
+    :func:`h5linalg.lstsq`; an error raised in a task is raised here.
+
+    Examples
+    --------
+    >>> beta = hd.lstsq("survey.h5:/samples", "survey.h5:/target", partition_rows=300)
+    >>> np.round(beta, 6)
+    array([ 1. , -2. ,  0.5,  3. ])
+    """
     run = _Run(
         client,
         partition_rows,
@@ -390,6 +485,23 @@ def matmul(
     which appears only when complete (an ordinary dataset, not a virtual one); a
     failed or cancelled run leaves nothing under the final name and removes its
     temporary files.
+
+    Parameters
+    ----------
+    client : distributed.Client, optional
+        The cluster to run on (keyword-only); default: the current client.
+    partition_rows : int, optional
+        Rows per task; default: at least four tasks per worker, at most 1 GiB
+        of float64 each, in whole chunks.
+
+    The other parameters, the result and the errors are those of
+    :func:`h5linalg.matmul`; an error raised in a task is raised here.
+
+    Examples
+    --------
+    >>> W = np.eye(4)[:, :2]
+    >>> hd.matmul("runs/day-*.h5:/samples", W, out="runs-x2.h5:/x2")
+    H5Source(path='runs-x2.h5', dataset='/x2')
     """
     b_array = np.asarray(b)
     run = _Run(

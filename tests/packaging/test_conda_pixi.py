@@ -117,11 +117,10 @@ def test_blas_switch(pixi: dict[str, Any]) -> None:
     assert isinstance(pixi["dependencies"]["libblas"], str)
 
 
-def test_readme_conda_section() -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme[
-        readme.index("<!-- conda:begin -->") : readme.index("<!-- conda:end -->")
-    ]
+def test_packaging_guide() -> None:
+    """The documentation's packaging guide covers the workspace, the recipes and
+    the submission."""
+    section = (ROOT / "docs" / "packaging.md").read_text(encoding="utf-8")
     for text in (
         "pixi run build",
         "pixi run test",

@@ -281,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nNote on the v0 form:\n{V0_NOTE}")
     print(
         f"\nNext: attach {sdist.name} to the GitHub release v{version} (the recipe's sha256 is this file's),"
-        f"\nthen copy {folders[0]} into your fork of conda-forge/staged-recipes as recipes/{PACKAGE}/ (README.md has the steps)."
+        f"\nthen copy {folders[0]} into your fork of conda-forge/staged-recipes as recipes/{PACKAGE}/ (docs/packaging.md has the steps)."
     )
     return 0
 
