@@ -52,4 +52,4 @@ HDF5_SHA256=e4defbac30f50d64e1556374aa49e574417c9e72c6b1de7a4ff88c4b1bea6e9b
 # BLAS/LAPACK: the OpenBLAS NumPy's and SciPy's wheels carry (symbols prefixed
 # scipy_, 32-bit integers), installed from PyPI by pip, which checks the wheel
 # against the index's hash.
-SCIPY_OPENBLAS32_VERSION=0.3.30.0.8
+SCIPY_OPENBLAS32_VERSION=0.3.34.481.3
