@@ -48,18 +48,39 @@ endif()
 # implementation such as libopenblas by name: conda-forge and Debian then let
 # users swap the implementation at install time (libblas=*=*mkl,
 # update-alternatives). Pass -DBLA_VENDOR=... to choose one at build time instead.
-if(NOT DEFINED BLA_VENDOR)
-  set(BLA_VENDOR Generic)
+#
+# The wheels instead link one library that provides BLAS, CBLAS and LAPACK under
+# prefixed names (scipy-openblas32: scipy_cblas_dgemm, scipy_dgesdd_), so that the
+# OpenBLAS they carry cannot clash with another BLAS in the process:
+#   -DH5LINALG_BLAS_SYMBOL_PREFIX=scipy_ -DH5LINALG_BLAS_LIBRARIES=/path/libscipy_openblas.so
+# (src/core/blas_lapack.hpp prepends the prefix to every symbol h5linalg calls).
+set(H5LINALG_BLAS_SYMBOL_PREFIX "" CACHE STRING
+    "Prefix of every BLAS/CBLAS/LAPACK symbol (scipy_ for scipy-openblas32; empty: the generic names)")
+set(H5LINALG_BLAS_LIBRARIES "" CACHE STRING
+    "The libraries providing BLAS, CBLAS and LAPACK, bypassing FindBLAS/FindLAPACK (wheels)")
+if(NOT H5LINALG_BLAS_SYMBOL_PREFIX MATCHES "^[A-Za-z0-9_]*$")
+  message(FATAL_ERROR "H5LINALG_BLAS_SYMBOL_PREFIX must be a C identifier prefix; got "
+                      "'${H5LINALG_BLAS_SYMBOL_PREFIX}'")
 endif()
-find_package(BLAS)
-if(NOT BLAS_FOUND)
-  h5linalg_missing("a BLAS library (libblas)" "libblas" "libopenblas-dev (or libblas-dev)"
-                   "set BLA_VENDOR or CMAKE_PREFIX_PATH so FindBLAS can see it")
-endif()
-find_package(LAPACK)
-if(NOT LAPACK_FOUND)
-  h5linalg_missing("a LAPACK library (liblapack)" "liblapack" "libopenblas-dev (or liblapack-dev)"
-                   "set BLA_VENDOR or CMAKE_PREFIX_PATH so FindLAPACK can see it")
+set(_blas_prefix "${H5LINALG_BLAS_SYMBOL_PREFIX}")
+if(H5LINALG_BLAS_LIBRARIES)
+  set(BLAS_LIBRARIES "${H5LINALG_BLAS_LIBRARIES}")
+  set(LAPACK_LIBRARIES "")
+  set(BLA_VENDOR "H5LINALG_BLAS_LIBRARIES")
+else()
+  if(NOT DEFINED BLA_VENDOR)
+    set(BLA_VENDOR Generic)
+  endif()
+  find_package(BLAS)
+  if(NOT BLAS_FOUND)
+    h5linalg_missing("a BLAS library (libblas)" "libblas" "libopenblas-dev (or libblas-dev)"
+                     "set BLA_VENDOR or CMAKE_PREFIX_PATH so FindBLAS can see it")
+  endif()
+  find_package(LAPACK)
+  if(NOT LAPACK_FOUND)
+    h5linalg_missing("a LAPACK library (liblapack)" "liblapack" "libopenblas-dev (or liblapack-dev)"
+                     "set BLA_VENDOR or CMAKE_PREFIX_PATH so FindLAPACK can see it")
+  endif()
 endif()
 
 include(CheckFunctionExists)
@@ -68,7 +89,7 @@ include(CMakePushCheckState)
 cmake_push_check_state(RESET)
 set(CMAKE_REQUIRED_QUIET ON)
 set(CMAKE_REQUIRED_LIBRARIES ${BLAS_LIBRARIES})
-check_function_exists(cblas_dsyrk H5LINALG_CBLAS_IN_BLAS)
+check_function_exists(${_blas_prefix}cblas_dsyrk H5LINALG_CBLAS_IN_BLAS)
 cmake_pop_check_state()
 set(H5LINALG_CBLAS_LIBRARIES "")
 if(NOT H5LINALG_CBLAS_IN_BLAS)
@@ -83,7 +104,7 @@ endif()
 cmake_push_check_state(RESET)
 set(CMAKE_REQUIRED_QUIET ON)
 set(CMAKE_REQUIRED_LIBRARIES ${LAPACK_LIBRARIES} ${BLAS_LIBRARIES})
-check_function_exists(dtplqt_ H5LINALG_LAPACK_HAS_DTPLQT)
+check_function_exists(${_blas_prefix}dtplqt_ H5LINALG_LAPACK_HAS_DTPLQT)
 cmake_pop_check_state()
 if(NOT H5LINALG_LAPACK_HAS_DTPLQT)
   message(FATAL_ERROR "h5linalg needs LAPACK 3.7 or newer (dtplqt); ${LAPACK_LIBRARIES} lacks it")
@@ -92,6 +113,10 @@ endif()
 add_library(h5linalg_blas_lapack INTERFACE)
 target_link_libraries(h5linalg_blas_lapack INTERFACE
   ${LAPACK_LIBRARIES} ${H5LINALG_CBLAS_LIBRARIES} ${BLAS_LIBRARIES})
+if(_blas_prefix)
+  target_compile_definitions(h5linalg_blas_lapack INTERFACE
+    H5LINALG_BLAS_SYMBOL_PREFIX=${_blas_prefix})
+endif()
 
 # --- zlib and threads -----------------------------------------------------------
 # zlib inflates gzip-compressed HDF5 chunks on worker threads (src/core/chunk_reader).
@@ -191,6 +216,9 @@ message(STATUS "h5linalg ${H5LINALG_VERSION} configuration:")
 message(STATUS "  HDF5    ${HDF5_VERSION}: ${HDF5_C_INCLUDE_DIRS}")
 message(STATUS "          ${HDF5_C_LIBRARIES}")
 message(STATUS "  BLAS    ${BLAS_LIBRARIES} (BLA_VENDOR=${BLA_VENDOR})")
+if(_blas_prefix)
+  message(STATUS "          symbols prefixed ${_blas_prefix} (H5LINALG_BLAS_SYMBOL_PREFIX)")
+endif()
 message(STATUS "  CBLAS   ${_cblas}")
 message(STATUS "  LAPACK  ${LAPACK_LIBRARIES}")
 message(STATUS "  zlib    ${ZLIB_VERSION_STRING}: ${ZLIB_LIBRARIES}")

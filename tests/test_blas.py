@@ -1,6 +1,8 @@
 """Which BLAS the extension runs with. CI runs the whole suite twice, with
 OpenBLAS and with the reference BLAS selected through Debian's alternatives,
-and sets H5LINALG_EXPECT_BLAS so this test proves the swap really happened."""
+and sets H5LINALG_EXPECT_BLAS so this test proves the swap really happened. A
+self-contained wheel runs with the scipy_-prefixed OpenBLAS it carries
+(H5LINALG_EXPECT_BLAS="bundled scipy-openblas32")."""
 
 from __future__ import annotations
 
@@ -23,7 +25,11 @@ def loaded_libraries() -> list[str]:
 
 
 def blas_implementation() -> str:
-    """The file behind libblas.so.3 in this process: 'openblas', 'mkl' or 'reference'."""
+    """The file behind libblas.so.3 in this process: 'openblas', 'mkl' or 'reference';
+    'bundled scipy-openblas32' for the copy a wheel carries (h5linalg.libs)."""
+    for path in loaded_libraries():
+        if "/h5linalg.libs/" in path and "scipy_openblas" in os.path.basename(path):
+            return "bundled scipy-openblas32"
     for path in loaded_libraries():
         name = os.path.basename(path)
         if "openblas" in path and "numpy" not in path and "scipy" not in name:
@@ -41,9 +47,12 @@ def blas_implementation() -> str:
 @pytest.mark.skipif(sys.platform != "linux", reason="reads /proc/self/maps")
 def test_extension_links_the_generic_blas_and_lapack():
     libraries = [os.path.basename(p) for p in loaded_libraries()]
-    assert "libblas.so.3" in libraries or any(
-        "openblas" in p for p in loaded_libraries()
-    )
+    if _core.build_info()["blas_symbol_prefix"]:  # a wheel: its own OpenBLAS
+        assert blas_implementation() == "bundled scipy-openblas32"
+    else:
+        assert "libblas.so.3" in libraries or any(
+            "openblas" in p for p in loaded_libraries()
+        )
     assert _core.__file__  # the extension is loaded
     expected = os.environ.get("H5LINALG_EXPECT_BLAS")
     if expected is not None:

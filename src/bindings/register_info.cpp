@@ -2,6 +2,7 @@
 //
 // Versions and build facts.
 #include "bindings/bindings.hpp"
+#include "core/blas_lapack.hpp"
 #include "core/blas_threads.hpp"
 #include "core/hdf5_plugins.hpp"
 #include "core/library_info.hpp"
@@ -51,6 +52,8 @@ void register_info(py::module_& m) {
             out["compiler"] = info.compiler;
             out["worker_threads"] = info.worker_threads;
             out["blas_threads_control"] = std::string(controllable_blas_name());
+            // "" for the generic names; "scipy_" in the wheels (scipy-openblas32).
+            out["blas_symbol_prefix"] = std::string(H5LINALG_BLAS_PREFIX_STRING);
             return out;
         },
         "Versions of the libraries h5linalg was built against and runs with.");

@@ -27,7 +27,8 @@ void* library_providing_blas() {
     // global symbol scope: find the file behind cblas_dgemm and ask it (dlsym on
     // a handle also searches that library's dependencies).
     Dl_info info{};
-    if (dladdr(reinterpret_cast<void*>(&cblas_dgemm), &info) == 0 || info.dli_fname == nullptr) {
+    if (dladdr(reinterpret_cast<void*>(&H5LINALG_BLAS(cblas_dgemm)), &info) == 0 ||
+        info.dli_fname == nullptr) {
         return nullptr;
     }
     return dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
@@ -50,8 +51,11 @@ BlasThreading detect() {
     using SetInt = void (*)(int);
     using GetLong = long (*)();
     using SetLong = void (*)(long);
-    if (auto set = lookup<SetInt>(library, "openblas_set_num_threads")) {
-        found = {"openblas", lookup<GetInt>(library, "openblas_get_num_threads"), set};
+    if (auto set =
+            lookup<SetInt>(library, H5LINALG_BLAS_PREFIX_STRING "openblas_set_num_threads")) {
+        found = {"openblas",
+                 lookup<GetInt>(library, H5LINALG_BLAS_PREFIX_STRING "openblas_get_num_threads"),
+                 set};
     } else if (auto set_mkl = lookup<SetInt>(library, "MKL_Set_Num_Threads")) {
         found = {"mkl", lookup<GetInt>(library, "MKL_Get_Max_Threads"), set_mkl};
     } else if (auto set_blis = lookup<SetLong>(library, "bli_thread_set_num_threads")) {

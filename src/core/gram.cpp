@@ -46,13 +46,14 @@ public:
     /// column-major, B is the n x rows matrix A = B^T, and dsyrk computes A A^T.
     void add(const Block& block) {
         const std::size_t shares = share_count(block.rows, shares_);
-        for_each_share(
-            block.rows, shares, [&](std::size_t share, std::size_t first, std::size_t count) {
-                double* c = share == 0 ? result_ : extras_[share - 1].data();
-                cblas_dsyrk(blas::ColMajor, blas::Upper, blas::NoTrans, static_cast<int>(n_),
-                            static_cast<int>(count), 1.0, block.data + first * block.ld,
-                            static_cast<int>(block.ld), 1.0, c, static_cast<int>(n_));
-            });
+        for_each_share(block.rows, shares,
+                       [&](std::size_t share, std::size_t first, std::size_t count) {
+                           double* c = share == 0 ? result_ : extras_[share - 1].data();
+                           H5LINALG_BLAS(cblas_dsyrk)(
+                               blas::ColMajor, blas::Upper, blas::NoTrans, static_cast<int>(n_),
+                               static_cast<int>(count), 1.0, block.data + first * block.ld,
+                               static_cast<int>(block.ld), 1.0, c, static_cast<int>(n_));
+                       });
     }
 
     /// Adds the extra accumulators' upper triangles into the result.
@@ -155,8 +156,9 @@ ScatterResult compute_scatter(RowSource& source, const StreamOptions& options) {
                 result.mean[j] += delta[j] * (nb / total);
             }
             if (result.count > 0) {
-                cblas_dsyr(blas::ColMajor, blas::Upper, static_cast<int>(n), na * nb / total,
-                           delta.data(), 1, result.scatter.data(), static_cast<int>(n));
+                H5LINALG_BLAS(cblas_dsyr)(blas::ColMajor, blas::Upper, static_cast<int>(n),
+                                          na * nb / total, delta.data(), 1, result.scatter.data(),
+                                          static_cast<int>(n));
             }
             result.count += block.rows;
         },

@@ -41,10 +41,14 @@ using InitFilter = int (*)(const char*);
 /// The file of the HDF5 library this module's HDF5 calls go to.
 std::string own_hdf5_library() {
     Dl_info info{};
-    if (dladdr(reinterpret_cast<void*>(&H5open), &info) != 0 && info.dli_fname != nullptr) {
-        return info.dli_fname;
+    if (dladdr(reinterpret_cast<void*>(&H5open), &info) == 0 || info.dli_fname == nullptr) {
+        return {};
     }
-    return {};
+    // A wheel's copy is found through RUNPATH $ORIGIN/../h5linalg.libs: report the
+    // file itself, as /proc/self/maps and ldd name it.
+    std::error_code error;
+    const std::filesystem::path file = std::filesystem::weakly_canonical(info.dli_fname, error);
+    return error ? std::string(info.dli_fname) : file.string();
 }
 
 bool is_shared_library(const std::filesystem::path& path) {

@@ -72,7 +72,7 @@ public:
             const int ldb = static_cast<int>(ld);
             int info = 0;
             // One panel of all w rows: dgelqt runs the recursive dgelqt3 on it.
-            dgelqt_(&m, &n, &m, slab, &ldb, t_.data(), &m, work_.data(), &info);
+            H5LINALG_BLAS(dgelqt_)(&m, &n, &m, slab, &ldb, t_.data(), &m, work_.data(), &info);
             check_info(info, "dgelqt");
             fold(slab, w_, ld, /*triangular=*/true);
         }
@@ -107,7 +107,8 @@ private:
         const int l = triangular ? m : 0, mb = static_cast<int>(mb_), ldt = mb;
         const int lda = m, ldb = static_cast<int>(ld);
         int info = 0;
-        dtplqt_(&m, &n, &l, &mb, l_.data(), &lda, b, &ldb, t_.data(), &ldt, work_.data(), &info);
+        H5LINALG_BLAS(dtplqt_)(&m, &n, &l, &mb, l_.data(), &lda, b, &ldb, t_.data(), &ldt,
+                               work_.data(), &info);
         check_info(info, "dtplqt");
     }
 
@@ -156,12 +157,12 @@ std::vector<double> singular_values(std::vector<double> matrix, std::size_t n) {
     double dummy = 0.0, work_size = 0.0;
     std::vector<double> s(n);
     std::vector<int> iwork(8 * n);
-    dgesdd_("N", &order, &order, matrix.data(), &order, s.data(), &dummy, &one, &dummy, &one,
-            &work_size, &lwork, iwork.data(), &info, 1);
+    H5LINALG_BLAS(dgesdd_)("N", &order, &order, matrix.data(), &order, s.data(), &dummy, &one,
+                           &dummy, &one, &work_size, &lwork, iwork.data(), &info, 1);
     lwork = static_cast<int>(work_size);
     std::vector<double> work(static_cast<std::size_t>(std::max(lwork, 1)));
-    dgesdd_("N", &order, &order, matrix.data(), &order, s.data(), &dummy, &one, &dummy, &one,
-            work.data(), &lwork, iwork.data(), &info, 1);
+    H5LINALG_BLAS(dgesdd_)("N", &order, &order, matrix.data(), &order, s.data(), &dummy, &one,
+                           &dummy, &one, work.data(), &lwork, iwork.data(), &info, 1);
     if (info != 0) {
         fail(ErrorKind::LinAlg,
              "the SVD (LAPACK dgesdd) did not converge (info=" + std::to_string(info) + ")");
@@ -269,7 +270,8 @@ std::vector<double> solve_lstsq(const LstsqState& state, const std::string& x_la
     const int order = static_cast<int>(n), nrhs = static_cast<int>(m);
     int info = 0;
     // Rx b = z  <=>  (Rx^T)^T b = z.
-    dtrtrs_("L", "T", "N", &order, &nrhs, rx.data(), &order, z.data(), &order, &info, 1, 1, 1);
+    H5LINALG_BLAS(dtrtrs_)("L", "T", "N", &order, &nrhs, rx.data(), &order, z.data(), &order, &info,
+                           1, 1, 1);
     if (info != 0) {
         fail(ErrorKind::LinAlg,
              "X (" + x_label + ") is singular (LAPACK dtrtrs info=" + std::to_string(info) + ")");

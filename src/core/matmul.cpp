@@ -51,12 +51,13 @@ void compute_matmul(RowSource& a, const double* b, std::size_t k, std::size_t p,
             double* rows_out = out + first * p;
             const int rows = static_cast<int>(count);
             if (p == 1) {
-                cblas_dgemv(blas::RowMajor, blas::NoTrans, rows, static_cast<int>(k), 1.0, rows_in,
-                            lda, b, 1, 0.0, rows_out, 1);
+                H5LINALG_BLAS(cblas_dgemv)(blas::RowMajor, blas::NoTrans, rows, static_cast<int>(k),
+                                           1.0, rows_in, lda, b, 1, 0.0, rows_out, 1);
             } else {
-                cblas_dgemm(blas::RowMajor, blas::NoTrans, blas::NoTrans, rows, static_cast<int>(p),
-                            static_cast<int>(k), 1.0, rows_in, lda, b, static_cast<int>(p), 0.0,
-                            rows_out, static_cast<int>(p));
+                H5LINALG_BLAS(cblas_dgemm)(blas::RowMajor, blas::NoTrans, blas::NoTrans, rows,
+                                           static_cast<int>(p), static_cast<int>(k), 1.0, rows_in,
+                                           lda, b, static_cast<int>(p), 0.0, rows_out,
+                                           static_cast<int>(p));
             }
         });
         sink.release();

@@ -26,16 +26,16 @@ PcaResult top_eigenpairs(const std::vector<double>& symmetric, std::size_t n, st
     // Workspace query, then the real call.
     int lwork = -1, liwork = -1, iwork_size = 0;
     double work_size = 0.0;
-    dsyevr_("V", "I", "U", &order, a.data(), &order, &unused, &unused, &il, &iu, &abstol, &found,
-            w.data(), z.data(), &order, support.data(), &work_size, &lwork, &iwork_size, &liwork,
-            &info, 1, 1, 1);
+    H5LINALG_BLAS(dsyevr_)("V", "I", "U", &order, a.data(), &order, &unused, &unused, &il, &iu,
+                           &abstol, &found, w.data(), z.data(), &order, support.data(), &work_size,
+                           &lwork, &iwork_size, &liwork, &info, 1, 1, 1);
     lwork = static_cast<int>(work_size);
     liwork = iwork_size;
     std::vector<double> work(static_cast<std::size_t>(lwork));
     std::vector<int> iwork(static_cast<std::size_t>(liwork));
-    dsyevr_("V", "I", "U", &order, a.data(), &order, &unused, &unused, &il, &iu, &abstol, &found,
-            w.data(), z.data(), &order, support.data(), work.data(), &lwork, iwork.data(), &liwork,
-            &info, 1, 1, 1);
+    H5LINALG_BLAS(dsyevr_)("V", "I", "U", &order, a.data(), &order, &unused, &unused, &il, &iu,
+                           &abstol, &found, w.data(), z.data(), &order, support.data(), work.data(),
+                           &lwork, iwork.data(), &liwork, &info, 1, 1, 1);
     if (info != 0 || found != static_cast<int>(k)) {
         fail(ErrorKind::LinAlg, "the eigensolver (LAPACK dsyevr) did not converge (info=" +
                                     std::to_string(info) + ")");

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import platform
 import sys
+from importlib import resources
 from typing import Any
 
 import numpy as np
@@ -12,10 +14,24 @@ from . import _core
 from ._plugins import filter_report
 
 
+def bundled_info() -> dict[str, Any] | None:
+    """What a self-contained wheel carries (``h5linalg/_bundled.json``, written by
+    tools/wheels): ``origin``, ``libraries`` (name -> version) and where their
+    licences are. ``None`` for conda and source builds, which link the
+    environment's libraries."""
+    try:
+        text = resources.files(__package__).joinpath("_bundled.json").read_text()
+    except FileNotFoundError:
+        return None
+    info: dict[str, Any] = json.loads(text)
+    return info
+
+
 def config_info() -> dict[str, Any]:
     """Versions of h5linalg, Python, NumPy, HDF5, zlib, the gzip inflater and the BLAS
     in use, the codecs h5linalg decodes on its worker threads (``codecs``: codec ->
-    library and version), and the compression filters HDF5 can decode."""
+    library and version), the native libraries a wheel carries (``bundled``), and
+    the compression filters HDF5 can decode."""
     info: dict[str, Any] = {
         "python": sys.version.split()[0],
         "platform": platform.platform(),
@@ -34,6 +50,13 @@ def config_info() -> dict[str, Any]:
             if entry.get("user_api") == "blas"
         ]
         info["blas"] = "; ".join(blas) if blas else "none found"
+    bundled = bundled_info()
+    if bundled is None:
+        info["bundled"] = "nothing: the environment's HDF5, BLAS and codecs are linked"
+    else:
+        info["bundled"] = dict(bundled["libraries"])
+        info["bundled_from"] = bundled["origin"]
+        info["bundled_licenses"] = bundled["licenses"]
     info["filters"] = filter_report()
     return info
 

@@ -7,11 +7,19 @@ HDF5, the generic BLAS/CBLAS/LAPACK shims, zlib, the C++ runtime and libc are
 declared; an implementation such as OpenBLAS linked by name, libpython or a
 sanitizer runtime is forbidden; anything else is unknown and fails with the
 list. ``ldd`` must resolve every dependency.
+
+A self-contained wheel (``h5linalg/_bundled.json`` present: tools/wheels) is the
+other case, checked against the file's ``wheel`` section instead: the extension
+links the copies auditwheel grafted into ``h5linalg.libs`` (HDF5, the codecs, the
+scipy_-prefixed OpenBLAS) and the manylinux policy's libraries, never the generic
+libblas/liblapack or an HDF5 outside the wheel. Conda and source builds must keep
+the generic, unprefixed BLAS names.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import struct
@@ -24,6 +32,7 @@ from typing import Any
 import pytest
 
 from h5linalg import _core
+from h5linalg._config import bundled_info
 
 EXPECTED_FILE = (
     Path(__file__).resolve().parents[2] / "tools" / "reliability" / "linkage.json"
@@ -31,6 +40,15 @@ EXPECTED_FILE = (
 
 pytestmark = pytest.mark.skipif(
     sys.platform != "linux", reason="ELF linkage (DT_NEEDED, ldd) is checked on Linux"
+)
+
+#: A wheel that carries its libraries (tools/wheels) rather than a conda or source build.
+IS_WHEEL = bundled_info() is not None
+only_builds = pytest.mark.skipif(
+    IS_WHEEL, reason="a self-contained wheel: the test_wheel_* tests check it"
+)
+only_wheels = pytest.mark.skipif(
+    not IS_WHEEL, reason="not a self-contained wheel (no h5linalg/_bundled.json)"
 )
 
 # ELF constants (System V ABI).
@@ -170,6 +188,7 @@ def expected() -> dict[str, Any]:
     return load_expected()
 
 
+@only_builds
 def test_every_needed_library_is_declared(module_path, dynamic, expected):
     verdict = classify(dynamic.needed, expected)
     problems = [f"{name}: FORBIDDEN, {why}" for name, why in verdict.forbidden.items()]
@@ -183,6 +202,7 @@ def test_every_needed_library_is_declared(module_path, dynamic, expected):
     )
 
 
+@only_builds
 def test_every_required_library_is_linked(module_path, dynamic, expected):
     verdict = classify(dynamic.needed, expected)
     assert not verdict.missing, (
@@ -190,6 +210,7 @@ def test_every_required_library_is_linked(module_path, dynamic, expected):
     )
 
 
+@only_builds
 def test_blas_and_lapack_are_the_generic_shims(dynamic):
     blas = [name for name in dynamic.needed if re.search(r"blas|lapack|mkl|blis", name)]
     assert set(blas) <= {"libblas.so.3", "libcblas.so.3", "liblapack.so.3"}, blas
@@ -275,3 +296,130 @@ def test_classifier_accepts_debian_and_conda_forge_builds(expected):
         assert not verdict.forbidden, verdict
         assert not verdict.unknown, verdict
         assert not verdict.missing, verdict
+
+
+@dataclass
+class WheelVerdict:
+    bundled: dict[str, str] = field(default_factory=dict)  # soname -> entry name
+    other_bundled: list[str] = field(default_factory=list)
+    system: list[str] = field(default_factory=list)
+    forbidden: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+    missing: list[str] = field(
+        default_factory=list
+    )  # required bundled entries not linked
+
+
+def classify_wheel(needed: list[str], expected: dict[str, Any]) -> WheelVerdict:
+    """The DT_NEEDED entries of a repaired wheel's extension against ``wheel``."""
+    rules = expected["wheel"]
+    verdict = WheelVerdict()
+    for soname in needed:
+        entry = next(
+            (e for e in rules["bundled"] if re.fullmatch(e["pattern"], soname)), None
+        )
+        if re.fullmatch(rules["system"]["pattern"], soname):
+            verdict.system.append(soname)
+        elif entry is not None:
+            verdict.bundled[soname] = entry["name"]
+        elif re.fullmatch(rules["other_bundled"]["pattern"], soname):
+            verdict.other_bundled.append(soname)
+        elif re.fullmatch(rules["forbidden"]["pattern"], soname):
+            verdict.forbidden.append(soname)
+        else:
+            verdict.unknown.append(soname)
+    linked = set(verdict.bundled.values())
+    verdict.missing = [
+        e["name"] for e in rules["bundled"] if e["required"] and e["name"] not in linked
+    ]
+    return verdict
+
+
+@only_wheels
+def test_wheel_links_its_bundled_libraries(module_path, dynamic, expected):
+    verdict = classify_wheel(dynamic.needed, expected)
+    assert not verdict.forbidden, (
+        f"{module_path.name} links {verdict.forbidden}: {expected['wheel']['forbidden']['why']}"
+    )
+    assert not verdict.unknown, f"{module_path.name}: unexpected {verdict.unknown}"
+    assert not verdict.missing, (
+        f"{module_path.name} links {dynamic.needed}, nothing for {verdict.missing}"
+    )
+    grafted = module_path.parent.parent / expected["wheel"]["grafted_folder"]
+    for soname in [*verdict.bundled, *verdict.other_bundled]:
+        assert (grafted / soname).is_file(), f"{soname} is not in {grafted}"
+
+
+@only_wheels
+def test_wheel_looks_in_its_own_folder(dynamic, expected):
+    folder = expected["wheel"]["grafted_folder"]
+    assert f"$ORIGIN/../{folder}" in dynamic.rpath + dynamic.runpath
+
+
+@only_wheels
+def test_wheel_calls_the_prefixed_blas():
+    assert _core.build_info()["blas_symbol_prefix"] == "scipy_"
+
+
+def test_wheel_is_detected_where_ci_says_so():
+    if os.environ.get("H5LINALG_EXPECT_WHEEL"):
+        assert IS_WHEEL, (
+            "H5LINALG_EXPECT_WHEEL is set but h5linalg/_bundled.json is missing"
+        )
+
+
+@only_builds
+def test_builds_keep_the_generic_blas_names(module_path):
+    """Conda and source builds call cblas_dgemm, not a prefixed name (nm, where binutils is)."""
+    assert _core.build_info()["blas_symbol_prefix"] == ""
+    nm = shutil.which("nm")
+    if nm is None:
+        pytest.skip("binutils' nm is not installed")
+    undefined = subprocess.run(
+        [nm, "-D", "--undefined-only", module_path],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert "cblas_dgemm" in undefined
+    assert "dgesdd_" in undefined
+    assert not [name for name in undefined if name.startswith("scipy_")]
+
+
+def test_wheel_classifier_accepts_ci_and_debian_wheels(expected):
+    ci = [
+        "libhdf5-1a2b3c4d.so.310.5.1", "libscipy_openblas-0f1e2d3c.so", "libz-12345678.so.1.3.2",
+        "libdeflate-9abcdef0.so.0", "libzstd-11112222.so.1.5.7", "liblz4-33334444.so.1.10.0",
+        "libblosc-55556666.so.1.21.6", "liblzf-77778888.so.1", "libstdc++.so.6", "libm.so.6",
+        "libgcc_s.so.1", "libc.so.6",
+    ]  # fmt: skip
+    debian = [
+        "libhdf5_serial-8768aa43.so.103.3.1", "libscipy_openblas-b396d74f.so", "libz.so.1",
+        "libdeflate-7a207818.so.0", "libzstd-6bb594bb.so.1.5.4", "liblz4-0f0ce522.so.1.9.4",
+        "libblosc-9bb1824a.so.1.21.3", "liblzf-4c834dd7.so.1.5", "libstdc++.so.6",
+        "libm.so.6", "libgcc_s.so.1", "libc.so.6",
+    ]  # fmt: skip
+    for needed in (ci, debian):
+        verdict = classify_wheel(needed, expected)
+        assert not verdict.forbidden, verdict
+        assert not verdict.unknown, verdict
+        assert not verdict.missing, verdict
+
+
+@pytest.mark.parametrize(
+    ("swap", "problem"),
+    [
+        (("libscipy_openblas-b396d74f.so", "libblas.so.3"), "forbidden"),
+        (("libhdf5_serial-8768aa43.so.103.3.1", "libhdf5_serial.so.103"), "forbidden"),
+        (("libzstd-6bb594bb.so.1.5.4", "libzstd.so.1"), "unknown"),
+        (("liblzf-4c834dd7.so.1.5", "libc.so.6"), "missing"),
+    ],
+)
+def test_wheel_classifier_catches_unbundled_libraries(swap, problem, expected):
+    needed = [
+        "libhdf5_serial-8768aa43.so.103.3.1", "libscipy_openblas-b396d74f.so",
+        "libdeflate-7a207818.so.0", "libzstd-6bb594bb.so.1.5.4", "liblz4-0f0ce522.so.1.9.4",
+        "libblosc-9bb1824a.so.1.21.3", "liblzf-4c834dd7.so.1.5", "libc.so.6",
+    ]  # fmt: skip
+    needed = [swap[1] if name == swap[0] else name for name in needed]
+    assert getattr(classify_wheel(needed, expected), problem)

@@ -5,10 +5,20 @@ The slow test runs ``tools/reliability/release_checks.py reproducible``: with
 (shared with test_sdist.py) and a wheel built from a clean clone, in other
 directories, must have the same SHA-256; otherwise the test shows which members
 differ and how. The fast tests prove that report points at real differences.
+
+The self-contained wheel is repaired by auditwheel (tools/wheels/build_portable.py,
+run by .ci/run's stage "portable wheel", which names its output folder in
+``H5LINALG_PORTABLE_WHEEL``): two more repairs of the same unrepaired wheel, with
+the same ``SOURCE_DATE_EPOCH``, must be byte-identical to the shipped one.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -86,3 +96,31 @@ def test_report_names_members_only_in_one(tmp_path):
 def test_wheel_from_sdist_and_from_tree_are_identical(release_workdir, tmp_path):
     summary = release_checks("reproducible", release_workdir, tmp_path / "summary.json")
     assert summary["reproducible"] == "identical"
+
+
+@pytest.mark.skipif(
+    not os.environ.get("H5LINALG_PORTABLE_WHEEL"),
+    reason="set H5LINALG_PORTABLE_WHEEL to the --output-dir of tools/wheels/build_portable.py",
+)
+def test_two_repairs_of_one_wheel_are_identical(tmp_path):
+    output = Path(os.environ["H5LINALG_PORTABLE_WHEEL"])
+    summary = json.loads((output / "portable-wheel.json").read_text())
+    auditwheel = shutil.which("auditwheel", path=str(Path(sys.executable).parent))
+    assert auditwheel, "auditwheel is missing: python -m pip install --group wheels"
+    env = dict(os.environ, **summary["repair_environment"])
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    repaired = []
+    for attempt in ("first", "second"):
+        subprocess.run(
+            [auditwheel, "repair", "--plat", summary["tag"], "-w", tmp_path / attempt,
+             output / summary["unrepaired"]],
+            env=env, check=True, capture_output=True, timeout=600,
+        )  # fmt: skip
+        (wheel,) = (tmp_path / attempt).glob("*.whl")
+        repaired.append(wheel)
+    wheel_diff = tool("wheel_diff")
+    shipped = output / summary["wheel"]
+    for wheel in repaired:
+        report = wheel_diff.compare_archives(shipped, wheel)
+        assert report == [], "\n".join(report)
+        assert wheel_diff.sha256(wheel) == wheel_diff.sha256(shipped)
