@@ -11,13 +11,12 @@ client plans, the workers only read what they are given.
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import _core
-from ._sources import H5Source, parts_of
+from ._sources import H5Source, _resolve_part, parts_of
 
 
 @dataclass(frozen=True)
@@ -48,14 +47,7 @@ class Part:
         """What _core reads for every row of this part."""
         if self.array is not None:
             return self.array
-        assert self.path is not None
-        assert self.dataset is not None
-        return _core.DatasetRef(
-            self.path,
-            self.dataset,
-            allow_external=allow_external,
-            ignore_file_locks=self.ignore_file_locks,
-        )
+        return self.ref(0, 0, allow_external)  # a DatasetRef's count 0: every row
 
 
 @dataclass(frozen=True)
@@ -68,35 +60,30 @@ class Piece:
 
 
 def parts(source: object, role: str) -> list[Part]:
-    """The parts of a source, patterns expanded here, on the client."""
+    """The parts of a source, patterns expanded here, on the client.
+
+    Paths are not checked here: the workers open them, and their errors come
+    back. Everything else is resolved as a local run resolves it (h5py datasets
+    flushed and named by file, arrays checked), and kept in a form a task can
+    carry.
+    """
     out: list[Part] = []
-    h5py = sys.modules.get("h5py")
     for listed in parts_of(source):
         item = H5Source.parse(listed) if isinstance(listed, str) else listed
         if isinstance(item, H5Source):
             out.append(Part(path=item.path, dataset=item.dataset))
-        elif h5py is not None and isinstance(item, h5py.Dataset):
-            writable = item.file.mode != "r"
-            if writable:
-                item.file.flush()  # what the caller wrote, visible to the workers
+            continue
+        resolved = _resolve_part(item, allow_external=False, role=role)
+        if isinstance(resolved, _core.DatasetRef):
             out.append(
                 Part(
-                    path=item.file.filename,
-                    dataset=item.name,
-                    ignore_file_locks=writable,
+                    path=resolved.path,
+                    dataset=resolved.name,
+                    ignore_file_locks=resolved.ignore_file_locks,
                 )
             )
-        elif isinstance(item, np.ndarray):
-            out.append(Part(array=item))
         else:
-            array = np.asarray(item)
-            if array.dtype == object:
-                msg = (
-                    f"{role} of type {type(item).__name__} is not a NumPy array, an "
-                    "h5py.Dataset, an H5Source or a FILE:/DATASET string"
-                )
-                raise TypeError(msg)
-            out.append(Part(array=array))
+            out.append(Part(array=resolved))
     return out
 
 
