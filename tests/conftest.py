@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import os
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import h5py
 import numpy as np
@@ -15,9 +17,65 @@ import h5linalg
 from h5linalg import _core
 
 
+#: The packaging checks (the recipes, the stand-in conda build, the workflows)
+#: are collected only when named: `python -m pytest tests/packaging`, or
+#: `pixi run recipe-check`. A path given on the command line is always collected.
+collect_ignore = ["packaging"]
+
+#: CI sets this: a skipped test fails instead, unless the tool it names is
+#: listed (space-separated) in ALLOWED_ABSENT_ENV for that stage.
+REQUIRE_ALL_ENV = "H5LINALG_REQUIRE_ALL"
+ALLOWED_ABSENT_ENV = "H5LINALG_ALLOWED_ABSENT"
+
+#: The tool a skip reason names: needs() writes "needs TOOL (...)", and
+#: pytest.importorskip "could not import 'MODULE'".
+_SKIPPED_TOOL = re.compile(r"needs (\S+) \(|could not import '([^']+)'")
+
+
+def needs(tool: str, install: str) -> NoReturn:
+    """Skip the calling test: ``tool`` is not available here; ``install`` says
+    how to get it (a command, or what to set). Under H5LINALG_REQUIRE_ALL=1 the
+    skip is a failure, unless ``tool`` is in H5LINALG_ALLOWED_ABSENT."""
+    pytest.skip(f"needs {tool} ({install})")
+
+
+def _allowed_absent() -> set[str]:
+    return set(os.environ.get(ALLOWED_ABSENT_ENV, "").split())
+
+
+def _strict_skip(report: pytest.CollectReport | pytest.TestReport) -> None:
+    """Turns a skip into a failure when CI asked for every test to run."""
+    if not (report.skipped and os.environ.get(REQUIRE_ALL_ENV)):
+        return
+    if hasattr(report, "wasxfail"):
+        return
+    reason = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else ""
+    match = _SKIPPED_TOOL.search(reason)
+    tool = (match.group(1) or match.group(2)) if match else None
+    if tool is not None and tool in _allowed_absent():
+        return
+    report.outcome = "failed"
+    report.longrepr = (
+        f"skipped, but {REQUIRE_ALL_ENV} is set (add the tool to "
+        f"{ALLOWED_ABSENT_ENV} if this stage cannot have it): {reason}"
+    )
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    outcome = yield
+    _strict_skip(outcome.get_result())
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> Any:
+    outcome = yield
+    _strict_skip(outcome.get_result())
+
+
 def pytest_report_header() -> list[str]:
     info = _core.build_info()
-    return [
+    lines = [
         (
             f"h5linalg {h5linalg.__version__}: HDF5 {info['hdf5_running']} "
             f"(built {info['hdf5_built']}, threadsafe={info['hdf5_threadsafe']}), "
@@ -25,6 +83,10 @@ def pytest_report_header() -> list[str]:
             f"h5py {h5py.__version__} (HDF5 {h5py.version.hdf5_version})"
         ),
     ]
+    if os.environ.get(REQUIRE_ALL_ENV):
+        allowed = " ".join(sorted(_allowed_absent())) or "none"
+        lines.append(f"{REQUIRE_ALL_ENV} is set: a skip fails; allowed absent: {allowed}")
+    return lines
 
 
 #: How a source reaches h5linalg.
