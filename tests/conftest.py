@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import os
 import re
@@ -16,16 +17,60 @@ import pytest
 import h5linalg
 from h5linalg import _core
 
-
 #: The packaging checks (the recipes, the stand-in conda build, the workflows)
 #: are collected only when named: `python -m pytest tests/packaging`, or
 #: `pixi run recipe-check`. A path given on the command line is always collected.
 collect_ignore = ["packaging"]
 
+#: The packaging checks need the `packaging` dependency group (`pixi run
+#: recipe-check` has it). Without it each of their modules is one skip naming the
+#: install command, not an import error at collection. Import name -> distribution.
+PACKAGING_GROUP = {
+    "rattler_build": "py-rattler-build",
+    "jsonschema": "jsonschema",
+    "yaml": "pyyaml",
+    "jinja2": "jinja2",
+    "packaging": "packaging",
+    "zstandard": "zstandard",
+}
+PACKAGING_TESTS = Path(__file__).parent / "packaging"
+
+
+class _MissingGroup(pytest.Module):
+    """A test module that is not imported: its collection is one skip."""
+
+    missing: tuple[str, ...] = ()
+
+    def collect(self) -> NoReturn:
+        needs(
+            self.missing[0],
+            f"python -m pip install --group packaging; missing: {', '.join(self.missing)}",
+        )
+
+
+def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector) -> Any:
+    if PACKAGING_TESTS not in module_path.parents:
+        return None
+    missing = tuple(
+        dist
+        for module, dist in PACKAGING_GROUP.items()
+        if importlib.util.find_spec(module) is None
+    )
+    if not missing:
+        return None
+    module = _MissingGroup.from_parent(parent, path=module_path)
+    module.missing = missing
+    return module
+
+
 #: CI sets this: a skipped test fails instead, unless the tool it names is
 #: listed (space-separated) in ALLOWED_ABSENT_ENV for that stage.
 REQUIRE_ALL_ENV = "H5LINALG_REQUIRE_ALL"
 ALLOWED_ABSENT_ENV = "H5LINALG_ALLOWED_ABSENT"
+
+#: A skip whose reason starts so is a test that has no meaning for this build or
+#: platform (a wheel-only check on a source build), not a missing tool.
+DOES_NOT_APPLY = "does not apply: "
 
 #: The tool a skip reason names: needs() writes "needs TOOL (...)", and
 #: pytest.importorskip "could not import 'MODULE'".
@@ -36,6 +81,7 @@ def needs(tool: str, install: str) -> NoReturn:
     """Skip the calling test: ``tool`` is not available here; ``install`` says
     how to get it (a command, or what to set). Under H5LINALG_REQUIRE_ALL=1 the
     skip is a failure, unless ``tool`` is in H5LINALG_ALLOWED_ABSENT."""
+    __tracebackhide__ = True  # the skip is reported at the calling test
     pytest.skip(f"needs {tool} ({install})")
 
 
@@ -50,6 +96,8 @@ def _strict_skip(report: pytest.CollectReport | pytest.TestReport) -> None:
     if hasattr(report, "wasxfail"):
         return
     reason = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else ""
+    if reason.startswith(("Skipped: " + DOES_NOT_APPLY, DOES_NOT_APPLY)):
+        return
     match = _SKIPPED_TOOL.search(reason)
     tool = (match.group(1) or match.group(2)) if match else None
     if tool is not None and tool in _allowed_absent():
@@ -61,14 +109,15 @@ def _strict_skip(report: pytest.CollectReport | pytest.TestReport) -> None:
     )
 
 
+# (pluggy passes a hook only the arguments it names: these need none)
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+def pytest_runtest_makereport() -> Any:
     outcome = yield
     _strict_skip(outcome.get_result())
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_make_collect_report(collector: pytest.Collector) -> Any:
+def pytest_make_collect_report() -> Any:
     outcome = yield
     _strict_skip(outcome.get_result())
 
@@ -85,7 +134,9 @@ def pytest_report_header() -> list[str]:
     ]
     if os.environ.get(REQUIRE_ALL_ENV):
         allowed = " ".join(sorted(_allowed_absent())) or "none"
-        lines.append(f"{REQUIRE_ALL_ENV} is set: a skip fails; allowed absent: {allowed}")
+        lines.append(
+            f"{REQUIRE_ALL_ENV} is set: a skip fails; allowed absent: {allowed}"
+        )
     return lines
 
 

@@ -16,6 +16,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.bench
 def test_quick_run_writes_json_and_summary(tmp_path: Path) -> None:
     for module in ("h5py", "dask", "threadpoolctl"):
         pytest.importorskip(module)

@@ -21,10 +21,13 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SITE = Path(os.environ.get("H5LINALG_DOCS_HTML", REPO / "docs" / "_build" / "html"))
 
-pytestmark = pytest.mark.skipif(
-    not (SITE / "index.html").is_file(),
-    reason=f"the documentation site was not built ({SITE})",
-)
+pytestmark = [
+    pytest.mark.docs,
+    pytest.mark.skipif(
+        not (SITE / "index.html").is_file(),
+        reason=f"needs sphinx-build (the site is not built in {SITE}: `pixi run docs`)",
+    ),
+]
 
 
 class _Page(HTMLParser):

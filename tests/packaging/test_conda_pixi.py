@@ -40,11 +40,18 @@ def test_workspace(pixi: dict[str, Any]) -> None:
 def test_developer_commands(pixi: dict[str, Any]) -> None:
     found = tasks(pixi)
     assert found["build"]["cmd"] == BUILD
-    assert (
-        found["test"]["cmd"]
-        == "python -m pytest && ctest --test-dir build/dev -C Release --output-on-failure"
-    )
-    assert found["test"]["depends-on"] == ["build"]
+    # `pixi run test -k stacks` hands -k to pytest: pytest is the task's command,
+    # the C++ tests a task of their own that it depends on.
+    assert found["test"]["cmd"] == "python -m pytest"
+    assert found["test"]["depends-on"] == ["ctest"]
+    ctest = "ctest --test-dir build/dev -C Release --output-on-failure"
+    assert found["ctest"]["cmd"] == ctest
+    assert found["ctest"]["depends-on"] == ["build"]
+    # The README's no-conda test line is the same two commands.
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"\n{found['test']['cmd']} && {ctest}\n" in readme
+    # The packaging tests are a task of their own, beside the built package.
+    assert found["recipe-tests"]["cmd"] == "python -m pytest tests/packaging"
     assert found["bench"]["cmd"] == "python benchmarks/run.py"
     # run.py runs py-spy itself; wrapping it in another py-spy would profile the driver
     assert found["profile"]["cmd"] == "python benchmarks/run.py --profile gram"
@@ -100,6 +107,12 @@ def test_environments(pixi: dict[str, Any]) -> None:
     assert "np-oldest" in envs["np-oldest"]["features"]
     assert "np-latest" in envs["np-latest"]["features"]
     assert envs["packaging"]["no-default-feature"] is True
+    # `pixi run test` needs no packaging tools (the stand-in conda build needs
+    # Debian's apt and dpkg): the recipe checks are in environments of their own.
+    for name, env in envs.items():
+        if "test" in env["features"] and name not in ("checks", "lint"):
+            assert "checks" not in env["features"], name
+    assert "recipe-tests" in envs["checks"]["features"]
     # Environments that must agree share a solve group.
     assert {envs[n]["solve-group"] for n in ("default", "lint", "bench")} == {"default"}
     assert envs["np-latest"]["solve-group"] == envs["py314"]["solve-group"]

@@ -65,8 +65,8 @@ def test_files_name_the_schema_versions_the_checks_use() -> None:
         ("pixi.toml", "[environments]\n", "[enviroments]\n", r"enviroments"),
         (
             "pixi.toml",
-            'depends-on = ["build"], description',
-            'depends-on = "build", descripton',
+            'depends-on = ["ctest"], description',
+            'depends-on = "ctest", descripton',
             r"tasks\.test",
         ),
         ("recipe/recipe.yaml", "  number: 0\n", "  numbr: 0\n", r"build"),

@@ -71,6 +71,7 @@ def test_templates_are_read_correctly(templates, tmp_path):
     assert summary.results_compared == len(templates) * len(fuzz_runner.FUNCTIONS)
 
 
+@pytest.mark.fuzz
 def test_fuzz_damaged_files(templates, tmp_path, capsys):
     count = _setting("H5LINALG_FUZZ_CASES", DEFAULT_CASES)
     if count <= 0:

@@ -45,10 +45,12 @@ pytestmark = pytest.mark.skipif(
 #: A wheel that carries its libraries (tools/wheels) rather than a conda or source build.
 IS_WHEEL = bundled_info() is not None
 only_builds = pytest.mark.skipif(
-    IS_WHEEL, reason="a self-contained wheel: the test_wheel_* tests check it"
+    IS_WHEEL,
+    reason="does not apply: a self-contained wheel (the test_wheel_* tests check it)",
 )
 only_wheels = pytest.mark.skipif(
-    not IS_WHEEL, reason="not a self-contained wheel (no h5linalg/_bundled.json)"
+    not IS_WHEEL,
+    reason="does not apply: not a self-contained wheel (no h5linalg/_bundled.json)",
 )
 
 # ELF constants (System V ABI).

@@ -33,10 +33,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = [
     pytest.mark.skipif(sys.platform != "linux", reason="auditwheel wheels are Linux's"),
+    pytest.mark.wheel,
     pytest.mark.skipif(
         not os.environ.get("H5LINALG_PORTABLE_WHEEL"),
-        reason="set H5LINALG_PORTABLE_WHEEL to the --output-dir of "
-        "tools/wheels/build_portable.py (.ci/run's stage 'portable wheel' does)",
+        reason="needs H5LINALG_PORTABLE_WHEEL (the --output-dir of "
+        "tools/wheels/build_portable.py; .ci/run's stage 'portable wheel' sets it)",
     ),
 ]
 
@@ -54,10 +55,6 @@ HIDDEN_FOLDERS = ("hdf5", "blas", "lapack", "openblas-pthread", "openblas-openmp
 #: a compiler, and without the slow tests; test_linkage.py checks the wheel case.
 SUITE = [
     "tests",
-    "-m",
-    "not slow",
-    "--ignore=tests/packaging",
-    "--ignore=tests/test_benchmarks_quick.py",
     "--ignore=tests/reliability/test_fuzz_files.py",
     "--ignore=tests/reliability/test_sdist.py",
     "--ignore=tests/reliability/test_reproducible.py",

@@ -98,9 +98,10 @@ def test_wheel_from_sdist_and_from_tree_are_identical(release_workdir, tmp_path)
     assert summary["reproducible"] == "identical"
 
 
+@pytest.mark.wheel
 @pytest.mark.skipif(
     not os.environ.get("H5LINALG_PORTABLE_WHEEL"),
-    reason="set H5LINALG_PORTABLE_WHEEL to the --output-dir of tools/wheels/build_portable.py",
+    reason="needs H5LINALG_PORTABLE_WHEEL (the --output-dir of tools/wheels/build_portable.py)",
 )
 def test_two_repairs_of_one_wheel_are_identical(tmp_path):
     output = Path(os.environ["H5LINALG_PORTABLE_WHEEL"])

@@ -9,7 +9,8 @@ mechanism; ``allow_external=True`` reads the right data. Tracing the process's
 file system calls (strace) proves the other files are never even opened, and
 that inputs are opened read-only.
 
-Set H5LINALG_REQUIRE_STRACE=1 (CI does) to fail instead of skip without strace.
+Without strace these tests skip; H5LINALG_REQUIRE_ALL=1 (CI) or
+H5LINALG_REQUIRE_STRACE=1 makes that a failure.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import Any
 import h5py
 import numpy as np
 import pytest
+from conftest import needs
 
 import h5linalg
 
@@ -362,7 +364,7 @@ def traced_run(crafted: dict[str, Crafted], allow: bool, tmp_path: Path) -> Trac
             pytest.fail(
                 "strace is required (H5LINALG_REQUIRE_STRACE is set) but not installed"
             )
-        pytest.skip("strace is not installed (apt install strace)")
+        needs("strace", "sudo apt-get install strace")
     cases = [[c.mechanism, str(c.path), c.x, c.y] for c in crafted.values()]
     log = tmp_path / "strace.log"
     out_dir = tmp_path / "outputs"

@@ -11,7 +11,7 @@ unstripped) in ``build/asan`` and installs the module into a side venv
    Ctrl-C) runs with libasan preloaded into the (uninstrumented) interpreter,
    ``PYTHONMALLOC=malloc`` so Python objects are checked too, and leak
    detection off (CPython frees little at exit; valgrind.py covers leaks);
-3. with ``--full``, the whole pytest suite (``-m "not slow"``) runs the same way,
+3. with ``--full``, the default pytest suite runs the same way,
    but for the conda packaging checks, the fuzz campaign and the linkage audit
    (see FULL_SUITE_IGNORES).
 
@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smoke-rows", type=int, default=120)
     parser.add_argument(
         "--pytest-args",
-        default="-m 'not slow' -q -p no:cacheprovider",
+        default="-q -p no:cacheprovider",
         help="arguments for pytest with --full (default: %(default)s)",
     )
     args = parser.parse_args(argv)
