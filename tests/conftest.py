@@ -12,10 +12,10 @@ from typing import Any, NoReturn
 import h5py
 import numpy as np
 import pytest
+from wheel_data import Unavailable, WheelFile, fetch
 
 import h5linalg
 from h5linalg import _core
-
 
 #: The packaging checks (the recipes, the stand-in conda build, the workflows)
 #: are collected only when named: `python -m pytest tests/packaging`, or
@@ -62,13 +62,16 @@ def _strict_skip(report: pytest.CollectReport | pytest.TestReport) -> None:
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+def pytest_runtest_makereport(
+    item: pytest.Item,  # noqa: ARG001 (pluggy passes hook arguments by name)
+    call: pytest.CallInfo[None],  # noqa: ARG001
+) -> Any:
     outcome = yield
     _strict_skip(outcome.get_result())
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_make_collect_report(collector: pytest.Collector) -> Any:
+def pytest_make_collect_report(collector: pytest.Collector) -> Any:  # noqa: ARG001
     outcome = yield
     _strict_skip(outcome.get_result())
 
@@ -85,7 +88,9 @@ def pytest_report_header() -> list[str]:
     ]
     if os.environ.get(REQUIRE_ALL_ENV):
         allowed = " ".join(sorted(_allowed_absent())) or "none"
-        lines.append(f"{REQUIRE_ALL_ENV} is set: a skip fails; allowed absent: {allowed}")
+        lines.append(
+            f"{REQUIRE_ALL_ENV} is set: a skip fails; allowed absent: {allowed}"
+        )
     return lines
 
 
@@ -198,3 +203,17 @@ def release_workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     release_support.py), so test_sdist.py and test_reproducible.py share the
     sdist and the wheel built from it."""
     return tmp_path_factory.getbasetemp() / "release-checks"
+
+
+@pytest.fixture(scope="session")
+def wheel_file() -> Callable[[WheelFile], Path]:
+    """``wheel_file(SCANPY_PBMC68K)``: a real file from a published wheel (cached in
+    .cache/wheel-data/); skips with needs("network", ...) when pip cannot get it."""
+
+    def get(wheel: WheelFile) -> Path:
+        try:
+            return fetch(wheel)
+        except Unavailable as error:
+            needs("network", f"pip download of {wheel.requirement} must work: {error}")
+
+    return get
