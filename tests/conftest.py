@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 import h5py
 import numpy as np
 import pytest
+from wheel_data import Unavailable, WheelFile, fetch
 
 import h5linalg
 from h5linalg import _core
@@ -249,3 +250,17 @@ def release_workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     release_support.py), so test_sdist.py and test_reproducible.py share the
     sdist and the wheel built from it."""
     return tmp_path_factory.getbasetemp() / "release-checks"
+
+
+@pytest.fixture(scope="session")
+def wheel_file() -> Callable[[WheelFile], Path]:
+    """``wheel_file(SCANPY_PBMC68K)``: a real file from a published wheel (cached in
+    .cache/wheel-data/); skips with needs("network", ...) when pip cannot get it."""
+
+    def get(wheel: WheelFile) -> Path:
+        try:
+            return fetch(wheel)
+        except Unavailable as error:
+            needs("network", f"pip download of {wheel.requirement} must work: {error}")
+
+    return get

@@ -224,6 +224,8 @@ def test_errors_are_those_of_a_local_run(client, stack, tmp_path):
         )
     with pytest.raises(MemoryError, match="memory_limit"):
         hd.gram(source, client=client, memory_limit=1000)
+    with pytest.raises(MemoryError, match="memory_limit=10 bytes"):
+        hd.gram(source, client=client, memory_limit="10B")  # sizes as for h5linalg
     with pytest.raises(ValueError, match="partition_rows must be at least 1"):
         hd.gram(source, client=client, partition_rows=0)
     with pytest.raises(TypeError, match=r"client must be a distributed\.Client"):

@@ -4,6 +4,7 @@
 // expects; rank-deficient least squares becomes numpy.linalg.LinAlgError.
 #include "bindings/bindings.hpp"
 #include "core/errors.hpp"
+#include "core/hdf5_dataset.hpp"
 
 namespace h5linalg::bindings {
 
@@ -25,6 +26,33 @@ PyObject* exception_type(ErrorKind kind) {
     return PyExc_RuntimeError;
 }
 
+/// The message of a MissingDataset, with the file's closest dataset names
+/// (difflib.get_close_matches, as Python itself suggests names) when it has any.
+std::string with_suggestions(const MissingDataset& error) {
+    std::string message = error.what();
+    try {
+        py::list names;
+        for (const ListedDataset& entry : list_datasets(error.path(), 0)) {
+            names.append(entry.name);
+        }
+        const py::list close = py::module_::import("difflib").attr("get_close_matches")(
+            error.name(), names, 3);
+        if (close.empty()) {
+            return message;
+        }
+        message += "; did you mean ";
+        for (std::size_t i = 0; i < close.size(); ++i) {
+            if (i > 0) {
+                message += i + 1 == close.size() ? " or " : ", ";
+            }
+            message += "'" + close[i].cast<std::string>() + "'";
+        }
+        return message + "?";
+    } catch (const std::exception&) {  // py::error_already_set too
+        return message;  // a file that cannot be listed: the plain message says enough
+    }
+}
+
 }  // namespace
 
 void register_errors(py::module_& /*m*/) {
@@ -33,6 +61,8 @@ void register_errors(py::module_& /*m*/) {
             if (pointer) {
                 std::rethrow_exception(pointer);
             }
+        } catch (const MissingDataset& error) {
+            PyErr_SetString(PyExc_KeyError, with_suggestions(error).c_str());
         } catch (const Error& error) {
             PyObject* type = exception_type(error.kind());
             if (type == nullptr) {

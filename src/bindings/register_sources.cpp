@@ -296,6 +296,47 @@ void register_sources(py::module_& m) {
             return out;
         },
         "dataset"_a, "Shape, dtype, layout, chunking, filters and stored size of a dataset.");
+
+    m.def(
+        "list_datasets",
+        [](const std::string& path, std::size_t limit) {
+            std::vector<ListedDataset> listed;
+            {
+                py::gil_scoped_release release;
+                listed = list_datasets(path, limit);
+            }
+            py::typing::List<py::typing::Dict<py::str, py::object>> out;
+            for (const ListedDataset& entry : listed) {
+                py::typing::Dict<py::str, py::object> item;
+                const DatasetInfo& info = entry.info;
+                item["name"] = entry.name;
+                item["kind"] = entry.kind;
+                item["target"] = entry.target;
+                item["described"] = entry.described;
+                item["problem"] = entry.problem;
+                item["needs_allow_external"] = entry.needs_allow_external;
+                const bool has_type = entry.described && !info.type.name.empty();
+                item["shape"] = has_type ? py::object(py::tuple(py::cast(info.shape)))
+                                         : py::object(py::none());
+                item["dtype"] = has_type ? py::object(py::str(info.type.name))
+                                         : py::object(py::none());
+                item["layout"] = info.layout;
+                item["chunks"] = info.chunk_shape.empty()
+                                     ? py::object(py::none())
+                                     : py::object(py::tuple(py::cast(info.chunk_shape)));
+                py::list filters;
+                for (const Filter& filter : info.filters) {
+                    filters.append(filter.name);
+                }
+                item["filters"] = filters;
+                item["storage_bytes"] = info.storage_bytes;
+                out.append(item);
+            }
+            return out;
+        },
+        "path"_a, "limit"_a,
+        "The datasets of a file and its links to other files, by name, reading no data and "
+        "opening nothing outside the file; the first `limit` described.");
 }
 
 }  // namespace h5linalg::bindings

@@ -8,6 +8,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace h5linalg {
 
@@ -36,5 +37,19 @@ private:
 [[noreturn]] inline void fail(ErrorKind kind, const std::string& message) {
     throw Error(kind, message);
 }
+
+/// A Key error for a dataset name that is not in a file, naming both, so that the
+/// bindings can suggest the file's closest dataset names ("did you mean ...?").
+class MissingDataset : public Error {
+public:
+    MissingDataset(const std::string& message, std::string path, std::string name)
+        : Error(ErrorKind::Key, message), path_(std::move(path)), name_(std::move(name)) {}
+    const std::string& path() const noexcept { return path_; }
+    const std::string& name() const noexcept { return name_; }
+
+private:
+    std::string path_;
+    std::string name_;
+};
 
 }  // namespace h5linalg

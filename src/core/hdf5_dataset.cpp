@@ -234,8 +234,9 @@ void walk_links(hid_t file, const std::string& path, const std::string& name, hi
             } else if (prefix != name) {
                 why = " (no object " + in_quotes(prefix) + ")";
             }
-            fail(ErrorKind::Key,
-                 "dataset " + in_quotes(name) + " not found in " + in_quotes(path) + why);
+            throw MissingDataset(
+                "dataset " + in_quotes(name) + " not found in " + in_quotes(path) + why, path,
+                name);
         }
         H5L_info_t link;
         check_status(H5Lget_info(file, prefix.c_str(), &link, lapl),
@@ -256,19 +257,22 @@ std::string shape_text(const std::vector<std::size_t>& shape) {
     return text + (shape.size() == 1 ? ",)" : ")");
 }
 
-OpenDataset open_dataset(const std::string& path, const std::string& name_in,
-                         const OpenOptions& options) {
+void refuse_directory(const std::string& path) {
+    std::error_code error;
+    if (std::filesystem::is_directory(path, error)) {
+        fail(ErrorKind::IO, in_quotes(path) + " is a directory, not an HDF5 file");
+    }
+}
+
+namespace {
+
+/// `path` opened read-only, with the errors every way it can be wrong deserves.
+Hid open_file(const std::string& path, const OpenOptions& options) {
     std::error_code error;
     if (!std::filesystem::exists(path, error)) {
         fail(ErrorKind::FileNotFound, "No such file: " + in_quotes(path));
     }
-    if (std::filesystem::is_directory(path, error)) {
-        fail(ErrorKind::IO, in_quotes(path) + " is a directory, not an HDF5 file");
-    }
-    const std::string name = name_in.empty() || name_in[0] != '/' ? "/" + name_in : name_in;
-
-    Hdf5Lock lock;
-    OpenDataset opened;
+    refuse_directory(path);
     Hid fapl = checked(H5Pcreate(H5P_FILE_ACCESS), "cannot create a file access property list");
 #if H5_VERSION_GE(1, 10, 7)
     if (options.ignore_file_locks) {
@@ -287,7 +291,142 @@ OpenDataset open_dataset(const std::string& path, const std::string& name_in,
         }
         fail(ErrorKind::IO, message + (detail.empty() ? "" : " (HDF5: " + detail + ")"));
     }
-    opened.file = Hid(file);
+    return Hid(file);
+}
+
+/// Whether this HDF5 can decode filter `id` (binding a plugin or LZF if need be).
+bool filter_decodable(H5Z_filter_t id) {
+    return H5Zfilter_avail(id) > 0 || (id == 32000 && provide_lzf_filter()) ||
+           (provide_filter(static_cast<int>(id)) && H5Zfilter_avail(id) > 0);
+}
+
+/// Fills `info` (but file and name) from an open dataset, reading no data. When
+/// `listing`, the refusals (virtual or external storage without allow_external, a
+/// filter this HDF5 lacks) are left to the caller: the shape of a virtual dataset is
+/// then not even asked for. Damage is an IO error either way.
+void read_info(hid_t object, const std::string& label, DatasetInfo& info,
+               const OpenOptions& options, bool listing) {
+    Hid dcpl = checked(H5Dget_create_plist(object),
+                       "cannot read the storage properties of " + label);
+    switch (H5Pget_layout(dcpl.get())) {
+        case H5D_COMPACT: info.layout = "compact"; break;
+        case H5D_CONTIGUOUS: info.layout = "contiguous"; break;
+        case H5D_CHUNKED: info.layout = "chunked"; break;
+        case H5D_VIRTUAL: info.layout = "virtual"; break;
+        default: info.layout = "unknown"; break;
+    }
+    info.external_storage = H5Pget_external_count(dcpl.get()) > 0;
+    if (!options.allow_external && info.layout == "virtual") {
+        if (listing) {
+            return;
+        }
+        fail(ErrorKind::Permission,
+             label +
+                 " is a virtual dataset, which reads from other datasets and files; "
+                 "pass allow_external=True if you trust this file");
+    }
+    if (!options.allow_external && info.external_storage && !listing) {
+        fail(ErrorKind::Permission,
+             label +
+                 " keeps its raw data in external files (HDF5 external storage); "
+                 "pass allow_external=True if you trust this file");
+    }
+
+    Hid type = checked(H5Dget_type(object), "cannot read the datatype of " + label);
+    info.type = classify_type(type.get());
+
+    Hid space = checked(H5Dget_space(object), "cannot read the shape of " + label);
+    const int rank = H5Sget_simple_extent_ndims(space.get());
+    if (rank < 0) {
+        check_status(rank, "cannot read the shape of " + label);
+    }
+    std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
+    std::vector<hsize_t> maxdims(static_cast<std::size_t>(rank));
+    if (rank > 0) {
+        check_status(H5Sget_simple_extent_dims(space.get(), dims.data(), maxdims.data()),
+                     "cannot read the shape of " + label);
+    }
+    info.shape.assign(dims.begin(), dims.end());
+    // HDF5 never writes a shape beyond its fixed maximum; 1.14 refuses such a
+    // dataspace when opening, 1.10 does not (and h5linalg would stream, say, 2**62
+    // rows of fill values).
+    for (std::size_t i = 0; i < dims.size(); ++i) {
+        if (maxdims[i] != H5S_UNLIMITED && dims[i] > maxdims[i]) {
+            fail(ErrorKind::IO, label + " is damaged: its shape " + shape_text(info.shape) +
+                                    " exceeds its maximum shape");
+        }
+    }
+
+    if (info.layout == "chunked" && rank > 0) {
+        std::vector<hsize_t> chunk(static_cast<std::size_t>(rank));
+        check_status(H5Pget_chunk(dcpl.get(), rank, chunk.data()),
+                     "cannot read the chunk shape of " + label);
+        info.chunk_shape.assign(chunk.begin(), chunk.end());
+        // HDF5 refuses to create chunks larger than a fixed maximum dimension: a file
+        // that has them is damaged, and HDF5 1.10 can crash reading it (memcpy in
+        // H5D__select_read).
+        for (std::size_t i = 0; i < chunk.size(); ++i) {
+            if (maxdims[i] != H5S_UNLIMITED && chunk[i] > maxdims[i]) {
+                fail(ErrorKind::IO, label + " is damaged: its chunk shape " +
+                                        shape_text(info.chunk_shape) +
+                                        " is larger than its maximum shape");
+            }
+        }
+    }
+    const int nfilters = H5Pget_nfilters(dcpl.get());
+    for (int i = 0; i < nfilters; ++i) {
+        unsigned flags = 0;
+        unsigned values[8] = {};
+        std::size_t nvalues = 8;
+        char hdf5_name[64] = {};
+        unsigned config = 0;
+        const H5Z_filter_t id =
+            H5Pget_filter2(dcpl.get(), static_cast<unsigned>(i), &flags, &nvalues, values,
+                           sizeof hdf5_name, hdf5_name, &config);
+        if (id < 0) {
+            check_status(-1, "cannot read the filters of " + label);
+        }
+        Filter filter;
+        filter.id = static_cast<int>(id);
+        filter.name = filter_name(id, values, nvalues, hdf5_name);
+        filter.values.assign(nvalues, 0);  // nvalues is now the stored count
+        std::copy_n(values, std::min<std::size_t>(nvalues, 8), filter.values.begin());
+        // A filter this HDF5 lacks may come with hdf5plugin, bound on first need;
+        // LZF (h5py's own, not in hdf5plugin) with h5linalg where the build has liblzf.
+        filter.decodable = filter_decodable(id);
+        if (!filter.decodable) {
+            hdf5_error_detail();
+        }
+        info.filters.push_back(filter);
+        if (!filter.decodable && !listing) {
+            fail(ErrorKind::IO,
+                 label + " is compressed with the '" + filter.name + "' filter (id " +
+                     std::to_string(id) +
+                     "), which this HDF5 library cannot decode; install the package of HDF5 "
+                     "plugins that provides it (hdf5plugin has zstd, blosc, lz4, bitshuffle, "
+                     "zfp and more: pip or conda install hdf5plugin), point HDF5_PLUGIN_PATH "
+                     "at a plugin folder, or rewrite the dataset with gzip");
+        }
+    }
+    info.storage_bytes = static_cast<std::size_t>(H5Dget_storage_size(object));
+}
+
+[[noreturn]] void fail_missing(const std::string& name, const std::string& path,
+                               const std::string& why) {
+    throw MissingDataset("dataset " + in_quotes(name) + " not found in " + in_quotes(path) + why,
+                         path, name);
+}
+
+}  // namespace
+
+OpenDataset open_dataset(const std::string& path, const std::string& name_in,
+                         const OpenOptions& options) {
+    const std::string name = name_in.empty() || name_in[0] != '/' ? "/" + name_in : name_in;
+
+    Hdf5Lock lock;
+    OpenDataset opened;
+    opened.file = open_file(path, options);
+    const hid_t file = opened.file.get();
     opened.info.file = path;
     opened.info.name = name;
 
@@ -304,8 +443,7 @@ OpenDataset open_dataset(const std::string& path, const std::string& name_in,
         }
         if (H5Oexists_by_name(file, name.c_str(), lapl.get()) == 0) {
             hdf5_error_detail();
-            fail(ErrorKind::Key, "dataset " + in_quotes(name) + " not found in " + in_quotes(path) +
-                                     " (" + in_quotes(name) + " is a soft link to nothing)");
+            fail_missing(name, path, " (" + in_quotes(name) + " is a soft link to nothing)");
         }
         fail(ErrorKind::IO, "cannot open " + in_quotes(name) + " in " + in_quotes(path) +
                                 ": the file is damaged" +
@@ -327,106 +465,139 @@ OpenDataset open_dataset(const std::string& path, const std::string& name_in,
                                         "to read it");
     }
     opened.dataset = std::move(handle);
-    DatasetInfo& info = opened.info;
+    read_info(object, opened.label(), opened.info, options, false);
+    return opened;
+}
 
-    Hid type = checked(H5Dget_type(object), "cannot read the datatype of " + opened.label());
-    info.type = classify_type(type.get());
+namespace {
 
-    Hid space = checked(H5Dget_space(object), "cannot read the shape of " + opened.label());
-    const int rank = H5Sget_simple_extent_ndims(space.get());
-    if (rank < 0) {
-        check_status(rank, "cannot read the shape of " + opened.label());
+/// Why h5linalg's functions cannot read a dataset described by read_info in
+/// listing mode ("" if they can), and whether allow_external would change that.
+void judge(ListedDataset& entry) {
+    const DatasetInfo& info = entry.info;
+    if (info.layout == "virtual") {
+        entry.needs_allow_external = true;
+        entry.problem = "a virtual dataset (reads from other datasets and files)";
+        return;
     }
-    std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
-    std::vector<hsize_t> maxdims(static_cast<std::size_t>(rank));
-    if (rank > 0) {
-        check_status(H5Sget_simple_extent_dims(space.get(), dims.data(), maxdims.data()),
-                     "cannot read the shape of " + opened.label());
+    if (info.external_storage) {
+        entry.needs_allow_external = true;
+        entry.problem = "raw data in external files (HDF5 external storage)";
+        return;
     }
-    info.shape.assign(dims.begin(), dims.end());
-    // HDF5 never writes a shape beyond its fixed maximum; 1.14 refuses such a
-    // dataspace when opening, 1.10 does not (and h5linalg would stream, say, 2**62
-    // rows of fill values).
-    for (std::size_t i = 0; i < dims.size(); ++i) {
-        if (maxdims[i] != H5S_UNLIMITED && dims[i] > maxdims[i]) {
-            fail(ErrorKind::IO, opened.label() + " is damaged: its shape " +
-                                    shape_text(info.shape) + " exceeds its maximum shape");
+    for (const Filter& filter : info.filters) {
+        if (!filter.decodable) {
+            entry.problem = "compressed with the '" + filter.name +
+                            "' filter, which this HDF5 library cannot decode";
+            return;
         }
     }
+    if (!info.type.element) {
+        entry.problem = "not numeric (dtype " + info.type.name + ")";
+    } else if (info.shape.size() != 2) {
+        entry.problem = info.shape.empty()        ? std::string("a scalar, not 2-D")
+                        : info.shape.size() == 1 ? std::string(
+                                                       "1-D, read only as the y of lstsq or "
+                                                       "the b of matmul")
+                                                 : std::to_string(info.shape.size()) +
+                                                       "-D, not 2-D";
+    } else if (info.shape[0] == 0) {
+        entry.problem = "empty (no rows)";
+    } else if (info.shape[1] == 0) {
+        entry.problem = "empty (no columns)";
+    }
+}
 
-    Hid dcpl = checked(H5Dget_create_plist(object),
-                       "cannot read the storage properties of " + opened.label());
-    switch (H5Pget_layout(dcpl.get())) {
-        case H5D_COMPACT: info.layout = "compact"; break;
-        case H5D_CONTIGUOUS: info.layout = "contiguous"; break;
-        case H5D_CHUNKED: info.layout = "chunked"; break;
-        case H5D_VIRTUAL: info.layout = "virtual"; break;
-        default: info.layout = "unknown"; break;
+struct LinkSeen {
+    std::string name;
+    H5L_type_t type;
+};
+
+herr_t note_link(hid_t, const char* name, const H5L_info_t* link, void* seen) {
+    static_cast<std::vector<LinkSeen>*>(seen)->push_back({std::string("/") + name, link->type});
+    return 0;
+}
+
+std::string external_target(hid_t file, const std::string& name) {
+    H5L_info_t link{};
+    if (H5Lget_info(file, name.c_str(), &link, H5P_DEFAULT) < 0) {
+        hdf5_error_detail();
+        return {};
     }
-    info.external_storage = H5Pget_external_count(dcpl.get()) > 0;
-    if (!options.allow_external && info.layout == "virtual") {
-        fail(ErrorKind::Permission,
-             opened.label() +
-                 " is a virtual dataset, which reads from other datasets and files; "
-                 "pass allow_external=True if you trust this file");
+    std::vector<char> value(link.u.val_size + 1, '\0');
+    const char* target_file = nullptr;
+    const char* target_object = nullptr;
+    unsigned flags = 0;
+    if (H5Lget_val(file, name.c_str(), value.data(), link.u.val_size, H5P_DEFAULT) < 0 ||
+        H5Lunpack_elink_val(value.data(), link.u.val_size, &flags, &target_file,
+                            &target_object) < 0) {
+        hdf5_error_detail();
+        return {};
     }
-    if (!options.allow_external && info.external_storage) {
-        fail(ErrorKind::Permission,
-             opened.label() +
-                 " keeps its raw data in external files (HDF5 external storage); "
-                 "pass allow_external=True if you trust this file");
+    return std::string(target_file ? target_file : "") + ":" +
+           std::string(target_object ? target_object : "");
+}
+
+}  // namespace
+
+std::vector<ListedDataset> list_datasets(const std::string& path, std::size_t limit) {
+    Hdf5Lock lock;
+    const OpenOptions options;  // never follows anything out of the file
+    Hid file_handle = open_file(path, options);
+    const hid_t file = file_handle.get();
+
+    // Links by name, recursing into groups through hard links only: HDF5 does not
+    // traverse soft or external links here, so nothing outside the file is touched.
+    std::vector<LinkSeen> links;
+    if (H5Lvisit(file, H5_INDEX_NAME, H5_ITER_INC, note_link, &links) < 0) {
+        const std::string detail = hdf5_error_detail();
+        fail(ErrorKind::IO, "cannot list the contents of " + in_quotes(path) +
+                                ": the file is damaged" +
+                                (detail.empty() ? "" : " (HDF5: " + detail + ")"));
     }
-    if (info.layout == "chunked" && rank > 0) {
-        std::vector<hsize_t> chunk(static_cast<std::size_t>(rank));
-        check_status(H5Pget_chunk(dcpl.get(), rank, chunk.data()),
-                     "cannot read the chunk shape of " + opened.label());
-        info.chunk_shape.assign(chunk.begin(), chunk.end());
-        // HDF5 refuses to create chunks larger than a fixed maximum dimension: a file
-        // that has them is damaged, and HDF5 1.10 can crash reading it (memcpy in
-        // H5D__select_read).
-        for (std::size_t i = 0; i < chunk.size(); ++i) {
-            if (maxdims[i] != H5S_UNLIMITED && chunk[i] > maxdims[i]) {
-                fail(ErrorKind::IO, opened.label() + " is damaged: its chunk shape " +
-                                        shape_text(info.chunk_shape) +
-                                        " is larger than its maximum shape");
+    std::vector<ListedDataset> listed;
+    for (const LinkSeen& link : links) {
+        ListedDataset entry;
+        entry.name = link.name;
+        entry.info.file = path;
+        entry.info.name = link.name;
+        if (link.type == H5L_TYPE_SOFT) {
+            continue;  // another name for an object listed under its own (or nothing)
+        }
+        if (link.type != H5L_TYPE_HARD) {
+            entry.kind = link.type == H5L_TYPE_EXTERNAL ? "external link" : "user-defined link";
+            if (link.type == H5L_TYPE_EXTERNAL) {
+                entry.target = external_target(file, link.name);
+            }
+            entry.needs_allow_external = true;
+            entry.problem = "an " + entry.kind + " to another file";
+            entry.described = listed.size() < limit;
+            listed.push_back(entry);
+            continue;
+        }
+        const hid_t object = H5Oopen(file, link.name.c_str(), H5P_DEFAULT);
+        if (object < 0) {
+            hdf5_error_detail();
+            continue;  // damaged: not something to list (opening it says why)
+        }
+        Hid handle(object);
+        if (H5Iget_type(object) != H5I_DATASET) {
+            continue;
+        }
+        entry.kind = "dataset";
+        if (listed.size() < limit) {
+            entry.described = true;
+            try {
+                check_chunk_layout(file, path, link.name, H5P_DEFAULT);
+                read_info(object, path + ":" + link.name, entry.info, options, true);
+                judge(entry);
+            } catch (const Error& error) {
+                entry.problem = error.what();
             }
         }
+        listed.push_back(std::move(entry));
     }
-    const int nfilters = H5Pget_nfilters(dcpl.get());
-    for (int i = 0; i < nfilters; ++i) {
-        unsigned flags = 0;
-        unsigned values[8] = {};
-        std::size_t nvalues = 8;
-        char hdf5_name[64] = {};
-        unsigned config = 0;
-        const H5Z_filter_t id =
-            H5Pget_filter2(dcpl.get(), static_cast<unsigned>(i), &flags, &nvalues, values,
-                           sizeof hdf5_name, hdf5_name, &config);
-        if (id < 0) {
-            check_status(-1, "cannot read the filters of " + opened.label());
-        }
-        Filter filter;
-        filter.id = static_cast<int>(id);
-        filter.name = filter_name(id, values, nvalues, hdf5_name);
-        filter.values.assign(nvalues, 0);  // nvalues is now the stored count
-        std::copy_n(values, std::min<std::size_t>(nvalues, 8), filter.values.begin());
-        info.filters.push_back(filter);
-        // A filter this HDF5 lacks may come with hdf5plugin, bound on first need;
-        // LZF (h5py's own, not in hdf5plugin) with h5linalg where the build has liblzf.
-        if (H5Zfilter_avail(id) <= 0 && !(id == 32000 && provide_lzf_filter()) &&
-            !(provide_filter(static_cast<int>(id)) && H5Zfilter_avail(id) > 0)) {
-            hdf5_error_detail();
-            fail(ErrorKind::IO,
-                 opened.label() + " is compressed with the '" + filter.name + "' filter (id " +
-                     std::to_string(id) +
-                     "), which this HDF5 library cannot decode; install the package of HDF5 "
-                     "plugins that provides it (hdf5plugin has zstd, blosc, lz4, bitshuffle, "
-                     "zfp and more: pip or conda install hdf5plugin), point HDF5_PLUGIN_PATH "
-                     "at a plugin folder, or rewrite the dataset with gzip");
-        }
-    }
-    info.storage_bytes = static_cast<std::size_t>(H5Dget_storage_size(object));
-    return opened;
+    return listed;
 }
 
 OpenDataset open_matrix(const std::string& path, const std::string& name,

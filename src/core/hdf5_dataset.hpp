@@ -37,6 +37,7 @@ struct Filter {
     int id = 0;                    // H5Z_filter_t, e.g. H5Z_FILTER_DEFLATE
     std::string name;              // for messages and `describe`, e.g. "shuffle", "gzip(4)"
     std::vector<unsigned> values;  // the client data as stored (gzip: its level)
+    bool decodable = true;         // this HDF5 can decode it (a plugin bound if need be)
 };
 
 struct DatasetInfo {
@@ -74,6 +75,26 @@ OpenDataset open_matrix(const std::string& path, const std::string& name,
 /// The description only (for `h5linalg describe`); the file is closed again.
 DatasetInfo describe_dataset(const std::string& path, const std::string& name,
                              const OpenOptions& options);
+
+/// An IO error if `path` is a folder, in the same words for inputs and outputs.
+void refuse_directory(const std::string& path);
+
+/// One dataset (or a link out of the file) in a file's listing, `h5linalg describe FILE`.
+struct ListedDataset {
+    std::string name;                   // absolute name in the file
+    std::string kind;                   // "dataset", "external link", "user-defined link"
+    std::string target;                 // an external link's "file:/object" (never opened)
+    bool described = false;             // info and problem are filled in
+    DatasetInfo info;                   // empty for links, and a virtual dataset's shape
+    std::string problem;                // why h5linalg cannot read it ("" when it can)
+    bool needs_allow_external = false;  // it reads another file: never opened here
+};
+
+/// The datasets of `path` and its links to other files, by name, without reading any
+/// data and without following or opening anything outside the file (soft links are
+/// skipped: their targets are listed under their own names). Only the first `limit`
+/// entries are described; the rest have a name and a kind only.
+std::vector<ListedDataset> list_datasets(const std::string& path, std::size_t limit);
 
 /// "(3, 4)"-style rendering of a shape, as NumPy prints it.
 std::string shape_text(const std::vector<std::size_t>& shape);

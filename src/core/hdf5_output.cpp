@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "core/errors.hpp"
+#include "core/hdf5_dataset.hpp"
 
 namespace h5linalg {
 
@@ -129,6 +130,7 @@ bool check_output(const OutputSpec& spec) {
     if (!std::filesystem::exists(spec.path, error)) {
         return false;
     }
+    refuse_directory(spec.path);  // as an input folder is refused, not HDF5's own words
     // Decide on a read-only handle: refusing must not touch the file at all
     // (opening for writing can rewrite superblock flags).
     Hid probe = checked(H5Fopen(spec.path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT),

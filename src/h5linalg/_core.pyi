@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['DatasetRef', 'OutputRef', 'build_info', 'check_output', 'copy_rows', 'default_memory_limit', 'describe', 'filter_available', 'gram', 'lstsq', 'lstsq_state', 'matmul', 'merge_gram', 'merge_lstsq', 'merge_moments', 'merge_scatter', 'moments', 'pca', 'pca_from_scatter', 'plugin_folder_report', 'plugin_search_path', 'scatter', 'solve_lstsq', 'stack_shape', 'use_plugin_folder', 'write_array']
+__all__: list[str] = ['DatasetRef', 'OutputRef', 'build_info', 'check_output', 'copy_rows', 'default_memory_limit', 'describe', 'filter_available', 'gram', 'list_datasets', 'lstsq', 'lstsq_state', 'matmul', 'merge_gram', 'merge_lstsq', 'merge_moments', 'merge_scatter', 'moments', 'pca', 'pca_from_scatter', 'plugin_folder_report', 'plugin_search_path', 'scatter', 'solve_lstsq', 'stack_shape', 'use_plugin_folder', 'write_array']
 class DatasetRef:
     """
     A dataset inside an HDF5 file, as the Python layer resolved it.
@@ -61,6 +61,10 @@ def filter_available(id: typing.SupportsInt | typing.SupportsIndex) -> bool:
 def gram(source: typing.Any, *, block_rows: typing.SupportsInt | typing.SupportsIndex = 0, memory_limit: typing.SupportsInt | typing.SupportsIndex = 268435456, progress: typing.Any = None) -> numpy.typing.NDArray[numpy.float64]:
     """
     X.T @ X, streamed through BLAS dsyrk.
+    """
+def list_datasets(path: str, limit: typing.SupportsInt | typing.SupportsIndex) -> list[dict[str, typing.Any]]:
+    """
+    The datasets of a file and its links to other files, by name, reading no data and opening nothing outside the file; the first `limit` described.
     """
 def lstsq(x: typing.Any, y: typing.Any, *, block_rows: typing.SupportsInt | typing.SupportsIndex = 0, memory_limit: typing.SupportsInt | typing.SupportsIndex = 268435456, progress: typing.Any = None) -> numpy.typing.NDArray[numpy.float64]:
     """

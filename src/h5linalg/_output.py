@@ -43,7 +43,11 @@ def output_target(
             raise ValueError(msg)
     directory = os.path.dirname(os.path.abspath(target.path))
     if not os.path.isdir(directory):
-        raise FileNotFoundError(2, "No such directory for the output file", directory)
+        msg = (
+            f"No such directory {directory!r} for the output file {target.path!r}; "
+            "create it first"
+        )
+        raise FileNotFoundError(msg)
     ref = _core.OutputRef(
         target.path, target.dataset, overwrite=overwrite, vector=vector
     )

@@ -17,7 +17,7 @@ def run(
     sources: Sequence[tuple[Source | Resolved, str]],
     *args: Any,
     block_rows: int | None,
-    memory_limit: int | None,
+    memory_limit: int | str | None,
     progress: Any,
     allow_external: bool,
     label: str,

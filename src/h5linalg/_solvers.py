@@ -20,7 +20,7 @@ def lstsq(
     block_rows: int | None = None,
     progress: Progress = False,
     allow_external: bool = False,
-    memory_limit: int | None = None,
+    memory_limit: int | str | None = None,
 ) -> FloatArray:
     """Least-squares coefficients ``b`` minimising ``||X b - y||``.
 
@@ -43,8 +43,9 @@ def lstsq(
         A bar on a terminal, or ``progress(rows_done, rows_total)`` per block.
     allow_external : bool, default False
         Follow links and storage that read other files.
-    memory_limit : int, optional
-        Bytes of block buffers (default 256 MiB).
+    memory_limit : int or str, optional
+        Bytes of block buffers (default 256 MiB): an int, or a string such as
+        ``"512M"`` or ``"2GiB"`` (binary units; ``"2GB"`` is decimal).
         The options are those of :func:`~h5linalg.moments`.
 
     Returns
@@ -86,7 +87,7 @@ def matmul(
     block_rows: int | None = None,
     progress: Progress = False,
     allow_external: bool = False,
-    memory_limit: int | None = None,
+    memory_limit: int | str | None = None,
 ) -> FloatArray | H5Source:
     """``A @ b`` for a streamed A (m, k) and an in-memory NumPy ``b`` (k, p) or (k,).
 
@@ -114,8 +115,9 @@ def matmul(
         A bar on a terminal, or ``progress(rows_done, rows_total)`` per block.
     allow_external : bool, default False
         Follow links and storage that read other files.
-    memory_limit : int, optional
-        Bytes of block buffers (default 256 MiB).
+    memory_limit : int or str, optional
+        Bytes of block buffers (default 256 MiB): an int, or a string such as
+        ``"512M"`` or ``"2GiB"`` (binary units; ``"2GB"`` is decimal).
 
     Returns
     -------
@@ -169,7 +171,7 @@ def _write(
     b: np.ndarray,
     target: _core.OutputRef,
     block_rows: int | None,
-    memory_limit: int | None,
+    memory_limit: int | str | None,
     progress: Progress,
     allow_external: bool,
 ) -> None:

@@ -29,7 +29,7 @@ def moments(
     block_rows: int | None = None,
     progress: Progress = False,
     allow_external: bool = False,
-    memory_limit: int | None = None,
+    memory_limit: int | str | None = None,
 ) -> Moments:
     """Count, mean, variance (with ``ddof``), min and max of every column, in one pass.
 
@@ -54,8 +54,10 @@ def moments(
     allow_external : bool, default False
         Follow external links, external raw storage and virtual datasets, which
         read other files. Leave it off for files you do not trust.
-    memory_limit : int, optional
-        Bytes of block buffers h5linalg may hold (default 256 MiB).
+    memory_limit : int or str, optional
+        Bytes of block buffers h5linalg may hold (default 256 MiB): an int, or a
+        string with a unit, ``"512M"``, ``"1.5G"``, ``"2GiB"`` (binary units;
+        ``"2GB"`` is decimal, 2 * 10**9).
 
     Returns
     -------
@@ -108,7 +110,7 @@ def gram(
     block_rows: int | None = None,
     progress: Progress = False,
     allow_external: bool = False,
-    memory_limit: int | None = None,
+    memory_limit: int | str | None = None,
 ) -> FloatArray:
     """``X.T @ X`` as an (n, n) float64 array, streamed through BLAS ``dsyrk``.
 
@@ -126,8 +128,10 @@ def gram(
     allow_external : bool, default False
         Follow external links, external raw storage and virtual datasets, which
         read other files. Leave it off for files you do not trust.
-    memory_limit : int, optional
-        Bytes of block buffers h5linalg may hold (default 256 MiB).
+    memory_limit : int or str, optional
+        Bytes of block buffers h5linalg may hold (default 256 MiB): an int, or a
+        string with a unit, ``"512M"``, ``"1.5G"``, ``"2GiB"`` (binary units;
+        ``"2GB"`` is decimal, 2 * 10**9).
 
     Returns
     -------
@@ -177,7 +181,7 @@ def covariance(
     block_rows: int | None = None,
     progress: Progress = False,
     allow_external: bool = False,
-    memory_limit: int | None = None,
+    memory_limit: int | str | None = None,
 ) -> FloatArray:
     """``numpy.cov(X, rowvar=False, ddof=ddof)``, always (n, n), in one pass.
 
@@ -201,8 +205,10 @@ def covariance(
     allow_external : bool, default False
         Follow external links, external raw storage and virtual datasets, which
         read other files. Leave it off for files you do not trust.
-    memory_limit : int, optional
-        Bytes of block buffers h5linalg may hold (default 256 MiB).
+    memory_limit : int or str, optional
+        Bytes of block buffers h5linalg may hold (default 256 MiB): an int, or a
+        string with a unit, ``"512M"``, ``"1.5G"``, ``"2GiB"`` (binary units;
+        ``"2GB"`` is decimal, 2 * 10**9).
 
     Returns
     -------
@@ -252,7 +258,7 @@ def pca(
     block_rows: int | None = None,
     progress: Progress = False,
     allow_external: bool = False,
-    memory_limit: int | None = None,
+    memory_limit: int | str | None = None,
 ) -> PCA:
     """The top ``k`` principal components of the columns (covariance with ddof=1).
 
@@ -272,8 +278,10 @@ def pca(
     allow_external : bool, default False
         Follow external links, external raw storage and virtual datasets, which
         read other files. Leave it off for files you do not trust.
-    memory_limit : int, optional
-        Bytes of block buffers h5linalg may hold (default 256 MiB).
+    memory_limit : int or str, optional
+        Bytes of block buffers h5linalg may hold (default 256 MiB): an int, or a
+        string with a unit, ``"512M"``, ``"1.5G"``, ``"2GiB"`` (binary units;
+        ``"2GB"`` is decimal, 2 * 10**9).
 
     Returns
     -------

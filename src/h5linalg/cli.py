@@ -1,5 +1,6 @@
 """The ``h5linalg`` command: describe a dataset, or compute its covariance.
 
+h5linalg describe data.h5              # the datasets of a file
 h5linalg describe data.h5:/x
 h5linalg cov data.h5:/x -o cov.npy
 h5linalg cov data.h5:/x --out results.h5:/cov
@@ -13,17 +14,94 @@ import contextlib
 import os
 import secrets
 import sys
-from collections.abc import Sequence
-from typing import Any
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TextIO
 
 import numpy as np
 
 from . import _core, covariance, moments
+from ._listing import DEFAULT_LIMIT, ListedDataset, list_datasets
+from ._options import SIZE_FORMS, parse_size
 from ._output import output_target
 from ._sources import H5Source, expand_text, resolve
 
 _EXIT_ERROR = 1
 _EXIT_INTERRUPTED = 130
+
+
+def _size(text: str) -> int:
+    """--memory-limit: a size such as 512M or 2G (argparse reports a bad one)."""
+    try:
+        return parse_size(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _count(minimum: int) -> Callable[[str], int]:
+    def convert(text: str) -> int:
+        try:
+            number = int(text)
+        except ValueError:
+            msg = f"{text!r} is not a whole number"
+            raise argparse.ArgumentTypeError(msg) from None
+        if number < minimum:
+            msg = f"must be at least {minimum}, got {number}"
+            raise argparse.ArgumentTypeError(msg)
+        return number
+
+    convert.__name__ = f"integer >= {minimum}"
+    return convert
+
+
+def _names_dataset(text: str) -> bool:
+    """Whether ``text`` is FILE:/DATASET (a ``:/`` after a drive letter's does not count)."""
+    return text.find(":/", 2) != -1
+
+
+def _npy_file(text: str) -> str:
+    """-o: a .npy file name, not FILE:/DATASET."""
+    if _names_dataset(text):
+        msg = (
+            f"{text!r} names an HDF5 dataset, but -o writes a .npy file; "
+            f"write the dataset with --out {text}"
+        )
+        raise argparse.ArgumentTypeError(msg)
+    return text
+
+
+def _hdf5_dataset(text: str) -> str:
+    """--out: FILE:/DATASET, not a plain path."""
+    if not _names_dataset(text):
+        stem = os.path.splitext(text)[0] or "results"
+        msg = (
+            f"{text!r} is a plain path, but --out writes an HDF5 dataset, "
+            f"FILE:/DATASET (for example {stem}.h5:/cov); "
+            f"to write a .npy file use -o {stem}.npy"
+        )
+        raise argparse.ArgumentTypeError(msg)
+    return text
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """One line per warning, for people: no source file, no source line."""
+    del category, filename, lineno, line  # what a programmer's traceback would show
+    print(f"h5linalg: warning: {message}", file=sys.stderr if file is None else file)
+
+
+@contextlib.contextmanager
+def _warnings_as_lines() -> Iterator[None]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        warnings.showwarning = _show_warning
+        yield
 
 
 def _human_bytes(count: float) -> str:
@@ -57,7 +135,65 @@ def _readable(info: dict[str, Any]) -> bool:
     return bool(info["numeric"]) and len(shape) == 2 and 0 not in shape
 
 
+def _listing_line(entry: ListedDataset, widths: tuple[int, int, int]) -> str:
+    name_width, shape_width, dtype_width = widths
+    if entry.kind != "dataset":
+        target = f" to {entry.target}" if entry.target else ""
+        return (
+            f"  {entry.name:<{name_width}}  {entry.kind}{target}: "
+            "not read without --allow-external"
+        )
+    if not entry.described:
+        return f"  {entry.name}"
+    shape = "" if entry.shape is None else str(entry.shape)
+    dtype = entry.dtype or ""
+    layout = str(entry.layout)
+    if entry.chunks is not None:
+        layout += f", chunks {entry.chunks}"
+    if entry.filters:
+        layout += ", filters " + " + ".join(entry.filters)
+    if entry.needs_allow_external:
+        why = f"  ({entry.problem}: not read without --allow-external)"
+    elif entry.problem:
+        why = f"  (not read: {entry.problem})"
+    else:
+        why = ""
+    return (
+        f"  {entry.name:<{name_width}}  {shape:<{shape_width}}  "
+        f"{dtype:<{dtype_width}}  {layout}{why}"
+    )
+
+
+def _describe_file(path: str, show_all: bool) -> None:
+    """The datasets of a file, without reading their data."""
+    if not os.path.exists(path):
+        msg = f"No such file: {path!r}"
+        raise FileNotFoundError(msg)
+    entries = list_datasets(path, None if show_all else DEFAULT_LIMIT)
+    shown = [entry for entry in entries if entry.described]
+    readable = sum(entry.readable for entry in entries)
+    noun = "dataset" if len(entries) == 1 else "datasets"
+    print(f"{path}: {len(entries)} {noun}, {readable} of them read by h5linalg")
+    if not entries:
+        return
+    widths = (
+        max(len(entry.name) for entry in shown),
+        max(len(str(entry.shape or "")) for entry in shown),
+        max(len(entry.dtype or "") for entry in shown),
+    )
+    for entry in shown:
+        print(_listing_line(entry, widths))
+    if len(shown) < len(entries):
+        print(f"  ... {len(entries) - len(shown)} more (list them all with --all)")
+    if readable:
+        example = next(entry.name for entry in entries if entry.readable)
+        print(f"describe one with: h5linalg describe {path}:{example}")
+
+
 def _describe(args: argparse.Namespace) -> None:
+    if len(args.datasets) == 1 and not _names_dataset(args.datasets[0]):
+        _describe_file(args.datasets[0], args.all)
+        return
     parts = _parts(args)
     infos = [
         _core.describe(resolve(part, allow_external=args.allow_external))
@@ -110,11 +246,28 @@ def _describe(args: argparse.Namespace) -> None:
         print(f"  ... {columns - shown} more columns (show them with --all-columns)")
 
 
-def _save_npy(path: str, array: np.ndarray, overwrite: bool) -> None:
-    """np.save to a temporary name, then rename: never a half-written file."""
+def _check_npy(path: str, overwrite: bool) -> None:
+    """Errors a .npy output would meet, found before the computation starts."""
+    if os.path.isdir(path):
+        msg = (
+            f"-o {path!r} is a directory; give a file name in it, such as "
+            f"{os.path.join(path, 'cov.npy')!r}"
+        )
+        raise IsADirectoryError(msg)
+    folder = os.path.dirname(path)
+    if folder and not os.path.isdir(folder):
+        msg = f"cannot write {path!r}: the folder {folder!r} does not exist"
+        raise FileNotFoundError(msg)
     if os.path.exists(path) and not overwrite:
         msg = f"{path!r} exists; pass --overwrite to replace it"
         raise FileExistsError(msg)
+
+
+def _save_npy(path: str, array: np.ndarray, overwrite: bool) -> None:
+    """np.save to a temporary name, then rename: never a half-written file.
+
+    An error names ``path``, never the temporary file."""
+    _check_npy(path, overwrite)
     directory = os.path.dirname(os.path.abspath(path))
     temporary = os.path.join(
         directory, f".{os.path.basename(path)}.{secrets.token_hex(4)}.tmp"
@@ -123,13 +276,36 @@ def _save_npy(path: str, array: np.ndarray, overwrite: bool) -> None:
         with open(temporary, "wb") as handle:
             np.save(handle, array)
         os.replace(temporary, path)
+    except OSError as error:
+        msg = f"cannot write {path!r}: {error.strerror or error}"
+        raise type(error)(msg) from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.remove(temporary)
 
 
+def _hdf5_target(
+    args: argparse.Namespace, parts: list[H5Source]
+) -> tuple[_core.OutputRef, H5Source]:
+    """The --out target, checked (exists? folder? group in the way?) before any work."""
+    target, written = output_target(
+        args.out, overwrite=args.overwrite, inputs=[part.path for part in parts]
+    )
+    try:
+        _core.check_output(target)
+    except FileExistsError:
+        msg = f"{str(written)!r} already exists; pass --overwrite to replace it"
+        raise FileExistsError(msg) from None
+    return target, written
+
+
 def _cov(args: argparse.Namespace) -> None:
     parts = _parts(args)
+    # Outputs are checked first: a run may take hours.
+    if args.output is not None:
+        _check_npy(args.output, args.overwrite)
+    else:
+        target, written = _hdf5_target(args, parts)
     result = covariance(
         _as_source(parts),
         ddof=args.ddof,
@@ -144,10 +320,11 @@ def _cov(args: argparse.Namespace) -> None:
             f"wrote the {result.shape[0]}x{result.shape[1]} covariance to {args.output}"
         )
     else:
-        target, written = output_target(
-            args.out, overwrite=args.overwrite, inputs=[part.path for part in parts]
-        )
-        _core.write_array(result, target)
+        try:
+            _core.write_array(result, target)
+        except FileExistsError:  # made since the check above
+            msg = f"{str(written)!r} already exists; pass --overwrite to replace it"
+            raise FileExistsError(msg) from None
         print(f"wrote the {result.shape[0]}x{result.shape[1]} covariance to {written}")
 
 
@@ -168,21 +345,24 @@ def _parser() -> argparse.ArgumentParser:
         nargs="+",
         metavar="FILE:/DATASET",
         help="the dataset to read; several, or a glob pattern in FILE "
-        "('runs/*.h5:/x'), are read one after another as one dataset",
+        "('runs/*.h5:/x'), are read one after another as one dataset "
+        "(describe: a FILE alone lists its datasets)",
     )
     common.add_argument(
         "--block-rows",
-        type=int,
+        type=_count(1),
         default=None,
         metavar="N",
         help="rows per block (default: chosen from the chunking and memory)",
     )
     common.add_argument(
         "--memory-limit",
-        type=int,
+        type=_size,
         default=None,
-        metavar="BYTES",
-        help=f"bytes of block buffers (default: {_core.default_memory_limit >> 20} MiB)",
+        metavar="SIZE",
+        help="memory for block buffers: "
+        + SIZE_FORMS.replace("%", "%%")
+        + f" (default: {_core.default_memory_limit >> 20}M)",
     )
     common.add_argument(
         "--allow-external",
@@ -194,9 +374,16 @@ def _parser() -> argparse.ArgumentParser:
     describe = commands.add_parser(
         "describe",
         parents=[common],
-        help="shape, dtype, layout and per-column statistics",
+        help="shape, dtype, layout and per-column statistics; or a file's datasets",
         description="Shape, dtype, layout, chunking, compression and per-column "
-        "count/mean/std/min/max of a dataset, in one pass.",
+        "count/mean/std/min/max of a dataset, in one pass. Given a FILE alone, "
+        f"lists its datasets (the first {DEFAULT_LIMIT}) without reading their data, "
+        "and says why h5linalg cannot read those it cannot.",
+    )
+    describe.add_argument(
+        "--all",
+        action="store_true",
+        help=f"with a FILE alone: list every dataset (default: the first {DEFAULT_LIMIT})",
     )
     describe.add_argument(
         "--all-columns",
@@ -213,10 +400,24 @@ def _parser() -> argparse.ArgumentParser:
         "in one pass over the dataset.",
     )
     target = cov.add_mutually_exclusive_group(required=True)
-    target.add_argument("-o", "--output", metavar="FILE.npy", help="write a .npy file")
-    target.add_argument("--out", metavar="FILE:/DATASET", help="write an HDF5 dataset")
+    target.add_argument(
+        "-o",
+        "--output",
+        type=_npy_file,
+        metavar="FILE.npy",
+        help="write a .npy file (for HDF5 use --out)",
+    )
+    target.add_argument(
+        "--out",
+        type=_hdf5_dataset,
+        metavar="FILE:/DATASET",
+        help="write an HDF5 dataset (for .npy use -o)",
+    )
     cov.add_argument(
-        "--ddof", type=int, default=1, help="delta degrees of freedom (default 1)"
+        "--ddof",
+        type=_count(0),
+        default=1,
+        help="delta degrees of freedom (default 1)",
     )
     cov.add_argument(
         "--overwrite", action="store_true", help="replace an existing output"
@@ -226,10 +427,15 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``h5linalg`` console script; returns the exit status."""
+    """Entry point of the ``h5linalg`` console script; returns the exit status.
+
+    A bad command line exits with 2 before any work or output (argparse); an
+    error while working with 1, Ctrl-C with 130. Warnings are one line each.
+    """
     args = _parser().parse_args(argv)
     try:
-        args.run(args)
+        with _warnings_as_lines():
+            args.run(args)
         sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
     except BrokenPipeError:
         # The reader went away (`h5linalg describe ... | head`): a command-line

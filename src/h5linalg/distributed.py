@@ -68,7 +68,7 @@ class _Run:
         partition_rows: int | None,
         *,
         block_rows: int | None,
-        memory_limit: int | None,
+        memory_limit: int | str | None,
         progress: Progress,
         allow_external: bool,
         label: str,
@@ -216,7 +216,7 @@ def moments(
     block_rows: int | None = None,
     progress: Progress = False,
     allow_external: bool = False,
-    memory_limit: int | None = None,
+    memory_limit: int | str | None = None,
 ) -> Moments:
     """:func:`h5linalg.moments` on the cluster: partial count/mean/M2/min/max merged
     with Chan et al.'s update, so data with a large offset keeps its precision.
@@ -264,7 +264,7 @@ def gram(
     block_rows: int | None = None,
     progress: Progress = False,
     allow_external: bool = False,
-    memory_limit: int | None = None,
+    memory_limit: int | str | None = None,
 ) -> FloatArray:
     """:func:`h5linalg.gram` on the cluster: each task's ``X.T @ X``, summed in a tree.
 
@@ -307,7 +307,7 @@ def covariance(
     block_rows: int | None = None,
     progress: Progress = False,
     allow_external: bool = False,
-    memory_limit: int | None = None,
+    memory_limit: int | str | None = None,
 ) -> FloatArray:
     """:func:`h5linalg.covariance` on the cluster: centred scatter matrices merged
     with Chan et al.'s update.
@@ -352,7 +352,7 @@ def pca(
     block_rows: int | None = None,
     progress: Progress = False,
     allow_external: bool = False,
-    memory_limit: int | None = None,
+    memory_limit: int | str | None = None,
 ) -> PCA:
     """:func:`h5linalg.pca` on the cluster: the merged scatter, then one eigensolve.
 
@@ -397,7 +397,7 @@ def lstsq(
     block_rows: int | None = None,
     progress: Progress = False,
     allow_external: bool = False,
-    memory_limit: int | None = None,
+    memory_limit: int | str | None = None,
 ) -> FloatArray:
     """:func:`h5linalg.lstsq` on the cluster: a TSQR reduction. Each task factors
     its rows of ``[X | y]``; the R factors (with Q^T y) merge by one more QR each,
@@ -476,7 +476,7 @@ def matmul(
     block_rows: int | None = None,
     progress: Progress = False,
     allow_external: bool = False,
-    memory_limit: int | None = None,
+    memory_limit: int | str | None = None,
 ) -> FloatArray | H5Source:
     """:func:`h5linalg.matmul` on the cluster.
 
