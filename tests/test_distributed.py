@@ -36,7 +36,9 @@ def client() -> Iterator[Any]:
         n_workers=2,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        # Any free port: with None the scheduler's HTTP server still wants 8787,
+        # and warns (an error here) when another run on the machine has it.
+        dashboard_address=":0",
         # Each worker's kernels on one thread, as one process per core would run.
         env={"H5LINALG_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"},
     )
