@@ -8,9 +8,13 @@ The API reference is autodoc of the installed package: build the extension first
 from __future__ import annotations
 
 import json
+import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from sphinx.util import logging
 
 import h5linalg
 
@@ -59,18 +63,41 @@ napoleon_use_ivar = False  # attributes get targets: h5linalg.Moments.mean
 
 # --- Cross-references --------------------------------------------------------------
 nitpicky = True
-# Python's own inventory comes with Debian's python3-doc package (CI installs it;
-# this machine and CI cannot reach the web); elsewhere, as on Read the Docs, it is
-# fetched.
-_PYTHON_INVENTORY = Path(
-    f"/usr/share/doc/python{sys.version_info[0]}.{sys.version_info[1]}/html/objects.inv"
-)
-intersphinx_mapping = {
-    "python": (
+# Python's own inventory, read from a local file: this machine and CI cannot reach
+# the web, and a fetch that fails is a warning, which -W turns into an error.
+# Debian's python3-doc package ships it (apt install python3-doc; CI installs it),
+# for Debian's Python, whatever the Python running Sphinx: the newest
+# /usr/share/doc/python3.X found is used. H5LINALG_PYTHON_INVENTORY names another
+# objects.inv, or, set empty, builds as if there were none.
+PYTHON_INVENTORY_VARIABLE = "H5LINALG_PYTHON_INVENTORY"
+
+
+def _minor(folder: Path) -> int:
+    suffix = folder.name.removeprefix("python3.")
+    return int(suffix) if suffix.isdigit() else -1
+
+
+def python_inventory(
+    environ: Mapping[str, str] = os.environ, doc_root: Path = Path("/usr/share/doc")
+) -> Path | None:
+    """The local objects.inv of Python's documentation, or None."""
+    if PYTHON_INVENTORY_VARIABLE in environ:
+        named = environ[PYTHON_INVENTORY_VARIABLE]
+        return Path(named) if named and Path(named).is_file() else None
+    folders = sorted(doc_root.glob("python3.*"), key=_minor, reverse=True)
+    for folder in folders:
+        if _minor(folder) >= 0 and (folder / "html" / "objects.inv").is_file():
+            return folder / "html" / "objects.inv"
+    return None
+
+
+_PYTHON_INVENTORY = python_inventory()
+intersphinx_mapping: dict[str, tuple[str, str | None]] = {}
+if _PYTHON_INVENTORY is not None:
+    intersphinx_mapping["python"] = (
         "https://docs.python.org/3",
-        str(_PYTHON_INVENTORY) if _PYTHON_INVENTORY.is_file() else None,
-    ),
-}
+        str(_PYTHON_INVENTORY),
+    )
 # NumPy's, h5py's and Dask's inventories cannot be had offline (no Debian package
 # ships NumPy's; h5py's and Dask's would pull in a web stack), so their names stay
 # unlinked rather than fail the nitpicky build.
@@ -80,6 +107,21 @@ nitpick_ignore = [
     ("py:class", "h5py.Dataset"),
     ("py:class", "distributed.Client"),
 ]
+
+
+def _python_name_as_text(_app: object, _env: object, node: Any, contnode: Any) -> Any:
+    """Without Python's inventory, a standard-library name is plain text.
+
+    Sphinx itself never nitpicks a builtin (``str``, ``ValueError``); a name from
+    another standard module (``os.PathLike``) would be an unresolved reference
+    under ``-n``. Only those: a misspelt h5linalg name still fails the build.
+    """
+    if node.get("refdomain") == "py":
+        module = str(node.get("reftarget", "")).lstrip("~.").split(".")[0]
+        if module in sys.stdlib_module_names:
+            return contnode
+    return None
+
 
 # --- Examples (sphinx-build -b doctest) ---------------------------------------------
 # Every example runs in one scratch folder holding survey.h5 and runs/day-*.h5.
@@ -163,6 +205,27 @@ def _generate(_app: object) -> None:
         target.write_text(text, encoding="utf-8")
 
 
+def _note_python_inventory(_app: object) -> None:
+    if _PYTHON_INVENTORY is None:
+        named = os.environ.get(PYTHON_INVENTORY_VARIABLE)
+        where = (
+            f"{PYTHON_INVENTORY_VARIABLE}={named!r} is not a file"
+            if named
+            else f"{PYTHON_INVENTORY_VARIABLE} is set empty"
+            if named is not None
+            else "apt install python3-doc, or set "
+            f"{PYTHON_INVENTORY_VARIABLE} to an objects.inv"
+        )
+        logging.getLogger(__name__).info(
+            "h5linalg docs: no Python inventory (%s); Python's own names are "
+            "plain text, not links",
+            where,
+        )
+
+
 def setup(app: Any) -> dict[str, Any]:
     app.connect("builder-inited", _generate)
+    app.connect("builder-inited", _note_python_inventory)
+    if _PYTHON_INVENTORY is None:
+        app.connect("missing-reference", _python_name_as_text)
     return {"parallel_read_safe": True}

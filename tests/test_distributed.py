@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 import h5py
 import numpy as np
 import pytest
-from conftest import assert_close, sample
+from conftest import NO_DOF_ROWS, NO_DOF_WARNING, assert_close, sample
 
 import h5linalg
 
@@ -35,7 +36,9 @@ def client() -> Iterator[Any]:
         n_workers=2,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        # Any free port: with None the scheduler's HTTP server still wants 8787,
+        # and warns (an error here) when another run on the machine has it.
+        dashboard_address=":0",
         # Each worker's kernels on one thread, as one process per core would run.
         env={"H5LINALG_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"},
     )
@@ -96,6 +99,26 @@ def test_every_function_matches_numpy(client, stack, partition_rows):
     vector = hd.matmul(source, b[:, 0], **kw)
     assert isinstance(vector, np.ndarray)
     assert vector.shape == (len(x),)
+
+
+@pytest.mark.parametrize("ddof", [4, 7])  # = rows, > rows
+def test_no_degrees_of_freedom_gives_numpys_infinities_and_warning(client, ddof):
+    x = NO_DOF_ROWS
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # NumPy's own warnings
+        expected_var = x.var(axis=0, ddof=ddof)
+        expected_cov = np.cov(x, rowvar=False, ddof=ddof)
+    kw: dict[str, Any] = {"client": client, "partition_rows": 2}  # a merge, too
+    with pytest.warns(RuntimeWarning, match=NO_DOF_WARNING) as record:
+        var = hd.moments(x, ddof=ddof, **kw).var
+    assert len(record) == 1
+    assert record[0].filename == __file__
+    np.testing.assert_array_equal(var, expected_var)
+    with pytest.warns(RuntimeWarning, match=NO_DOF_WARNING) as record:
+        cov = hd.covariance(x, ddof=ddof, **kw)
+    assert len(record) == 1
+    assert record[0].filename == __file__
+    np.testing.assert_array_equal(cov, expected_cov)
 
 
 def test_lstsq_is_a_tsqr_matching_numpy(client, tmp_path):

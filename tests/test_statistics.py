@@ -8,7 +8,16 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import LAYOUTS, SHAPES, SOURCE_KINDS, assert_close, reference, sample
+from conftest import (
+    LAYOUTS,
+    NO_DOF_ROWS,
+    NO_DOF_WARNING,
+    SHAPES,
+    SOURCE_KINDS,
+    assert_close,
+    reference,
+    sample,
+)
 
 import h5linalg
 
@@ -147,13 +156,29 @@ def test_ddof_matches_numpy(ddof):
     assert_close(h5linalg.covariance(x, ddof=ddof), np.cov(x, rowvar=False, ddof=ddof))
 
 
-@pytest.mark.parametrize("ddof", [3, 4])
-def test_no_degrees_of_freedom_gives_nan_and_a_warning(ddof):
-    x = sample((3, 2), "float64")
-    with pytest.warns(RuntimeWarning, match="Degrees of freedom <= 0"):
-        assert np.isnan(h5linalg.covariance(x, ddof=ddof)).all()
-    with pytest.warns(RuntimeWarning, match="Degrees of freedom <= 0"):
-        assert np.isnan(h5linalg.moments(x, ddof=ddof).var).all()
+@pytest.mark.parametrize("block_rows", [None, 2])
+@pytest.mark.parametrize("ddof", [4, 7])  # = rows, > rows
+def test_no_degrees_of_freedom_gives_numpys_infinities_and_warning(ddof, block_rows):
+    x = NO_DOF_ROWS
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # NumPy's own warnings
+        expected_var = x.var(axis=0, ddof=ddof)
+        expected_cov = np.cov(x, rowvar=False, ddof=ddof)
+    assert np.isposinf(expected_cov).any()
+    assert np.isneginf(expected_cov).any()
+    assert np.isnan(expected_cov).any()
+    assert np.isnan(expected_var).any()
+    # NumPy's first warning, once, pointing here; not NumPy's floating-point ones.
+    with pytest.warns(RuntimeWarning, match=NO_DOF_WARNING) as record:
+        var = h5linalg.moments(x, ddof=ddof, block_rows=block_rows).var
+    assert len(record) == 1
+    assert record[0].filename == __file__
+    np.testing.assert_array_equal(var, expected_var)
+    with pytest.warns(RuntimeWarning, match=NO_DOF_WARNING) as record:
+        cov = h5linalg.covariance(x, ddof=ddof, block_rows=block_rows)
+    assert len(record) == 1
+    assert record[0].filename == __file__
+    np.testing.assert_array_equal(cov, expected_cov)
 
 
 @pytest.mark.parametrize("bad", [-1, 1.5, "1", True])

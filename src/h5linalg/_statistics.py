@@ -15,11 +15,23 @@ from ._sources import Source
 
 
 def _divide_by_dof(total: FloatArray, count: int, ddof: int) -> FloatArray:
-    """``total / (count - ddof)``, or NaN with NumPy's warning when count <= ddof."""
-    if count - ddof <= 0:
+    """``total / (count - ddof)``, with NumPy's values and warning when count <= ddof.
+
+    NumPy's ``var`` and ``cov`` then divide by zero: +inf where ``total`` is
+    positive, -inf where it is negative, NaN where it is 0 (or NaN), after a
+    ``RuntimeWarning("Degrees of freedom <= 0 for slice")``. That warning is
+    raised here too, once, for the caller of ``moments``/``covariance`` (local or
+    distributed: both call this). NumPy's floating-point warnings that follow it
+    ("divide by zero encountered ...", "invalid value encountered ...") come
+    from how NumPy happens to divide and differ between ``var`` and ``cov``;
+    they are not repeated.
+    """
+    dof = count - ddof
+    if dof <= 0:
         warnings.warn("Degrees of freedom <= 0 for slice", RuntimeWarning, stacklevel=3)
-        return np.full_like(total, np.nan)
-    return total / (count - ddof)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return total / 0.0
+    return total / dof
 
 
 def moments(
@@ -43,7 +55,11 @@ def moments(
         a ``"file.h5:/dataset"`` string, or a stack of them (a list, or a
         pattern such as ``"runs/day-*.h5:/samples"``).
     ddof : int, default 1
-        Delta degrees of freedom of the variance, as in ``numpy.var``.
+        Delta degrees of freedom of the variance, as in ``numpy.var``: the sum
+        of squared deviations is divided by ``count - ddof``. When that is not
+        positive, the variance is NumPy's: ``inf`` where the sum is positive,
+        NaN where it is 0 (a constant column), with NumPy's
+        ``RuntimeWarning("Degrees of freedom <= 0 for slice")``.
     block_rows : int, optional
         Rows per block (keyword-only). Default: chosen from the chunking and
         ``memory_limit``, in whole chunks.
@@ -78,6 +94,11 @@ def moments(
         The dataset reads another file and ``allow_external`` is False.
     OSError
         The file is damaged.
+
+    Warns
+    -----
+    RuntimeWarning
+        "Degrees of freedom <= 0 for slice", as NumPy's, when ``ddof >= count``.
 
     Examples
     --------
@@ -194,7 +215,10 @@ def covariance(
         Any source, as for :func:`~h5linalg.moments`.
     ddof : int, default 1
         Delta degrees of freedom: the scatter matrix is divided by
-        ``count - ddof`` (NaN, with NumPy's warning, when that is not positive).
+        ``count - ddof``. When that is not positive, the result is NumPy's:
+        ``inf`` or ``-inf`` with the sign of the scatter entry, NaN where the
+        entry is 0 (as for a constant column), with NumPy's
+        ``RuntimeWarning("Degrees of freedom <= 0 for slice")``.
     block_rows : int, optional
         Rows per block (keyword-only). Default: chosen from the chunking and
         ``memory_limit``, in whole chunks.
@@ -229,6 +253,11 @@ def covariance(
         The dataset reads another file and ``allow_external`` is False.
     OSError
         The file is damaged.
+
+    Warns
+    -----
+    RuntimeWarning
+        "Degrees of freedom <= 0 for slice", as NumPy's, when ``ddof >= count``.
 
     Examples
     --------

@@ -229,7 +229,8 @@ def moments(
         Rows per task; default: at least four tasks per worker, at most 1 GiB
         of float64 each, in whole chunks.
 
-    The other parameters, the result and the errors are those of
+    The other parameters, the result (NumPy's ``inf``/NaN when
+    ``ddof >= count``), the errors and the warning are those of
     :func:`h5linalg.moments`; an error raised in a task is raised here.
 
     Examples
@@ -320,7 +321,8 @@ def covariance(
         Rows per task; default: at least four tasks per worker, at most 1 GiB
         of float64 each, in whole chunks.
 
-    The other parameters, the result and the errors are those of
+    The other parameters, the result (NumPy's ``inf``/NaN when
+    ``ddof >= count``), the errors and the warning are those of
     :func:`h5linalg.covariance`; an error raised in a task is raised here.
 
     Examples
