@@ -180,6 +180,21 @@ def sample(shape: tuple[int, int], dtype: str, seed: int = 0) -> np.ndarray:
     return values.astype(dtype)
 
 
+# Four rows in which every sum is exact: a column, its negative (negative
+# covariances), a constant column (zero variance and covariances) and a fourth
+# column covarying positively with the first. With ddof >= 4 NumPy divides by
+# zero: +inf, -inf and NaN all appear, in positions exact arithmetic decides.
+NO_DOF_ROWS = np.array(
+    [
+        [1.0, -1.0, 5.0, 0.0],
+        [2.0, -2.0, 5.0, 4.0],
+        [3.0, -3.0, 5.0, 0.0],
+        [6.0, -6.0, 5.0, 4.0],
+    ]
+)
+NO_DOF_WARNING = r"^Degrees of freedom <= 0 for slice$"
+
+
 SourceFactory = Callable[..., Any]
 
 

@@ -11,8 +11,6 @@ import textwrap
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-import pytest
-
 TESTS = Path(__file__).resolve().parent
 
 PROBE = textwrap.dedent(
@@ -35,8 +33,9 @@ PROBE = textwrap.dedent(
 )
 
 
-def run_probe(tmp_path: Path, **env: str) -> dict[str, str]:
-    """Each probe test's outcome, with tests/conftest.py loaded as a plugin."""
+def run_probe(tmp_path: Path, **env: str) -> tuple[dict[str, str], str]:
+    """Each probe test's outcome, and the output, with tests/conftest.py loaded
+    as a plugin."""
     (tmp_path / "test_probe.py").write_text(PROBE)
     environment = {
         key: value
@@ -48,7 +47,8 @@ def run_probe(tmp_path: Path, **env: str) -> dict[str, str]:
     completed = subprocess.run(
         [
             sys.executable, "-m", "pytest", "-p", "conftest", "-p", "no:cacheprovider",
-            "-q", "--rootdir", str(tmp_path), "-o", "addopts=", f"--junitxml={report}",
+            "-q", "-rA", "--rootdir", str(tmp_path), "-o", "addopts=",
+            f"--junitxml={report}",
             str(tmp_path),
         ],
         capture_output=True, text=True, cwd=tmp_path, env=environment | env,
@@ -65,7 +65,7 @@ def run_probe(tmp_path: Path, **env: str) -> dict[str, str]:
             if kinds
             else "PASSED"
         )
-    return outcomes
+    return outcomes, completed.stdout
 
 
 PROBE_TESTS = (
@@ -77,21 +77,24 @@ PROBE_TESTS = (
 
 
 def test_skips_are_skips_on_a_users_machine(tmp_path):
-    assert set(run_probe(tmp_path).values()) == {"SKIPPED"}
+    outcomes, _ = run_probe(tmp_path)
+    assert set(outcomes.values()) == {"SKIPPED"}
 
 
-def test_ci_turns_each_skip_into_a_failure(tmp_path):
-    outcomes = run_probe(tmp_path, H5LINALG_REQUIRE_ALL="1")
+def test_ci_turns_each_skip_into_a_failure_that_says_why(tmp_path):
+    outcomes, output = run_probe(tmp_path, H5LINALG_REQUIRE_ALL="1")
     assert outcomes == {
         "test_needs": "FAILED",
         "test_does_not_apply": "SKIPPED",
         "test_plain_skip": "FAILED",
         "test_importorskip": "FAILED",
     }
+    assert "H5LINALG_REQUIRE_ALL is set" in output
+    assert "needs frobnicator (apt-get install frobnicator)" in output
 
 
 def test_a_stage_names_the_tools_it_may_lack(tmp_path):
-    outcomes = run_probe(
+    outcomes, _ = run_probe(
         tmp_path,
         H5LINALG_REQUIRE_ALL="1",
         H5LINALG_ALLOWED_ABSENT="frobnicator h5linalg_no_such_module",
@@ -104,34 +107,19 @@ def test_a_stage_names_the_tools_it_may_lack(tmp_path):
     }
 
 
-def test_the_failure_says_why(tmp_path):
-    (tmp_path / "test_probe.py").write_text(PROBE)
-    completed = subprocess.run(
-        [
-            sys.executable, "-m", "pytest", "-p", "conftest", "-p", "no:cacheprovider",
-            "-q", "--rootdir", str(tmp_path), "-o", "addopts=",
-            f"{tmp_path / 'test_probe.py'}::test_needs",
-        ],
-        capture_output=True, text=True, cwd=tmp_path, check=False, timeout=120,
-        env={**os.environ, "PYTHONPATH": str(TESTS), "H5LINALG_REQUIRE_ALL": "1",
-             "H5LINALG_ALLOWED_ABSENT": ""},
-    )  # fmt: skip
-    assert completed.returncode == 1
-    assert "H5LINALG_REQUIRE_ALL is set" in completed.stdout
-    assert "needs frobnicator (apt-get install frobnicator)" in completed.stdout
+def test_the_packaging_checks_are_collected_only_when_named():
+    def collect(*args: str) -> list[str]:
+        completed = subprocess.run(
+            [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p",
+             "no:cacheprovider", *args],
+            capture_output=True, text=True, cwd=TESTS.parent, check=False, timeout=120,
+        )  # fmt: skip
+        return [line for line in completed.stdout.splitlines() if "::" in line]
 
-
-@pytest.mark.parametrize("collected", ["default", "named"])
-def test_the_packaging_checks_are_collected_only_when_named(collected):
-    args = ["--collect-only", "-q", "-p", "no:cacheprovider"]
-    if collected == "named":
-        args.append(str(TESTS / "packaging" / "test_conda_facts.py"))
-    completed = subprocess.run(
-        [sys.executable, "-m", "pytest", *args],
-        capture_output=True, text=True, cwd=TESTS.parent, check=False, timeout=120,
-    )  # fmt: skip
-    packaging = [line for line in completed.stdout.splitlines() if "packaging/" in line]
-    if collected == "named":
-        assert packaging, completed.stdout
-    else:
-        assert not packaging, completed.stdout
+    # The whole folder, as `python -m pytest` collects it, less the modules
+    # around tests/packaging (their collection is the slow part, not the point).
+    around = ["--ignore-glob=tests/test_*.py", "--ignore-glob=tests/reliability/*"]
+    assert collect("tests", *around) == []
+    named = collect("tests/packaging/test_conda_facts.py")
+    assert named
+    assert all(line.startswith("tests/packaging/") for line in named)
