@@ -35,8 +35,8 @@ std::string with_suggestions(const MissingDataset& error) {
         for (const ListedDataset& entry : list_datasets(error.path(), 0)) {
             names.append(entry.name);
         }
-        const py::list close = py::module_::import("difflib").attr("get_close_matches")(
-            error.name(), names, 3);
+        const py::list close =
+            py::module_::import("difflib").attr("get_close_matches")(error.name(), names, 3);
         if (close.empty()) {
             return message;
         }

@@ -316,10 +316,10 @@ void register_sources(py::module_& m) {
                 item["problem"] = entry.problem;
                 item["needs_allow_external"] = entry.needs_allow_external;
                 const bool has_type = entry.described && !info.type.name.empty();
-                item["shape"] = has_type ? py::object(py::tuple(py::cast(info.shape)))
-                                         : py::object(py::none());
-                item["dtype"] = has_type ? py::object(py::str(info.type.name))
-                                         : py::object(py::none());
+                item["shape"] =
+                    has_type ? py::object(py::tuple(py::cast(info.shape))) : py::object(py::none());
+                item["dtype"] =
+                    has_type ? py::object(py::str(info.type.name)) : py::object(py::none());
                 item["layout"] = info.layout;
                 item["chunks"] = info.chunk_shape.empty()
                                      ? py::object(py::none())

@@ -306,8 +306,8 @@ bool filter_decodable(H5Z_filter_t id) {
 /// then not even asked for. Damage is an IO error either way.
 void read_info(hid_t object, const std::string& label, DatasetInfo& info,
                const OpenOptions& options, bool listing) {
-    Hid dcpl = checked(H5Dget_create_plist(object),
-                       "cannot read the storage properties of " + label);
+    Hid dcpl =
+        checked(H5Dget_create_plist(object), "cannot read the storage properties of " + label);
     switch (H5Pget_layout(dcpl.get())) {
         case H5D_COMPACT: info.layout = "compact"; break;
         case H5D_CONTIGUOUS: info.layout = "contiguous"; break;
@@ -495,12 +495,12 @@ void judge(ListedDataset& entry) {
     if (!info.type.element) {
         entry.problem = "not numeric (dtype " + info.type.name + ")";
     } else if (info.shape.size() != 2) {
-        entry.problem = info.shape.empty()        ? std::string("a scalar, not 2-D")
-                        : info.shape.size() == 1 ? std::string(
-                                                       "1-D, read only as the y of lstsq or "
-                                                       "the b of matmul")
-                                                 : std::to_string(info.shape.size()) +
-                                                       "-D, not 2-D";
+        entry.problem = info.shape.empty() ? std::string("a scalar, not 2-D")
+                        : info.shape.size() == 1
+                            ? std::string(
+                                  "1-D, read only as the y of lstsq or "
+                                  "the b of matmul")
+                            : std::to_string(info.shape.size()) + "-D, not 2-D";
     } else if (info.shape[0] == 0) {
         entry.problem = "empty (no rows)";
     } else if (info.shape[1] == 0) {
@@ -529,8 +529,8 @@ std::string external_target(hid_t file, const std::string& name) {
     const char* target_object = nullptr;
     unsigned flags = 0;
     if (H5Lget_val(file, name.c_str(), value.data(), link.u.val_size, H5P_DEFAULT) < 0 ||
-        H5Lunpack_elink_val(value.data(), link.u.val_size, &flags, &target_file,
-                            &target_object) < 0) {
+        H5Lunpack_elink_val(value.data(), link.u.val_size, &flags, &target_file, &target_object) <
+            0) {
         hdf5_error_detail();
         return {};
     }
