@@ -69,6 +69,18 @@ def test_quick_run_writes_json_and_summary(tmp_path: Path) -> None:
     assert not list((tmp_path / "data").glob("*.h5"))
 
 
+def _row(line: str) -> str:
+    """A table row as its cells say it, however it is padded or escaped: the
+    README is formatted by mdformat (`| --- |`, `\\<=`), summary.md as
+    benchmarks/report.py writes it (`|---|`, `<=`)."""
+    cells = [
+        cell.strip().replace("\\<", "<") for cell in line.strip().strip("|").split("|")
+    ]
+    if all(set(cell) <= set(":-") for cell in cells):
+        cells = ["---"] * len(cells)
+    return "| " + " | ".join(cells) + " |"
+
+
 def _tables(markdown: str) -> list[list[str]]:
     """The Markdown tables of a text, each as its list of rows."""
     tables: list[list[str]] = []
@@ -78,7 +90,7 @@ def _tables(markdown: str) -> list[list[str]]:
         if row and not previous_was_row:
             tables.append([])
         if row:
-            tables[-1].append(line)
+            tables[-1].append(_row(line))
         previous_was_row = row
     return tables
 

