@@ -60,6 +60,8 @@ def disagreements(root: Path) -> list[str]:
     pixi = load_toml(root / "pixi.toml")
     groups = group_strings(pyproject)
     lint = pins(groups["lint"])
+    # Exact pins of the other groups (pybind11-stubgen for the stubs) count too.
+    exact_pins = pins([text for items in groups.values() for text in items])
     problems = []
 
     for repo in config["repos"]:
@@ -94,10 +96,11 @@ def disagreements(root: Path) -> list[str]:
         for text in extras:
             name = canonicalize_name(Requirement(text).name)
             exact = pins([text])
-            if name in exact and lint.get(name) != exact[name]:
+            pinned = lint.get(name, exact_pins.get(name))
+            if name in exact and pinned != exact[name]:
                 problems.append(
-                    f"{url}: additional dependency {text}, the lint group has "
-                    f"{lint.get(name, 'no pin')}"
+                    f"{url}: additional dependency {text}, the dependency groups pin "
+                    f"{pinned or 'none'}"
                 )
             elif name not in exact and text not in every:
                 problems.append(
