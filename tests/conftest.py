@@ -16,7 +16,6 @@ import pytest
 import h5linalg
 from h5linalg import _core
 
-
 #: The packaging checks (the recipes, the stand-in conda build, the workflows)
 #: are collected only when named: `python -m pytest tests/packaging`, or
 #: `pixi run recipe-check`. A path given on the command line is always collected.
@@ -33,10 +32,11 @@ _SKIPPED_TOOL = re.compile(r"needs (\S+) \(|could not import '([^']+)'")
 
 
 def needs(tool: str, install: str) -> NoReturn:
-    """Skip the calling test: ``tool`` is not available here; ``install`` says
-    how to get it (a command, or what to set). Under H5LINALG_REQUIRE_ALL=1 the
-    skip is a failure, unless ``tool`` is in H5LINALG_ALLOWED_ABSENT."""
-    pytest.skip(f"needs {tool} ({install})")
+    """Skip the calling test (or, called while a test module is imported, the
+    whole module): ``tool`` is not available here; ``install`` says how to get
+    it (a command, or what to set). Under H5LINALG_REQUIRE_ALL=1 the skip is a
+    failure, unless ``tool`` is in H5LINALG_ALLOWED_ABSENT."""
+    pytest.skip(f"needs {tool} ({install})", allow_module_level=True)
 
 
 def _allowed_absent() -> set[str]:
@@ -62,13 +62,13 @@ def _strict_skip(report: pytest.CollectReport | pytest.TestReport) -> None:
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+def pytest_runtest_makereport() -> Any:
     outcome = yield
     _strict_skip(outcome.get_result())
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_make_collect_report(collector: pytest.Collector) -> Any:
+def pytest_make_collect_report() -> Any:
     outcome = yield
     _strict_skip(outcome.get_result())
 
@@ -85,7 +85,9 @@ def pytest_report_header() -> list[str]:
     ]
     if os.environ.get(REQUIRE_ALL_ENV):
         allowed = " ".join(sorted(_allowed_absent())) or "none"
-        lines.append(f"{REQUIRE_ALL_ENV} is set: a skip fails; allowed absent: {allowed}")
+        lines.append(
+            f"{REQUIRE_ALL_ENV} is set: a skip fails; allowed absent: {allowed}"
+        )
     return lines
 
 

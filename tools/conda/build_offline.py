@@ -36,16 +36,9 @@ from typing import Any
 import standin_channel
 import zstandard  # .conda members are zstd-compressed tarballs
 from _common import ROOT, CheckError
-from rattler_build import (
-    JinjaConfig,
-    Package,
-    PlatformConfig,
-    RattlerBuildError,
-    RenderConfig,
-    Stage0Recipe,
-    ToolConfiguration,
-    VariantConfig,
-)
+
+# rattler_build (the engine) is imported where it is used: the inspection
+# helpers (read_package, host_prefix_only) serve where it may be missing.
 
 RECIPE = ROOT / "recipe/recipe.yaml"
 #: The recipe's NumPy axis, in the order `rattler-build -m` would merge them.
@@ -56,11 +49,15 @@ SUMMARY = "offline-build.json"
 
 
 def _platform() -> Any:
+    from rattler_build import PlatformConfig  # noqa: PLC0415
+
     return PlatformConfig(target_platform=standin_channel.SUBDIR)
 
 
 def base_variants() -> Any:
     """The recipe's NumPy axis narrowed to Python 3.11 (its zip group together)."""
+    from rattler_build import JinjaConfig, VariantConfig  # noqa: PLC0415
+
     merged = VariantConfig.from_file(ROOT / VARIANT_FILES[0]).merge(
         VariantConfig.from_conda_build_config(
             str(ROOT / VARIANT_FILES[1]), JinjaConfig(platform=_platform())
@@ -81,6 +78,8 @@ def base_variants() -> Any:
 
 
 def render(variants: dict[str, list[Any]], zip_keys: list[list[str]]) -> list[Any]:
+    from rattler_build import RenderConfig, Stage0Recipe, VariantConfig  # noqa: PLC0415
+
     config = VariantConfig(variants, zip_keys=zip_keys)
     return list(
         Stage0Recipe.from_file(RECIPE).render(
@@ -273,6 +272,14 @@ def build(
     output_dir: Path, work_dir: Path, *, channel_only: bool = False
 ) -> list[Path]:
     """Build the channel, then both cells; return the package files."""
+    from rattler_build import (  # noqa: PLC0415
+        Package,
+        RenderConfig,
+        Stage0Recipe,
+        ToolConfiguration,
+        VariantConfig,
+    )
+
     started = time.monotonic()
     names = required_names()
     print("requirements of the rendered recipe:", ", ".join(sorted(names)))
@@ -365,6 +372,8 @@ def main(argv: list[str] | None = None) -> int:
         "--channel-only", action="store_true", help="build the stand-in channel only"
     )
     args = parser.parse_args(argv)
+    from rattler_build import RattlerBuildError  # noqa: PLC0415
+
     try:
         build(
             args.output_dir.resolve(),
