@@ -66,7 +66,9 @@ def output_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if given:
         return Path(given)
     out = tmp_path_factory.mktemp("conda-offline")
-    build_offline.build(out, standin_channel.DEFAULT_WORK_DIR)
+    # In a child process, as the script builds: Ctrl-C stops it within seconds.
+    if build_offline.build_in_child(out, standin_channel.DEFAULT_WORK_DIR) != 0:
+        pytest.fail("build_offline.py failed (its output is above)")
     return out
 
 
