@@ -181,7 +181,9 @@ def interrupt(
             took = time.monotonic() - signalled
             left = left_behind(sessions, seen)
         finally:
-            kill_all(sessions, seen)
+            # Whatever the outcome, nothing of the build outlives the test.
+            alive = descendants(script.pid)
+            kill_all(sessions | {p.session for p in alive}, seen + alive)
             script.kill()
             script.wait()
     ran = ", ".join(sorted({f"{p.comm}[{p.pid}]" for p in seen}))
