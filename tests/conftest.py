@@ -83,7 +83,8 @@ def needs(tool: str, install: str) -> NoReturn:
     how to get it (a command, or what to set). Under H5LINALG_REQUIRE_ALL=1 the
     skip is a failure, unless ``tool`` is in H5LINALG_ALLOWED_ABSENT."""
     __tracebackhide__ = True  # the skip is reported at the calling test
-    pytest.skip(f"needs {tool} ({install})")
+    # (allow_module_level: a module may call it at import, before any test)
+    pytest.skip(f"needs {tool} ({install})", allow_module_level=True)
 
 
 def _allowed_absent() -> set[str]:

@@ -97,7 +97,10 @@ def _tables(markdown: str) -> list[list[str]]:
 
 def test_readme_shows_the_committed_results() -> None:
     """The README's targets and build-speed tables are those of results/summary.md."""
-    summary = (REPO / "benchmarks" / "results" / "summary.md").read_text()
+    committed = REPO / "benchmarks" / "results" / "summary.md"
+    if not committed.is_file() and not (REPO / ".git").exists():
+        pytest.skip("does not apply: an sdist carries no benchmark results")
+    summary = committed.read_text()
     readme = (REPO / "README.md").read_text()
     section = readme.split("<!-- performance:begin -->")[1].split(
         "<!-- performance:end -->"

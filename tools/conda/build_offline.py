@@ -16,36 +16,44 @@ taken from the host prefix, never from /usr.
 This proves the recipe, its build script and CMake's discovery inside a conda
 prefix work with the real engine; it is not a conda-forge build (the full
 matrix against conda-forge runs in .github/workflows/conda-package.yml).
+
+The build runs in a child process in a session of its own (this script again,
+with the hidden --in-this-process), and this process only waits for it. The
+engine's Rust code holds the thread it runs on for minutes without returning
+to Python, so a KeyboardInterrupt raised there would wait for it; here Ctrl-C
+(or SIGTERM) stops every process of the child's session (the engine, apt-get,
+dpkg-deb, pip, the build scripts and compilers) within seconds, and the script
+exits with status 130 (143 for SIGTERM). Each phase prints a line as it starts.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
+import os
 import re
 import shutil
+import signal
+import subprocess
 import sys
 import tarfile
+import threading
 import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import standin_channel
 import zstandard  # .conda members are zstd-compressed tarballs
 from _common import ROOT, CheckError
-from rattler_build import (
-    JinjaConfig,
-    Package,
-    PlatformConfig,
-    RattlerBuildError,
-    RenderConfig,
-    Stage0Recipe,
-    ToolConfiguration,
-    VariantConfig,
-)
+
+# rattler_build (the engine) is imported where it is used: the inspection
+# helpers (read_package, host_prefix_only) and the process handling serve
+# where it may be missing.
 
 RECIPE = ROOT / "recipe/recipe.yaml"
 #: The recipe's NumPy axis, in the order `rattler-build -m` would merge them.
@@ -56,11 +64,15 @@ SUMMARY = "offline-build.json"
 
 
 def _platform() -> Any:
+    from rattler_build import PlatformConfig  # noqa: PLC0415
+
     return PlatformConfig(target_platform=standin_channel.SUBDIR)
 
 
 def base_variants() -> Any:
     """The recipe's NumPy axis narrowed to Python 3.11 (its zip group together)."""
+    from rattler_build import JinjaConfig, VariantConfig  # noqa: PLC0415
+
     merged = VariantConfig.from_file(ROOT / VARIANT_FILES[0]).merge(
         VariantConfig.from_conda_build_config(
             str(ROOT / VARIANT_FILES[1]), JinjaConfig(platform=_platform())
@@ -81,6 +93,8 @@ def base_variants() -> Any:
 
 
 def render(variants: dict[str, list[Any]], zip_keys: list[list[str]]) -> list[Any]:
+    from rattler_build import RenderConfig, Stage0Recipe, VariantConfig  # noqa: PLC0415
+
     config = VariantConfig(variants, zip_keys=zip_keys)
     return list(
         Stage0Recipe.from_file(RECIPE).render(
@@ -269,11 +283,36 @@ def host_prefix_only(bld: Path) -> list[str]:
 # --- The build -----------------------------------------------------------------------
 
 
+def _shown(path: Path) -> str:
+    """``path`` relative to the repository if it is inside it."""
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def phase(line: str) -> None:
+    """Say what the build does next, at once (the phases take minutes)."""
+    print(line, flush=True)
+
+
 def build(
     output_dir: Path, work_dir: Path, *, channel_only: bool = False
 ) -> list[Path]:
-    """Build the channel, then both cells; return the package files."""
+    """Build the channel, then both cells; return the package files.
+
+    This runs the engine in the calling thread, where Ctrl-C waits for it:
+    build_in_child() runs it where Ctrl-C stops it."""
+    from rattler_build import (  # noqa: PLC0415
+        Package,
+        RenderConfig,
+        Stage0Recipe,
+        ToolConfiguration,
+        VariantConfig,
+    )
+
     started = time.monotonic()
+    phase(
+        f"building the stand-in channel in {_shown(work_dir)} "
+        "(about 2 min from nothing, seconds when unchanged)\u2026"
+    )
     names = required_names()
     print("requirements of the rendered recipe:", ", ".join(sorted(names)))
     channel, standins = standin_channel.ensure_channel(names, work_dir)
@@ -298,6 +337,11 @@ def build(
         shutil.rmtree(output_dir)
     output_dir.mkdir(parents=True)
     channels = [standin_channel.channel_url(channel)]
+    numpys = " and ".join(str(c.variant.get("numpy")) for c in cells)
+    phase(
+        f"rattler-build: building {_shown(RECIPE)} for python {PYTHON} "
+        f"\u00d7 numpy {numpys} in {_shown(output_dir)} (several minutes)\u2026"
+    )
     Stage0Recipe.from_file(RECIPE).run_build(
         variant_config=VariantConfig(variants, zip_keys=zip_keys),
         render_config=RenderConfig(platform=_platform()),
@@ -322,6 +366,10 @@ def build(
         for line in summary["discovery"][bld.name]:
             print(f"    {line}")
 
+    phase(
+        f"rattler-build: running the recipe's tests of {len(packages)} packages "
+        "in its test environments (a few minutes)\u2026"
+    )
     failed = []
     for path in packages:
         package = read_package(path)
@@ -355,6 +403,99 @@ def build(
     return packages
 
 
+# --- Running the build where Ctrl-C stops it ---------------------------------------
+
+#: The hidden flag of the child process: build here, in this process.
+IN_THIS_PROCESS = "--in-this-process"
+#: Seconds the build's processes get to exit after SIGTERM, before SIGKILL.
+TERMINATE_GRACE = 3.0
+#: Seconds to wait for them after SIGKILL.
+KILL_GRACE = 5.0
+
+
+def session_members(session: int) -> list[int]:
+    """The live processes of ``session`` (zombies left out), from /proc."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # gone meanwhile
+            continue
+        # "pid (comm) state ppid pgrp session ...": comm may hold ") ".
+        state, _ppid, _pgrp, sid = stat.rpartition(")")[2].split()[:4]
+        if state != "Z" and int(sid) == session:
+            members.append(int(entry.name))
+    return members
+
+
+def stop_session(process: subprocess.Popen[bytes]) -> None:
+    """Stop ``process``, a session leader, and every process of its session
+    (whatever process group they are in): SIGTERM, then SIGKILL to those left
+    after TERMINATE_GRACE seconds; return when none is left."""
+    session = process.pid
+    for sig, grace in ((signal.SIGTERM, TERMINATE_GRACE), (signal.SIGKILL, KILL_GRACE)):
+        # The child's process group at once (what forks meanwhile is in it
+        # too), while the child is not reaped (its pid is not reused then);
+        # then the processes of its session in other groups.
+        if process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(session, sig)
+        for pid in session_members(session):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
+            if process.poll() is not None and not session_members(session):
+                return
+            time.sleep(0.05)
+    process.wait()
+
+
+def build_in_child(
+    output_dir: Path, work_dir: Path, *, channel_only: bool = False
+) -> int:
+    """Run build() in a child process and return its exit status.
+
+    The child is this script with IN_THIS_PROCESS, in a session of its own,
+    so a terminal's Ctrl-C reaches this process only. On KeyboardInterrupt
+    (raised here at once: this thread only waits) every process of the
+    child's session is stopped, then the KeyboardInterrupt goes on.
+    """
+    command = [
+        sys.executable, "-u", str(Path(__file__).resolve()),
+        "--output-dir", str(output_dir), "--work-dir", str(work_dir), IN_THIS_PROCESS,
+    ]  # fmt: skip
+    if channel_only:
+        command.append("--channel-only")
+    process = subprocess.Popen(
+        command, stdin=subprocess.DEVNULL, start_new_session=True
+    )
+    try:
+        return process.wait()
+    except BaseException:
+        # A second Ctrl-C (or a SIGTERM) must not cut the clean-up short.
+        in_main = threading.current_thread() is threading.main_thread()
+        signals = (signal.SIGINT, signal.SIGTERM) if in_main else ()
+        previous = {s: signal.signal(s, signal.SIG_IGN) for s in signals}
+        try:
+            stop_session(process)
+        finally:
+            for sig, handler in previous.items():
+                if handler is not None:
+                    signal.signal(sig, handler)
+        raise
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl-C is."""
+
+
+def _terminated(_signum: int, _frame: FrameType | None) -> None:
+    raise Terminated
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--output-dir", type=Path, required=True)
@@ -364,13 +505,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--channel-only", action="store_true", help="build the stand-in channel only"
     )
+    parser.add_argument(IN_THIS_PROCESS, action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    output_dir, work_dir = args.output_dir.resolve(), args.work_dir.resolve()
+    if not args.in_this_process:
+        previous = signal.signal(signal.SIGTERM, _terminated)
+        try:
+            return build_in_child(output_dir, work_dir, channel_only=args.channel_only)
+        except KeyboardInterrupt as interrupt:
+            what = "terminated" if isinstance(interrupt, Terminated) else "interrupted"
+            print(
+                f"{what}: the build and every process it started were stopped",
+                file=sys.stderr,
+                flush=True,
+            )
+            return 128 + (signal.SIGTERM if what == "terminated" else signal.SIGINT)
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+
+    from rattler_build import RattlerBuildError  # noqa: PLC0415
+
     try:
-        build(
-            args.output_dir.resolve(),
-            args.work_dir.resolve(),
-            channel_only=args.channel_only,
-        )
+        build(output_dir, work_dir, channel_only=args.channel_only)
     except CheckError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -60,7 +60,6 @@ from _common import ROOT, CheckError, facts, spec_name
 from packaging.markers import default_environment
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
-from rattler_build import Stage0Recipe
 
 #: The only platform the stand-ins exist for.
 SUBDIR = "linux-64"
@@ -946,6 +945,10 @@ def build_channel(standins: list[Standin], work: Path) -> Path:
         if stale.name not in wanted and stale.name.rsplit("-", 1)[0] in keys:
             stale.unlink()
     present = {p.name for p in existing_packages(channel)}
+    # The engine is imported here, not at the top: the module's other helpers
+    # (pinned_export, channel_url, SUBDIR, ...) serve where it may be missing.
+    from rattler_build import Stage0Recipe  # noqa: PLC0415
+
     recipes = work / "recipes"
     for standin in standins:
         if standin.file_name in present:
