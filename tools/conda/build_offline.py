@@ -336,6 +336,12 @@ def build(
     if output_dir.exists():
         shutil.rmtree(output_dir)
     output_dir.mkdir(parents=True)
+    # A package cache of this build's own: the shared one keys packages by file
+    # name, and a stand-in rebuilt under the same name, or one an interrupted
+    # build left half-extracted, would make every later solve fail there.
+    cache = work_dir / "rattler-cache"
+    shutil.rmtree(cache, ignore_errors=True)
+    os.environ["RATTLER_CACHE_DIR"] = str(cache)
     channels = [standin_channel.channel_url(channel)]
     numpys = " and ".join(str(c.variant.get("numpy")) for c in cells)
     phase(
