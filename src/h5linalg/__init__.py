@@ -22,9 +22,10 @@ except ImportError as error:  # pragma: no cover - only without a built extensio
     raise ImportError(msg) from error
 
 from ._config import show_config
+from ._lstsq import lstsq
+from ._matmul import matmul
 from ._plugins import use_hdf5plugin
 from ._results import PCA, Moments
-from ._solvers import lstsq, matmul
 from ._sources import H5Source
 from ._statistics import covariance, gram, moments, pca
 from ._version import __version__

@@ -130,10 +130,10 @@ Source: TypeAlias = (
 )
 
 #: One source for _core: an array read in place, or a dataset by name.
-Part: TypeAlias = np.ndarray | _core.DatasetRef
+ResolvedPart: TypeAlias = np.ndarray | _core.DatasetRef
 
 #: What a source becomes for _core: one part, or a stack of them (a list).
-Resolved: TypeAlias = Part | list[Part]
+Resolved: TypeAlias = ResolvedPart | list[ResolvedPart]
 
 
 def _checked_path(path: object) -> str:
@@ -260,13 +260,13 @@ def resolve(
 ) -> _core.DatasetRef: ...
 @overload
 def resolve(
-    source: Source | _core.DatasetRef | list[Part],
+    source: Source | _core.DatasetRef | list[ResolvedPart],
     *,
     allow_external: bool,
     role: str = ...,
 ) -> Resolved: ...
 def resolve(
-    source: Source | _core.DatasetRef | list[Part],
+    source: Source | _core.DatasetRef | list[ResolvedPart],
     *,
     allow_external: bool,
     role: str = "source",
@@ -282,7 +282,7 @@ def resolve(
     return _resolve_part(source, allow_external=allow_external, role=role)
 
 
-def _resolve_part(source: object, *, allow_external: bool, role: str) -> Part:
+def _resolve_part(source: object, *, allow_external: bool, role: str) -> ResolvedPart:
     if isinstance(source, _core.DatasetRef):
         return source
     if isinstance(source, H5Source):

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _core
-from ._sources import H5Source, _resolve_part, parts_of
+from .. import _core
+from .._sources import H5Source, _resolve_part, parts_of
 
 
 @dataclass(frozen=True)

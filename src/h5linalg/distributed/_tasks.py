@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _core
+from .. import _core
 from ._partitions import Part, Piece, source_of
 
 #: _core's partial-state kernel and merge for each kind of reduction.
