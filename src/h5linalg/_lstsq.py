@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from . import _core
+from ._docs import fill_doc
 from ._progress import Progress
 from ._results import FloatArray
 from ._run import run
 from ._sources import Source
 
 
+@fill_doc
 def lstsq(
     x_source: Source,
     y_source: Source,
@@ -33,15 +35,7 @@ def lstsq(
     y_source : source
         y, (m,) or (m, k): a source with the same number of rows, read in step
         with X (a 1-D dataset is allowed here).
-    block_rows : int, optional
-        Rows per block (keyword-only); default: chosen from the chunking and memory.
-    progress : bool or callable, default False
-        A bar on a terminal, or ``progress(rows_done, rows_total)`` per block.
-    allow_external : bool, default False
-        Follow links and storage that read other files.
-    memory_limit : int or str, optional
-        Bytes of block buffers (default 256 MiB): an int, or a string such as
-        ``"512M"`` or ``"2GiB"`` (binary units; ``"2GB"`` is decimal).
+    {options_in_brief}
         The options are those of :func:`~h5linalg.moments`.
 
     Returns

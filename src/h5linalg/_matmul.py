@@ -6,6 +6,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _core
+from ._docs import fill_doc
 from ._output import output_target
 from ._progress import Progress
 from ._results import FloatArray
@@ -13,6 +14,7 @@ from ._run import run
 from ._sources import H5Source, Resolved, Source, files_of, resolve
 
 
+@fill_doc
 def matmul(
     a_source: Source,
     b: npt.ArrayLike,
@@ -44,15 +46,7 @@ def matmul(
         Default: return it as an array.
     overwrite : bool, default False
         Replace an existing dataset named by ``out``.
-    block_rows : int, optional
-        Rows per block (keyword-only); default: chosen from the chunking and memory.
-    progress : bool or callable, default False
-        A bar on a terminal, or ``progress(rows_done, rows_total)`` per block.
-    allow_external : bool, default False
-        Follow links and storage that read other files.
-    memory_limit : int or str, optional
-        Bytes of block buffers (default 256 MiB): an int, or a string such as
-        ``"512M"`` or ``"2GiB"`` (binary units; ``"2GB"`` is decimal).
+    {options_in_brief}
 
     Returns
     -------

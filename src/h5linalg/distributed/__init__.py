@@ -44,6 +44,7 @@ except ImportError as error:  # pragma: no cover - only without the optional dep
     raise ImportError(msg) from error
 
 from .. import _core
+from .._docs import fill_doc
 from .._options import check_ddof, check_k
 from .._output import output_target
 from .._progress import Progress
@@ -80,6 +81,7 @@ def _label(source: Source) -> str:
     return str(source) if isinstance(source, (str, H5Source)) else type(source).__name__
 
 
+@fill_doc
 def moments(
     source: Source,
     ddof: int = 1,
@@ -96,11 +98,7 @@ def moments(
 
     Parameters
     ----------
-    client : distributed.Client, optional
-        The cluster to run on (keyword-only); default: the current client.
-    partition_rows : int, optional
-        Rows per task; default: at least four tasks per worker, at most 1 GiB
-        of float64 each, in whole chunks.
+    {cluster_options}
 
     The other parameters, the result (NumPy's ``inf``/NaN when
     ``ddof >= count``), the errors and the warning are those of
@@ -130,6 +128,7 @@ def moments(
     )
 
 
+@fill_doc
 def gram(
     source: Source,
     *,
@@ -144,11 +143,7 @@ def gram(
 
     Parameters
     ----------
-    client : distributed.Client, optional
-        The cluster to run on (keyword-only); default: the current client.
-    partition_rows : int, optional
-        Rows per task; default: at least four tasks per worker, at most 1 GiB
-        of float64 each, in whole chunks.
+    {cluster_options}
 
     The other parameters, the result and the errors are those of
     :func:`h5linalg.gram`; an error raised in a task is raised here.
@@ -172,6 +167,7 @@ def gram(
     return result
 
 
+@fill_doc
 def covariance(
     source: Source,
     ddof: int = 1,
@@ -188,11 +184,7 @@ def covariance(
 
     Parameters
     ----------
-    client : distributed.Client, optional
-        The cluster to run on (keyword-only); default: the current client.
-    partition_rows : int, optional
-        Rows per task; default: at least four tasks per worker, at most 1 GiB
-        of float64 each, in whole chunks.
+    {cluster_options}
 
     The other parameters, the result (NumPy's ``inf``/NaN when
     ``ddof >= count``), the errors and the warning are those of
@@ -218,6 +210,7 @@ def covariance(
     return _divide_by_dof(scatter, count, ddof)
 
 
+@fill_doc
 def pca(
     source: Source,
     k: int,
@@ -233,11 +226,7 @@ def pca(
 
     Parameters
     ----------
-    client : distributed.Client, optional
-        The cluster to run on (keyword-only); default: the current client.
-    partition_rows : int, optional
-        Rows per task; default: at least four tasks per worker, at most 1 GiB
-        of float64 each, in whole chunks.
+    {cluster_options}
 
     The other parameters, the result and the errors are those of
     :func:`h5linalg.pca`; an error raised in a task is raised here.
@@ -263,6 +252,7 @@ def pca(
     return PCA(components=components, explained_variance=variance, mean=mean)
 
 
+@fill_doc
 def lstsq(
     x_source: Source,
     y_source: Source,
@@ -280,11 +270,7 @@ def lstsq(
 
     Parameters
     ----------
-    client : distributed.Client, optional
-        The cluster to run on (keyword-only); default: the current client.
-    partition_rows : int, optional
-        Rows per task; default: at least four tasks per worker, at most 1 GiB
-        of float64 each, in whole chunks.
+    {cluster_options}
 
     The other parameters, the result and the errors are those of
     :func:`h5linalg.lstsq`; an error raised in a task is raised here.
@@ -336,6 +322,7 @@ def lstsq(
     return result
 
 
+@fill_doc
 def matmul(
     a_source: Source,
     b: npt.ArrayLike,
@@ -359,11 +346,7 @@ def matmul(
 
     Parameters
     ----------
-    client : distributed.Client, optional
-        The cluster to run on (keyword-only); default: the current client.
-    partition_rows : int, optional
-        Rows per task; default: at least four tasks per worker, at most 1 GiB
-        of float64 each, in whole chunks.
+    {cluster_options}
 
     The other parameters, the result and the errors are those of
     :func:`h5linalg.matmul`; an error raised in a task is raised here.
