@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from . import _core
 from ._docs import fill_doc
+from ._environment import lstsq_slab_rows
 from ._progress import Progress
 from ._results import FloatArray
 from ._run import run
@@ -65,4 +66,5 @@ def lstsq(
         progress=progress,
         allow_external=allow_external,
         label="lstsq",
+        slab_rows=lstsq_slab_rows(),
     )

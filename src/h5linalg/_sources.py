@@ -25,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _core
+from ._environment import parallel_inflate
 
 _FORM = "FILE:/DATASET (for example 'data.h5:/group/x')"
 
@@ -187,13 +188,19 @@ def _h5py_dataset_ref(dataset: Any, allow_external: bool) -> _core.DatasetRef:
         allow_external=allow_external,
         # The caller holds the file open for writing, so HDF5's lock would refuse us.
         ignore_file_locks=writable,
+        parallel_inflate=parallel_inflate(),
     )
 
 
 def _file_ref(source: H5Source, allow_external: bool) -> _core.DatasetRef:
     if not os.path.exists(source.path):
         raise FileNotFoundError(errno.ENOENT, "No such file", source.path)
-    return _core.DatasetRef(source.path, source.dataset, allow_external=allow_external)
+    return _core.DatasetRef(
+        source.path,
+        source.dataset,
+        allow_external=allow_external,
+        parallel_inflate=parallel_inflate(),
+    )
 
 
 def natural_key(text: str) -> list[str | int]:
