@@ -17,6 +17,7 @@ from conftest import assert_close
 
 import h5linalg
 from h5linalg import _core, _testing
+from h5linalg._sources import resolve
 
 #: The codecs this build decodes on worker threads (CI requires all of them:
 #: H5LINALG_EXPECT_CODECS in test_version.py).
@@ -176,7 +177,11 @@ def test_serial_switch_forces_hdf5s_pipeline(tmp_path, monkeypatch):
     monkeypatch.setenv("H5LINALG_SERIAL_INFLATE", "1")
     before = _testing.decoded_chunks()
     for path in paths.values():
-        rows = _testing.read_rows(_core.DatasetRef(str(path), "/x"), 0, 200)
+        # The Python layer reads the variable when it resolves a source (the
+        # core reads no environment), so the reference is made as a run makes it.
+        ref = resolve(f"{path}:/x", allow_external=False, role="source")
+        assert isinstance(ref, _core.DatasetRef)
+        rows = _testing.read_rows(ref, 0, 200)
         assert np.array_equal(rows, data)
         assert_close(h5linalg.gram(f"{path}:/x"), data.T @ data)
     assert _testing.decoded_chunks() == before

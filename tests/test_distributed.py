@@ -339,7 +339,7 @@ def test_without_distributed_the_import_error_names_the_extra():
 
 
 def test_partitions_cover_every_row_once_in_order():
-    from h5linalg._partitions import Part, default_partition_rows, plan
+    from h5linalg.distributed._partitions import Part, default_partition_rows, plan
 
     parts = [Part(path=f"f{i}", dataset="/x") for i in range(4)]
     rows = [5, 1, 17, 3]
@@ -368,5 +368,6 @@ def test_the_merge_tree_has_a_shape_fixed_by_the_count():
         def submit(self, _function: Any, _kind: str, a: Any, b: Any) -> Any:
             return (a, b)
 
-    tree = hd._tree(Recorder(), "gram", [0, 1, 2, 3, 4])
+    cluster: Any = pytest.importorskip("h5linalg.distributed._cluster")
+    tree = cluster.merge_tree(Recorder(), "gram", [0, 1, 2, 3, 4])
     assert tree == (((0, 1), (2, 3)), 4)

@@ -171,3 +171,20 @@ def test_lstsq_on_gzip_chunks_stays_under_the_memory_limit_it_accepts(gzip_big_c
     assert growth > BIG_CHUNK_BYTES // 2
     # ... and the run stays within what memory_limit allowed.
     assert growth <= limit
+
+
+def test_lstsq_slab_variable_takes_effect(monkeypatch):
+    # H5LINALG_LSTSQ_SLAB (rows per LAPACK call), read by the Python layer on
+    # every call and passed to the core: any slab gives the same answer, and a
+    # huge one makes the workspace too big for a small memory limit.
+    rng = np.random.default_rng(76)
+    x, y = rng.normal(size=(157, 5)), rng.normal(size=157)
+    expected = np.linalg.lstsq(x, y, rcond=None)[0]
+    for slab in ("1", "6", "7", "64"):
+        monkeypatch.setenv("H5LINALG_LSTSQ_SLAB", slab)
+        assert_close(h5linalg.lstsq(x, y, block_rows=13), expected, rtol=1e-12)
+    monkeypatch.setenv("H5LINALG_LSTSQ_SLAB", str(1 << 30))
+    with pytest.raises(MemoryError):
+        h5linalg.lstsq(x, y, memory_limit="64M")
+    monkeypatch.delenv("H5LINALG_LSTSQ_SLAB")
+    assert_close(h5linalg.lstsq(x, y, memory_limit="64M"), expected, rtol=1e-12)

@@ -3,6 +3,9 @@ all HDF5 I/O and BLAS work; HDF5 calls are serialised by h5linalg's own lock).""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -31,3 +34,31 @@ def test_concurrent_calls_on_shared_and_separate_files(make_source):
 
     with ThreadPoolExecutor(max_workers=6) as pool:
         list(pool.map(work, range(24)))
+
+
+def _worker_threads(value: str | None) -> int:
+    """The pool size a fresh process reports with H5LINALG_NUM_THREADS=value."""
+    env = {k: v for k, v in os.environ.items() if k != "H5LINALG_NUM_THREADS"}
+    if value is not None:
+        env["H5LINALG_NUM_THREADS"] = value
+    code = "import h5linalg._core as c; print(c.build_info()['worker_threads'])"
+    run = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    return int(run.stdout)
+
+
+def test_num_threads_sets_the_worker_pool():
+    # The core reads no environment: h5linalg reads H5LINALG_NUM_THREADS at
+    # import and sets the pool's size before it starts.
+    cpus = _worker_threads(None)
+    assert cpus >= 1
+    assert _worker_threads("1") == 1
+    assert _worker_threads("3") == 3
+    for bad in ("0", "many"):
+        assert _worker_threads(bad) == cpus, bad

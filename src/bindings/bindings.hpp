@@ -39,6 +39,9 @@ struct DatasetRef {
     /// Only rows [first, first + count) (a distributed task's share); 0: every row.
     std::size_t first = 0;
     std::size_t count = 0;
+    /// Decode compressed chunks on the worker threads where the codec allows
+    /// (the Python layer turns it off for H5LINALG_SERIAL_INFLATE).
+    bool parallel_inflate = true;
 };
 
 /// A source prepared while holding the GIL: a NumPy array (kept alive here and

@@ -6,6 +6,7 @@
 #include "core/blas_threads.hpp"
 #include "core/hdf5_plugins.hpp"
 #include "core/library_info.hpp"
+#include "core/thread_pool.hpp"
 
 // Set by CMake from the package version (setuptools-scm), in this file only, so
 // a new version recompiles one small file.
@@ -57,6 +58,10 @@ void register_info(py::module_& m) {
             return out;
         },
         "Versions of the libraries h5linalg was built against and runs with.");
+
+    m.def("set_worker_threads", &set_worker_thread_count, py::arg("count"),
+          "Sets the threads that decode compressed chunks (0: the CPUs), before the pool "
+          "starts: h5linalg calls it at import with $H5LINALG_NUM_THREADS.");
 
     m.def("use_plugin_folder", &use_plugin_folder, py::arg("folder"),
           "Binds a private copy of the plugin in `folder` for each filter a dataset needs "

@@ -115,7 +115,7 @@ void register_partials(py::module_& m) {
     m.def(
         "lstsq_state",
         [](const py::object& x, const py::object& y, std::size_t block_rows,
-           std::size_t memory_limit, const py::object& progress) {
+           std::size_t memory_limit, const py::object& progress, std::size_t slab_rows) {
             SourceSpec x_spec(x);
             SourceSpec y_spec(y, /*allow_1d=*/true);
             PythonObserver observer(progress);
@@ -124,13 +124,15 @@ void register_partials(py::module_& m) {
                 py::gil_scoped_release release;
                 auto x_rows = x_spec.open();
                 auto y_rows = y_spec.open();
-                state = lstsq_state(*x_rows, *y_rows,
-                                    stream_options(block_rows, memory_limit, observer));
+                StreamOptions options = stream_options(block_rows, memory_limit, observer);
+                options.lstsq_slab_rows = slab_rows;
+                state = lstsq_state(*x_rows, *y_rows, options);
             }
             return lstsq_tuple(std::move(state));
         },
         "x"_a, "y"_a, py::kw_only(), "block_rows"_a = 0, "memory_limit"_a = default_memory_limit,
-        "progress"_a = py::none(), "(rows, n, m, L): the streaming QR state of rows of [X | y].");
+        "progress"_a = py::none(), "slab_rows"_a = 0,
+        "(rows, n, m, L): the streaming QR state of rows of [X | y]; `slab_rows` as for lstsq.");
 
     m.def(
         "merge_lstsq",

@@ -17,7 +17,7 @@ void register_solvers(py::module_& m) {
     m.def(
         "lstsq",
         [](const py::object& x, const py::object& y, std::size_t block_rows,
-           std::size_t memory_limit, const py::object& progress) {
+           std::size_t memory_limit, const py::object& progress, std::size_t slab_rows) {
             SourceSpec x_spec(x);
             SourceSpec y_spec(y, /*allow_1d=*/true);
             PythonObserver observer(progress);
@@ -29,8 +29,9 @@ void register_solvers(py::module_& m) {
                 auto y_rows = y_spec.open();
                 n = x_rows->cols();
                 m_cols = y_rows->cols();
-                coefficients = compute_lstsq(*x_rows, *y_rows,
-                                             stream_options(block_rows, memory_limit, observer));
+                StreamOptions options = stream_options(block_rows, memory_limit, observer);
+                options.lstsq_slab_rows = slab_rows;
+                coefficients = compute_lstsq(*x_rows, *y_rows, options);
             }
             if (y_spec.is_vector()) {
                 return to_array(std::move(coefficients), {n});
@@ -38,8 +39,9 @@ void register_solvers(py::module_& m) {
             return to_array(std::move(coefficients), {n, m_cols});
         },
         "x"_a, "y"_a, py::kw_only(), "block_rows"_a = 0, "memory_limit"_a = default_memory_limit,
-        "progress"_a = py::none(),
-        "Least-squares coefficients (n, m) by streaming QR; y may be 1-D (m = 1).");
+        "progress"_a = py::none(), "slab_rows"_a = 0,
+        "Least-squares coefficients (n, m) by streaming QR; y may be 1-D (m = 1). "
+        "`slab_rows`: rows per LAPACK call (0: the default, 4096).");
 
     py::class_<OutputSpec>(
         m, "OutputRef",

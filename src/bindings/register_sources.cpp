@@ -148,7 +148,8 @@ std::unique_ptr<RowSource> SourceSpec::open() const {
 std::unique_ptr<RowSource> SourceSpec::open_part() const {
     if (dataset_) {
         auto source = std::make_unique<Hdf5Source>(
-            open_matrix(dataset_->path, dataset_->name, dataset_->options, allow_1d_));
+            open_matrix(dataset_->path, dataset_->name, dataset_->options, allow_1d_),
+            dataset_->parallel_inflate);
         vector_ = source->info().shape.size() == 1;
         if (dataset_->count > 0) {
             return std::make_unique<RowRange>(std::move(source), dataset_->first, dataset_->count);
@@ -225,7 +226,8 @@ void register_sources(py::module_& m) {
     py::class_<DatasetRef>(m, "DatasetRef",
                            "A dataset inside an HDF5 file, as the Python layer resolved it.")
         .def(py::init([](std::string path, std::string name, bool allow_external,
-                         bool ignore_file_locks, std::size_t first, std::size_t count) {
+                         bool ignore_file_locks, std::size_t first, std::size_t count,
+                         bool parallel_inflate) {
                  DatasetRef ref;
                  ref.path = std::move(path);
                  ref.name = std::move(name);
@@ -233,17 +235,21 @@ void register_sources(py::module_& m) {
                  ref.options.ignore_file_locks = ignore_file_locks;
                  ref.first = first;
                  ref.count = count;
+                 ref.parallel_inflate = parallel_inflate;
                  return ref;
              }),
              "path"_a, "name"_a, py::kw_only(), "allow_external"_a = false,
              "ignore_file_locks"_a = false, "first"_a = 0, "count"_a = 0,
-             "`first` and `count` (if not 0) select rows [first, first + count).")
+             "parallel_inflate"_a = true,
+             "`first` and `count` (if not 0) select rows [first, first + count); "
+             "without `parallel_inflate`, HDF5's own filters decode every chunk.")
         .def_readonly("path", &DatasetRef::path)
         .def_readonly("name", &DatasetRef::name)
         .def_property_readonly("allow_external",
                                [](const DatasetRef& ref) { return ref.options.allow_external; })
         .def_property_readonly("ignore_file_locks",
-                               [](const DatasetRef& ref) { return ref.options.ignore_file_locks; });
+                               [](const DatasetRef& ref) { return ref.options.ignore_file_locks; })
+        .def_readonly("parallel_inflate", &DatasetRef::parallel_inflate);
 
     m.def(
         "stack_shape",

@@ -65,7 +65,8 @@ void register_testing(py::module_& m) {
             std::vector<std::size_t> shape;
             {
                 py::gil_scoped_release release;
-                Hdf5Source source(open_matrix(ref.path, ref.name, ref.options, true));
+                Hdf5Source source(open_matrix(ref.path, ref.name, ref.options, true),
+                                  ref.parallel_inflate);
                 if (first > source.rows() || count > source.rows() - first) {
                     fail(ErrorKind::Value, "rows " + std::to_string(first) + " to " +
                                                std::to_string(first + count) + " are not all in " +

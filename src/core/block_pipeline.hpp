@@ -29,6 +29,7 @@ struct StreamOptions {
     std::size_t block_rows = 0;                       // 0: chosen from the layout and memory
     std::size_t memory_limit = default_memory_limit;  // bytes of block buffers
     Observer* observer = nullptr;
+    std::size_t lstsq_slab_rows = 0;  // lstsq's rows per LAPACK call (0: 4096)
 };
 
 struct BlockPlan {

@@ -2,7 +2,6 @@
 #include "core/chunk_reader.hpp"
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -31,7 +30,7 @@ std::unique_ptr<ChunkReader> ChunkReader::create(const OpenDataset& dataset) {
 #if H5_VERSION_GE(1, 10, 5)
     const DatasetInfo& info = dataset.info;
     if (info.layout != "chunked" || !info.type.raw_readable || info.external_storage ||
-        info.chunk_shape.empty() || std::getenv("H5LINALG_SERIAL_INFLATE") != nullptr) {
+        info.chunk_shape.empty()) {
         return nullptr;
     }
     const std::optional<ChunkPipeline> pipeline =

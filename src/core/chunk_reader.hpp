@@ -9,7 +9,8 @@
 // codec of chunk_codecs.hpp (gzip, zstd, lz4, blosc, lzf, as far as the build
 // has them), optionally preceded by shuffle. Anything else (other filters, a
 // chunk stored with a filter skipped, an unallocated chunk) falls back to H5Dread.
-// H5LINALG_SERIAL_INFLATE in the environment turns the path off.
+// Hdf5Source's parallel_inflate=false turns the path off (the Python layer's
+// H5LINALG_SERIAL_INFLATE).
 #pragma once
 
 #include <cstddef>

@@ -10,7 +10,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <limits>
 #include <string>
 
@@ -29,11 +28,11 @@ namespace {
 // Rows factored per LAPACK call. A slab of w x slab_rows doubles is factored by
 // dgelqt, whose recursive kernel (dgelqt3) is level-3 BLAS throughout, then its
 // w x w triangle is merged into L with dtplqt (O(w^3), small next to the slab).
-std::size_t slab_rows_for(std::size_t /*width*/) {
-    if (const char* text = std::getenv("H5LINALG_LSTSQ_SLAB")) {
-        return std::max<std::size_t>(1, std::strtoul(text, nullptr, 10));
-    }
-    return 4096;
+// StreamOptions::lstsq_slab_rows (H5LINALG_LSTSQ_SLAB in the Python layer) overrides it.
+constexpr std::size_t default_slab_rows = 4096;
+
+std::size_t slab_rows_of(const StreamOptions& options) {
+    return options.lstsq_slab_rows > 0 ? options.lstsq_slab_rows : default_slab_rows;
 }
 
 std::string shape_of(const RowSource& source) {
@@ -50,10 +49,10 @@ void check_info(int info, const char* routine) {
 /// The LQ factor of all rows folded in so far (one accumulator per thread).
 class StreamingLq {
 public:
-    explicit StreamingLq(std::size_t width, std::vector<double> l = {})
+    StreamingLq(std::size_t width, std::size_t slab_rows, std::vector<double> l = {})
         : w_(width),
           mb_(std::min<std::size_t>(width, 32)),
-          slab_(slab_rows_for(width)),
+          slab_(slab_rows),
           l_(l.empty() ? std::vector<double>(width * width, 0.0) : std::move(l)),
           t_(width * std::max(width, slab_)),
           work_(width * width) {}
@@ -84,10 +83,10 @@ public:
 
     const std::vector<double>& factor() const { return l_; }
     /// Bytes one accumulator holds (L, T and LAPACK's work array), before creating it.
-    static std::size_t workspace_bytes(std::size_t width) {
+    static std::size_t workspace_bytes(std::size_t width, std::size_t slab_rows) {
         const std::size_t doubles =
             saturating_add(saturating_mul(2, saturating_mul(width, width)),
-                           saturating_mul(width, std::max(width, slab_rows_for(width))));
+                           saturating_mul(width, std::max(width, slab_rows)));
         return saturating_mul(doubles, sizeof(double));
     }
 
@@ -121,15 +120,16 @@ private:
 /// its own accumulator, and merges the accumulators at the end.
 class ParallelLq {
 public:
-    ParallelLq(std::size_t width, std::size_t threads) {
+    ParallelLq(std::size_t width, std::size_t threads, std::size_t slab_rows)
+        : slab_(slab_rows) {
         for (std::size_t i = 0; i < threads; ++i) {
-            parts_.emplace_back(width);
+            parts_.emplace_back(width, slab_rows);
         }
     }
 
     void add(double* rows, std::size_t count, std::size_t ld) {
         // Shares no smaller than a slab, so each part factors whole slabs.
-        const std::size_t shares = share_count(count, parts_.size(), slab_rows_for(0));
+        const std::size_t shares = share_count(count, parts_.size(), slab_);
         for_each_share(count, shares, [&](std::size_t part, std::size_t first, std::size_t n) {
             parts_[part].add(rows + first * ld, n, ld);
         });
@@ -142,11 +142,13 @@ public:
         return parts_[0].factor();
     }
 
-    static std::size_t workspace_bytes(std::size_t width, std::size_t threads) {
-        return saturating_mul(threads, StreamingLq::workspace_bytes(width));
+    static std::size_t workspace_bytes(std::size_t width, std::size_t threads,
+                                       std::size_t slab_rows) {
+        return saturating_mul(threads, StreamingLq::workspace_bytes(width, slab_rows));
     }
 
 private:
+    std::size_t slab_;
     std::vector<StreamingLq> parts_;
 };
 
@@ -183,10 +185,11 @@ LstsqState lstsq_state(RowSource& x, RowSource& y, const StreamOptions& options)
     ColumnStack stacked(x, y);
     const std::size_t threads = worker_thread_count();
     MemoryNeeds needs;
-    needs.fixed_bytes = ParallelLq::workspace_bytes(w, threads);
+    const std::size_t slab_rows = slab_rows_of(options);
+    needs.fixed_bytes = ParallelLq::workspace_bytes(w, threads, slab_rows);
     // Plan before allocating: an absurd width fails here with a clear Memory error.
     const BlockPlan plan = plan_blocks(stacked, options, needs);
-    ParallelLq lq(w, threads);
+    ParallelLq lq(w, threads, slab_rows);
     {
         const SingleThreadedBlas one_thread_per_call;
         stream_blocks(stacked, plan, options.observer, [&](const Block& block) {
@@ -210,7 +213,7 @@ LstsqState merge_lstsq(const LstsqState& a, const LstsqState& b) {
                                    " columns (y with " + std::to_string(a.m) + " and " +
                                    std::to_string(b.m) + ")");
     }
-    StreamingLq lq(w, a.l);
+    StreamingLq lq(w, default_slab_rows, a.l);
     lq.merge(b.l);
     LstsqState both = a;
     both.rows = a.rows + b.rows;

@@ -1,7 +1,7 @@
 // Copyright (c) 2026, the h5linalg developers. BSD-3-Clause license (see LICENSE).
 #include "core/thread_pool.hpp"
 
-#include <cstdlib>
+#include <atomic>
 #include <deque>
 #include <memory>
 #include <string>
@@ -90,18 +90,15 @@ WorkerPool& shared_pool() {
     return *pool;
 }
 
+std::atomic<std::size_t> configured_threads{0};  // 0: the number of CPUs
+
 }  // namespace
 
+void set_worker_thread_count(std::size_t count) { configured_threads.store(count); }
+
 std::size_t worker_thread_count() {
-    if (const char* text = std::getenv("H5LINALG_NUM_THREADS")) {
-        try {
-            const long value = std::stol(text);
-            if (value >= 1) {
-                return static_cast<std::size_t>(value);
-            }
-        } catch (const std::exception&) {
-            // Not a number: fall back to the CPU count, as for unset.
-        }
+    if (const std::size_t count = configured_threads.load(); count > 0) {
+        return count;
     }
     const unsigned cpus = std::thread::hardware_concurrency();
     return cpus == 0 ? 1 : cpus;

@@ -12,8 +12,13 @@
 
 namespace h5linalg {
 
-/// Number of worker threads: $H5LINALG_NUM_THREADS if set, else the number of CPUs.
+/// Number of worker threads: the count last set, else the number of CPUs.
 std::size_t worker_thread_count();
+
+/// Sets the number of worker threads (0: the number of CPUs). The Python layer
+/// sets it from $H5LINALG_NUM_THREADS when h5linalg is imported, before the pool
+/// starts; a pool already running keeps the threads it started with.
+void set_worker_thread_count(std::size_t count);
 
 /// A set of tasks run on the shared pool; wait() blocks until all have finished
 /// and rethrows the first exception any of them threw. The destructor waits too,

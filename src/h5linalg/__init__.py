@@ -12,7 +12,7 @@ array, an ``h5py.Dataset``, an :class:`H5Source`, or ``"file.h5:/dataset"``.
 from __future__ import annotations
 
 try:
-    from . import _core  # noqa: F401  (first, so a missing build gets the message below)
+    from . import _core  # first, so a missing build gets the message below
 except ImportError as error:  # pragma: no cover - only without a built extension
     msg = (
         "h5linalg's compiled extension (h5linalg._core) is missing or broken. "
@@ -21,10 +21,12 @@ except ImportError as error:  # pragma: no cover - only without a built extensio
     )
     raise ImportError(msg) from error
 
+from . import _environment
 from ._config import show_config
+from ._lstsq import lstsq
+from ._matmul import matmul
 from ._plugins import use_hdf5plugin
 from ._results import PCA, Moments
-from ._solvers import lstsq, matmul
 from ._sources import H5Source
 from ._statistics import covariance, gram, moments, pca
 from ._version import __version__
@@ -45,6 +47,8 @@ __all__ = [
 
 
 use_hdf5plugin()  # hdf5plugin's filters with no setup, when it is installed
+# The core reads no environment: the pool's size is set here, before it starts.
+_core.set_worker_threads(_environment.worker_threads())
 
 
 def __dir__() -> list[str]:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['DatasetRef', 'OutputRef', 'build_info', 'check_output', 'copy_rows', 'default_memory_limit', 'describe', 'filter_available', 'gram', 'list_datasets', 'lstsq', 'lstsq_state', 'matmul', 'merge_gram', 'merge_lstsq', 'merge_moments', 'merge_scatter', 'moments', 'pca', 'pca_from_scatter', 'plugin_folder_report', 'plugin_search_path', 'scatter', 'solve_lstsq', 'stack_shape', 'use_plugin_folder', 'write_array']
+__all__: list[str] = ['DatasetRef', 'OutputRef', 'build_info', 'check_output', 'copy_rows', 'default_memory_limit', 'describe', 'filter_available', 'gram', 'list_datasets', 'lstsq', 'lstsq_state', 'matmul', 'merge_gram', 'merge_lstsq', 'merge_moments', 'merge_scatter', 'moments', 'pca', 'pca_from_scatter', 'plugin_folder_report', 'plugin_search_path', 'scatter', 'set_worker_threads', 'solve_lstsq', 'stack_shape', 'use_plugin_folder', 'write_array']
 class DatasetRef:
     """
     A dataset inside an HDF5 file, as the Python layer resolved it.
     """
-    def __init__(self, path: str, name: str, *, allow_external: bool = False, ignore_file_locks: bool = False, first: typing.SupportsInt | typing.SupportsIndex = 0, count: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
+    def __init__(self, path: str, name: str, *, allow_external: bool = False, ignore_file_locks: bool = False, first: typing.SupportsInt | typing.SupportsIndex = 0, count: typing.SupportsInt | typing.SupportsIndex = 0, parallel_inflate: bool = True) -> None:
         """
-        `first` and `count` (if not 0) select rows [first, first + count).
+        `first` and `count` (if not 0) select rows [first, first + count); without `parallel_inflate`, HDF5's own filters decode every chunk.
         """
     @property
     def allow_external(self) -> bool:
@@ -22,6 +22,9 @@ class DatasetRef:
         ...
     @property
     def name(self) -> str:
+        ...
+    @property
+    def parallel_inflate(self) -> bool:
         ...
     @property
     def path(self) -> str:
@@ -66,13 +69,13 @@ def list_datasets(path: str, limit: typing.SupportsInt | typing.SupportsIndex) -
     """
     The datasets of a file and its links to other files, by name, reading no data and opening nothing outside the file; the first `limit` described.
     """
-def lstsq(x: typing.Any, y: typing.Any, *, block_rows: typing.SupportsInt | typing.SupportsIndex = 0, memory_limit: typing.SupportsInt | typing.SupportsIndex = 268435456, progress: typing.Any = None) -> numpy.typing.NDArray[numpy.float64]:
+def lstsq(x: typing.Any, y: typing.Any, *, block_rows: typing.SupportsInt | typing.SupportsIndex = 0, memory_limit: typing.SupportsInt | typing.SupportsIndex = 268435456, progress: typing.Any = None, slab_rows: typing.SupportsInt | typing.SupportsIndex = 0) -> numpy.typing.NDArray[numpy.float64]:
     """
-    Least-squares coefficients (n, m) by streaming QR; y may be 1-D (m = 1).
+    Least-squares coefficients (n, m) by streaming QR; y may be 1-D (m = 1). `slab_rows`: rows per LAPACK call (0: the default, 4096).
     """
-def lstsq_state(x: typing.Any, y: typing.Any, *, block_rows: typing.SupportsInt | typing.SupportsIndex = 0, memory_limit: typing.SupportsInt | typing.SupportsIndex = 268435456, progress: typing.Any = None) -> tuple[int, int, int, numpy.typing.NDArray[numpy.float64]]:
+def lstsq_state(x: typing.Any, y: typing.Any, *, block_rows: typing.SupportsInt | typing.SupportsIndex = 0, memory_limit: typing.SupportsInt | typing.SupportsIndex = 268435456, progress: typing.Any = None, slab_rows: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple[int, int, int, numpy.typing.NDArray[numpy.float64]]:
     """
-    (rows, n, m, L): the streaming QR state of rows of [X | y].
+    (rows, n, m, L): the streaming QR state of rows of [X | y]; `slab_rows` as for lstsq.
     """
 def matmul(a: typing.Any, b: typing.Any, *, out: OutputRef | None = None, block_rows: typing.SupportsInt | typing.SupportsIndex = 0, memory_limit: typing.SupportsInt | typing.SupportsIndex = 268435456, progress: typing.Any = None) -> numpy.typing.NDArray[numpy.float64] | None:
     """
@@ -117,6 +120,10 @@ def plugin_search_path() -> list[str]:
 def scatter(source: typing.Any, *, block_rows: typing.SupportsInt | typing.SupportsIndex = 0, memory_limit: typing.SupportsInt | typing.SupportsIndex = 268435456, progress: typing.Any = None) -> tuple[int, numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
     """
     (count, mean, centred scatter matrix); covariance = scatter / (count - ddof).
+    """
+def set_worker_threads(count: typing.SupportsInt | typing.SupportsIndex) -> None:
+    """
+    Sets the threads that decode compressed chunks (0: the CPUs), before the pool starts: h5linalg calls it at import with $H5LINALG_NUM_THREADS.
     """
 def solve_lstsq(state: tuple[typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex, typing.Any], x_label: str, y_label: str) -> numpy.typing.NDArray[numpy.float64]:
     """

@@ -25,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _core
+from ._environment import parallel_inflate
 
 _FORM = "FILE:/DATASET (for example 'data.h5:/group/x')"
 
@@ -130,10 +131,10 @@ Source: TypeAlias = (
 )
 
 #: One source for _core: an array read in place, or a dataset by name.
-Part: TypeAlias = np.ndarray | _core.DatasetRef
+ResolvedPart: TypeAlias = np.ndarray | _core.DatasetRef
 
 #: What a source becomes for _core: one part, or a stack of them (a list).
-Resolved: TypeAlias = Part | list[Part]
+Resolved: TypeAlias = ResolvedPart | list[ResolvedPart]
 
 
 def _checked_path(path: object) -> str:
@@ -187,13 +188,19 @@ def _h5py_dataset_ref(dataset: Any, allow_external: bool) -> _core.DatasetRef:
         allow_external=allow_external,
         # The caller holds the file open for writing, so HDF5's lock would refuse us.
         ignore_file_locks=writable,
+        parallel_inflate=parallel_inflate(),
     )
 
 
 def _file_ref(source: H5Source, allow_external: bool) -> _core.DatasetRef:
     if not os.path.exists(source.path):
         raise FileNotFoundError(errno.ENOENT, "No such file", source.path)
-    return _core.DatasetRef(source.path, source.dataset, allow_external=allow_external)
+    return _core.DatasetRef(
+        source.path,
+        source.dataset,
+        allow_external=allow_external,
+        parallel_inflate=parallel_inflate(),
+    )
 
 
 def natural_key(text: str) -> list[str | int]:
@@ -260,13 +267,13 @@ def resolve(
 ) -> _core.DatasetRef: ...
 @overload
 def resolve(
-    source: Source | _core.DatasetRef | list[Part],
+    source: Source | _core.DatasetRef | list[ResolvedPart],
     *,
     allow_external: bool,
     role: str = ...,
 ) -> Resolved: ...
 def resolve(
-    source: Source | _core.DatasetRef | list[Part],
+    source: Source | _core.DatasetRef | list[ResolvedPart],
     *,
     allow_external: bool,
     role: str = "source",
@@ -282,7 +289,7 @@ def resolve(
     return _resolve_part(source, allow_external=allow_external, role=role)
 
 
-def _resolve_part(source: object, *, allow_external: bool, role: str) -> Part:
+def _resolve_part(source: object, *, allow_external: bool, role: str) -> ResolvedPart:
     if isinstance(source, _core.DatasetRef):
         return source
     if isinstance(source, H5Source):

@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 
 from . import _core
+from ._docs import fill_doc
 from ._options import check_ddof, check_k
 from ._progress import Progress
 from ._results import PCA, FloatArray, Moments
@@ -34,6 +35,7 @@ def _divide_by_dof(total: FloatArray, count: int, ddof: int) -> FloatArray:
     return total / dof
 
 
+@fill_doc
 def moments(
     source: Source,
     ddof: int = 1,
@@ -60,20 +62,7 @@ def moments(
         positive, the variance is NumPy's: ``inf`` where the sum is positive,
         NaN where it is 0 (a constant column), with NumPy's
         ``RuntimeWarning("Degrees of freedom <= 0 for slice")``.
-    block_rows : int, optional
-        Rows per block (keyword-only). Default: chosen from the chunking and
-        ``memory_limit``, in whole chunks.
-    progress : bool or callable, default False
-        ``True`` draws a bar on a terminal; a callable is called as
-        ``progress(rows_done, rows_total)`` once per block (an exception it
-        raises stops the run).
-    allow_external : bool, default False
-        Follow external links, external raw storage and virtual datasets, which
-        read other files. Leave it off for files you do not trust.
-    memory_limit : int or str, optional
-        Bytes of block buffers h5linalg may hold (default 256 MiB): an int, or a
-        string with a unit, ``"512M"``, ``"1.5G"``, ``"2GiB"`` (binary units;
-        ``"2GB"`` is decimal, 2 * 10**9).
+    {options}
 
     Returns
     -------
@@ -82,23 +71,11 @@ def moments(
 
     Raises
     ------
-    FileNotFoundError
-        A file of the source does not exist.
-    KeyError
-        The dataset is not in the file.
-    TypeError
-        The source or its dtype cannot be read as numbers.
-    ValueError
-        The source is not 2-D, or an option is out of range.
-    PermissionError
-        The dataset reads another file and ``allow_external`` is False.
-    OSError
-        The file is damaged.
+    {source_errors}
 
     Warns
     -----
-    RuntimeWarning
-        "Degrees of freedom <= 0 for slice", as NumPy's, when ``ddof >= count``.
+    {ddof_warning}
 
     Examples
     --------
@@ -125,6 +102,7 @@ def moments(
     )
 
 
+@fill_doc
 def gram(
     source: Source,
     *,
@@ -139,20 +117,7 @@ def gram(
     ----------
     source : source
         Any source, as for :func:`~h5linalg.moments`.
-    block_rows : int, optional
-        Rows per block (keyword-only). Default: chosen from the chunking and
-        ``memory_limit``, in whole chunks.
-    progress : bool or callable, default False
-        ``True`` draws a bar on a terminal; a callable is called as
-        ``progress(rows_done, rows_total)`` once per block (an exception it
-        raises stops the run).
-    allow_external : bool, default False
-        Follow external links, external raw storage and virtual datasets, which
-        read other files. Leave it off for files you do not trust.
-    memory_limit : int or str, optional
-        Bytes of block buffers h5linalg may hold (default 256 MiB): an int, or a
-        string with a unit, ``"512M"``, ``"1.5G"``, ``"2GiB"`` (binary units;
-        ``"2GB"`` is decimal, 2 * 10**9).
+    {options}
 
     Returns
     -------
@@ -161,18 +126,7 @@ def gram(
 
     Raises
     ------
-    FileNotFoundError
-        A file of the source does not exist.
-    KeyError
-        The dataset is not in the file.
-    TypeError
-        The source or its dtype cannot be read as numbers.
-    ValueError
-        The source is not 2-D, or an option is out of range.
-    PermissionError
-        The dataset reads another file and ``allow_external`` is False.
-    OSError
-        The file is damaged.
+    {source_errors}
 
     Examples
     --------
@@ -195,6 +149,7 @@ def gram(
     )
 
 
+@fill_doc
 def covariance(
     source: Source,
     ddof: int = 1,
@@ -219,20 +174,7 @@ def covariance(
         ``inf`` or ``-inf`` with the sign of the scatter entry, NaN where the
         entry is 0 (as for a constant column), with NumPy's
         ``RuntimeWarning("Degrees of freedom <= 0 for slice")``.
-    block_rows : int, optional
-        Rows per block (keyword-only). Default: chosen from the chunking and
-        ``memory_limit``, in whole chunks.
-    progress : bool or callable, default False
-        ``True`` draws a bar on a terminal; a callable is called as
-        ``progress(rows_done, rows_total)`` once per block (an exception it
-        raises stops the run).
-    allow_external : bool, default False
-        Follow external links, external raw storage and virtual datasets, which
-        read other files. Leave it off for files you do not trust.
-    memory_limit : int or str, optional
-        Bytes of block buffers h5linalg may hold (default 256 MiB): an int, or a
-        string with a unit, ``"512M"``, ``"1.5G"``, ``"2GiB"`` (binary units;
-        ``"2GB"`` is decimal, 2 * 10**9).
+    {options}
 
     Returns
     -------
@@ -241,23 +183,11 @@ def covariance(
 
     Raises
     ------
-    FileNotFoundError
-        A file of the source does not exist.
-    KeyError
-        The dataset is not in the file.
-    TypeError
-        The source or its dtype cannot be read as numbers.
-    ValueError
-        The source is not 2-D, or an option is out of range.
-    PermissionError
-        The dataset reads another file and ``allow_external`` is False.
-    OSError
-        The file is damaged.
+    {source_errors}
 
     Warns
     -----
-    RuntimeWarning
-        "Degrees of freedom <= 0 for slice", as NumPy's, when ``ddof >= count``.
+    {ddof_warning}
 
     Examples
     --------
@@ -280,6 +210,7 @@ def covariance(
     return _divide_by_dof(scatter, count, ddof)
 
 
+@fill_doc
 def pca(
     source: Source,
     k: int,
@@ -297,20 +228,7 @@ def pca(
         Any source, as for :func:`~h5linalg.moments`.
     k : int
         How many components, from 1 to the number of columns.
-    block_rows : int, optional
-        Rows per block (keyword-only). Default: chosen from the chunking and
-        ``memory_limit``, in whole chunks.
-    progress : bool or callable, default False
-        ``True`` draws a bar on a terminal; a callable is called as
-        ``progress(rows_done, rows_total)`` once per block (an exception it
-        raises stops the run).
-    allow_external : bool, default False
-        Follow external links, external raw storage and virtual datasets, which
-        read other files. Leave it off for files you do not trust.
-    memory_limit : int or str, optional
-        Bytes of block buffers h5linalg may hold (default 256 MiB): an int, or a
-        string with a unit, ``"512M"``, ``"1.5G"``, ``"2GiB"`` (binary units;
-        ``"2GB"`` is decimal, 2 * 10**9).
+    {options}
 
     Returns
     -------

@@ -76,10 +76,12 @@ Matrix multiply(const Matrix& x, const Matrix& b) {
     return y;
 }
 
-std::vector<double> solve(const Matrix& x, const Matrix& y, std::size_t block_rows = 0) {
+std::vector<double> solve(const Matrix& x, const Matrix& y, std::size_t block_rows = 0,
+                          std::size_t slab_rows = 0) {
     FakeSource xs(x), ys(y);
     StreamOptions options;
     options.block_rows = block_rows;
+    options.lstsq_slab_rows = slab_rows;
     return compute_lstsq(xs, ys, options);
 }
 
@@ -192,15 +194,14 @@ TEST(Lstsq, IllConditionedPolynomialFit) {
 }
 
 TEST(Lstsq, EverySlabSizeAgrees) {
-    // H5LINALG_LSTSQ_SLAB (rows per LAPACK call) below, at and above the width
+    // lstsq_slab_rows (H5LINALG_LSTSQ_SLAB: rows per LAPACK call) below, at and above the width
     // n + m = 6, with blocks that do not divide into slabs.
     const Matrix x = test::random_matrix(157, 5, 76);
     const Matrix y = test::random_matrix(157, 1, 77);
     const auto reference = reference_lstsq(x, y);
-    for (const char* slab : {"1", "2", "5", "6", "7", "64", "4096"}) {
-        test::ScopedEnv env("H5LINALG_LSTSQ_SLAB", slab);
+    for (const std::size_t slab : {1u, 2u, 5u, 6u, 7u, 64u, 4096u}) {
         for (const std::size_t block : {0u, 6u, 13u}) {
-            EXPECT_LT(test::relative_error(solve(x, y, block), reference), 1e-13)
+            EXPECT_LT(test::relative_error(solve(x, y, block, slab), reference), 1e-13)
                 << "slab " << slab << ", block_rows " << block;
         }
     }

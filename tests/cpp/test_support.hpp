@@ -336,37 +336,5 @@ inline void write_bytes(const std::string& path, const std::string& bytes) {
     out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
-/// Sets an environment variable for the lifetime of the object.
-class ScopedEnv {
-public:
-    ScopedEnv(const char* name, const char* value) : name_(name) {
-        if (const char* old = std::getenv(name)) {
-            old_ = std::string(old);
-        }
-#ifndef _WIN32
-        setenv(name, value, 1);
-#else
-        _putenv_s(name, value);
-#endif
-    }
-    ~ScopedEnv() {
-#ifndef _WIN32
-        if (old_) {
-            setenv(name_.c_str(), old_->c_str(), 1);
-        } else {
-            unsetenv(name_.c_str());
-        }
-#else
-        _putenv_s(name_.c_str(), old_ ? old_->c_str() : "");
-#endif
-    }
-    ScopedEnv(const ScopedEnv&) = delete;
-    ScopedEnv& operator=(const ScopedEnv&) = delete;
-
-private:
-    std::string name_;
-    std::optional<std::string> old_;
-};
-
 }  // namespace test
 }  // namespace h5linalg

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _core
-from ._sources import H5Source, _resolve_part, parts_of
+from .. import _core
+from .._environment import parallel_inflate
+from .._sources import H5Source, _resolve_part, parts_of
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class Part:
             ignore_file_locks=self.ignore_file_locks,
             first=first,
             count=count,
+            parallel_inflate=parallel_inflate(),
         )
 
     def whole(self, allow_external: bool) -> object:

@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from . import _core
+from .. import _core
+from .._environment import lstsq_slab_rows, parallel_inflate
 from ._partitions import Part, Piece, source_of
 
 #: _core's partial-state kernel and merge for each kind of reduction.
@@ -73,6 +74,7 @@ def lstsq_partial(
         source_of(y_pieces, allow_external),
         block_rows=block_rows,
         memory_limit=memory_limit,
+        slab_rows=lstsq_slab_rows(),
     )
 
 
@@ -137,7 +139,10 @@ def assemble(
     """
     del written
     path, name, overwrite, vector = out
-    parts = [_core.DatasetRef(part, "/part") for part in paths]
+    parts = [
+        _core.DatasetRef(part, "/part", parallel_inflate=parallel_inflate())
+        for part in paths
+    ]
     target = _core.OutputRef(path, name, overwrite=overwrite, vector=vector)
     _core.copy_rows(
         parts if len(parts) > 1 else parts[0],

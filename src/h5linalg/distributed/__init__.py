@@ -26,9 +26,9 @@ Dask's scheduler, transport and workers do the rest; nothing here replaces them.
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -43,146 +43,24 @@ except ImportError as error:  # pragma: no cover - only without the optional dep
     )
     raise ImportError(msg) from error
 
-from . import _core, _tasks
-from ._options import RunOptions, _positive_int, check_ddof, check_k, run_options
-from ._output import output_target
-from ._partitions import Part, Piece, default_partition_rows, parts, plan, shape_probe
-from ._progress import Progress, close_reporter
-from ._results import PCA, FloatArray, Moments
-from ._sources import H5Source, Source
-from ._statistics import _divide_by_dof
+from .. import _core
+from .._docs import fill_doc
+from .._options import check_ddof, check_k
+from .._output import output_target
+from .._progress import Progress
+from .._results import PCA, FloatArray, Moments
+from .._sources import H5Source, Source
+from .._statistics import _divide_by_dof
+from . import _tasks
+from ._cluster import ClusterRun, merge_tree
+from ._partitions import parts, plan
 
 __all__ = ["covariance", "gram", "lstsq", "matmul", "moments", "pca"]
 
-#: Times the scheduler reruns a task that raised or whose worker died; a task is
-#: a pure function of its rows, so a rerun gives the same answer.
-RETRIES = 2
 
-
-class _Run:
-    """The client, the checked options and the planned partitions of one call."""
-
-    def __init__(
-        self,
-        client: distributed.Client | None,
-        partition_rows: int | None,
-        *,
-        block_rows: int | None,
-        memory_limit: int | str | None,
-        progress: Progress,
-        allow_external: bool,
-        label: str,
-    ) -> None:
-        self.options: RunOptions = run_options(
-            block_rows=block_rows,
-            memory_limit=memory_limit,
-            progress=progress,
-            allow_external=allow_external,
-            label=label,
-        )
-        self.client = _client(client)
-        self.allow_external = allow_external
-        self.partition_rows = (
-            None
-            if partition_rows is None
-            else _positive_int(partition_rows, "partition_rows")
-        )
-        self.label = label
-        self.futures: list[distributed.Future[Any]] = []
-
-    def submit(
-        self, function: Callable[..., Any], *args: Any
-    ) -> distributed.Future[Any]:
-        future = self.client.submit(function, *args, pure=False, retries=RETRIES)
-        self.futures.append(future)
-        return future
-
-    def kernel_options(self) -> tuple[int, int]:
-        return self.options.block_rows, self.options.memory_limit
-
-    def shape(
-        self, source_parts: list[Part], allow_1d: bool = False
-    ) -> tuple[Any, ...]:
-        """(rows of each part, columns, 1-D, chunk rows), read on a worker."""
-        probe = shape_probe(source_parts)
-        rows, cols, vector, chunk_rows = self.submit(
-            _tasks.shape, probe, self.allow_external, allow_1d
-        ).result()
-        rows = [
-            part.array.shape[0] if part.array is not None else count
-            for part, count in zip(source_parts, rows, strict=True)
-        ]
-        return rows, cols, vector, chunk_rows
-
-    def height(self, rows: list[int], cols: int, chunk_rows: int) -> int:
-        """Rows per partition: partition_rows, or chosen from the layout and workers."""
-        if self.partition_rows is not None:
-            return self.partition_rows
-        workers = len(self.client.scheduler_info().get("workers", {})) or 1
-        return default_partition_rows(sum(rows), cols, chunk_rows, workers)
-
-    def partitions(
-        self, source_parts: list[Part], rows: list[int], cols: int, chunk_rows: int
-    ) -> list[list[Piece]]:
-        return plan(rows, source_parts, self.height(rows, cols, chunk_rows))
-
-    def wait(self, pieces: list[distributed.Future[Any]], rows: list[int]) -> None:
-        """Reports rows done as tasks finish; raises the first task's error."""
-        total = sum(rows)
-        done = 0
-        report = self.options.progress
-        if report is not None:
-            report(0, total)
-        rows_of = dict(zip((future.key for future in pieces), rows, strict=True))
-        for future in distributed.as_completed(pieces):
-            if future.status == "error":
-                future.result()  # raises the task's own exception here
-            done += rows_of[future.key]
-            if report is not None:
-                report(done, total)
-
-    def close(self, failed: bool) -> None:
-        close_reporter(self.options.progress)
-        if failed:
-            self.client.cancel(self.futures)
-
-
-def _client(client: object) -> distributed.Client:
-    if client is not None:
-        if not isinstance(client, distributed.Client):
-            msg = f"client must be a distributed.Client, not {type(client).__name__}"
-            raise TypeError(msg)
-        return client
-    try:
-        found: distributed.Client = distributed.default_client()
-    except ValueError:
-        msg = (
-            "h5linalg.distributed found no distributed.Client: create one first "
-            "(distributed.Client() starts a local cluster; Client('tcp://host:8786') "
-            "connects to a running scheduler) or pass client="
-        )
-        raise ValueError(msg) from None
-    return found
-
-
-def _tree(
-    run: _Run, kind: str, states: list[distributed.Future[Any]]
-) -> distributed.Future[Any]:
-    """Merges neighbours pairwise, level by level: a shape fixed by the count alone."""
-    level = states
-    while len(level) > 1:
-        merged = [
-            run.submit(_tasks.merge, kind, level[i], level[i + 1])
-            for i in range(0, len(level) - 1, 2)
-        ]
-        level = merged + ([level[-1]] if len(level) % 2 else [])
-    return level[0]
-
-
-def _reduce(run: _Run, kind: str, source: Source) -> Any:
+def _reduce(run: ClusterRun, kind: str, source: Source) -> Any:
     """The merged partial state of every row of ``source``."""
-    failed = True
-    try:
+    with run:
         source_parts = parts(source, "source")
         rows, cols, _vector, chunk_rows = run.shape(source_parts)
         partitions = run.partitions(source_parts, rows, cols, chunk_rows)
@@ -192,21 +70,18 @@ def _reduce(run: _Run, kind: str, source: Source) -> Any:
             )
             for pieces in partitions
         ]
-        final = _tree(run, kind, states)
+        final = merge_tree(run, kind, states)
         run.wait(
             states, [sum(piece.count for piece in pieces) for pieces in partitions]
         )
-        result = final.result()
-        failed = False
-        return result
-    finally:
-        run.close(failed)
+        return final.result()
 
 
 def _label(source: Source) -> str:
     return str(source) if isinstance(source, (str, H5Source)) else type(source).__name__
 
 
+@fill_doc
 def moments(
     source: Source,
     ddof: int = 1,
@@ -223,11 +98,7 @@ def moments(
 
     Parameters
     ----------
-    client : distributed.Client, optional
-        The cluster to run on (keyword-only); default: the current client.
-    partition_rows : int, optional
-        Rows per task; default: at least four tasks per worker, at most 1 GiB
-        of float64 each, in whole chunks.
+    {cluster_options}
 
     The other parameters, the result (NumPy's ``inf``/NaN when
     ``ddof >= count``), the errors and the warning are those of
@@ -242,7 +113,7 @@ def moments(
     True
     """
     ddof = check_ddof(ddof)
-    run = _Run(
+    run = ClusterRun(
         client,
         partition_rows,
         block_rows=block_rows,
@@ -257,6 +128,7 @@ def moments(
     )
 
 
+@fill_doc
 def gram(
     source: Source,
     *,
@@ -271,11 +143,7 @@ def gram(
 
     Parameters
     ----------
-    client : distributed.Client, optional
-        The cluster to run on (keyword-only); default: the current client.
-    partition_rows : int, optional
-        Rows per task; default: at least four tasks per worker, at most 1 GiB
-        of float64 each, in whole chunks.
+    {cluster_options}
 
     The other parameters, the result and the errors are those of
     :func:`h5linalg.gram`; an error raised in a task is raised here.
@@ -286,7 +154,7 @@ def gram(
     >>> np.allclose(G, h5linalg.gram("runs/day-*.h5:/samples"))
     True
     """
-    run = _Run(
+    run = ClusterRun(
         client,
         partition_rows,
         block_rows=block_rows,
@@ -299,6 +167,7 @@ def gram(
     return result
 
 
+@fill_doc
 def covariance(
     source: Source,
     ddof: int = 1,
@@ -315,11 +184,7 @@ def covariance(
 
     Parameters
     ----------
-    client : distributed.Client, optional
-        The cluster to run on (keyword-only); default: the current client.
-    partition_rows : int, optional
-        Rows per task; default: at least four tasks per worker, at most 1 GiB
-        of float64 each, in whole chunks.
+    {cluster_options}
 
     The other parameters, the result (NumPy's ``inf``/NaN when
     ``ddof >= count``), the errors and the warning are those of
@@ -332,7 +197,7 @@ def covariance(
     True
     """
     ddof = check_ddof(ddof)
-    run = _Run(
+    run = ClusterRun(
         client,
         partition_rows,
         block_rows=block_rows,
@@ -345,6 +210,7 @@ def covariance(
     return _divide_by_dof(scatter, count, ddof)
 
 
+@fill_doc
 def pca(
     source: Source,
     k: int,
@@ -360,11 +226,7 @@ def pca(
 
     Parameters
     ----------
-    client : distributed.Client, optional
-        The cluster to run on (keyword-only); default: the current client.
-    partition_rows : int, optional
-        Rows per task; default: at least four tasks per worker, at most 1 GiB
-        of float64 each, in whole chunks.
+    {cluster_options}
 
     The other parameters, the result and the errors are those of
     :func:`h5linalg.pca`; an error raised in a task is raised here.
@@ -376,7 +238,7 @@ def pca(
     (2, 4)
     """
     k = check_k(k)
-    run = _Run(
+    run = ClusterRun(
         client,
         partition_rows,
         block_rows=block_rows,
@@ -390,6 +252,7 @@ def pca(
     return PCA(components=components, explained_variance=variance, mean=mean)
 
 
+@fill_doc
 def lstsq(
     x_source: Source,
     y_source: Source,
@@ -407,11 +270,7 @@ def lstsq(
 
     Parameters
     ----------
-    client : distributed.Client, optional
-        The cluster to run on (keyword-only); default: the current client.
-    partition_rows : int, optional
-        Rows per task; default: at least four tasks per worker, at most 1 GiB
-        of float64 each, in whole chunks.
+    {cluster_options}
 
     The other parameters, the result and the errors are those of
     :func:`h5linalg.lstsq`; an error raised in a task is raised here.
@@ -422,7 +281,7 @@ def lstsq(
     >>> np.round(beta, 6)
     array([ 1. , -2. ,  0.5,  3. ])
     """
-    run = _Run(
+    run = ClusterRun(
         client,
         partition_rows,
         block_rows=block_rows,
@@ -431,8 +290,7 @@ def lstsq(
         allow_external=allow_external,
         label="lstsq",
     )
-    failed = True
-    try:
+    with run:
         x_parts = parts(x_source, "x_source")
         y_parts = parts(y_source, "y_source")
         x_rows, n, _x_vector, chunk_rows = run.shape(x_parts)
@@ -453,20 +311,18 @@ def lstsq(
             )
             for xp, yp in zip(x_partitions, y_partitions, strict=True)
         ]
-        final = _tree(run, "lstsq", states)
+        final = merge_tree(run, "lstsq", states)
         run.wait(
             states, [sum(piece.count for piece in pieces) for pieces in x_partitions]
         )
         coefficients = _core.solve_lstsq(
             final.result(), _label(x_source), _label(y_source)
         )
-        failed = False
-    finally:
-        run.close(failed)
     result: FloatArray = coefficients.ravel() if y_vector else coefficients
     return result
 
 
+@fill_doc
 def matmul(
     a_source: Source,
     b: npt.ArrayLike,
@@ -490,11 +346,7 @@ def matmul(
 
     Parameters
     ----------
-    client : distributed.Client, optional
-        The cluster to run on (keyword-only); default: the current client.
-    partition_rows : int, optional
-        Rows per task; default: at least four tasks per worker, at most 1 GiB
-        of float64 each, in whole chunks.
+    {cluster_options}
 
     The other parameters, the result and the errors are those of
     :func:`h5linalg.matmul`; an error raised in a task is raised here.
@@ -506,7 +358,7 @@ def matmul(
     H5Source(path='runs-x2.h5', dataset='/x2')
     """
     b_array = np.asarray(b)
-    run = _Run(
+    run = ClusterRun(
         client,
         partition_rows,
         block_rows=block_rows,
@@ -515,10 +367,7 @@ def matmul(
         allow_external=allow_external,
         label="matmul",
     )
-    folder: str | None = None
-    parts_written: list[distributed.Future[Any]] = []
-    failed = True
-    try:
+    with run:
         a_parts = parts(a_source, "a_source")
         rows, cols, _vector, chunk_rows = run.shape(a_parts)
         partitions = run.partitions(a_parts, rows, cols, chunk_rows)
@@ -537,51 +386,47 @@ def matmul(
             ]
             run.wait(products, counts)
             result: FloatArray = np.concatenate(run.client.gather(products))
-            failed = False
             return result
         files = [part.path for part in a_parts if part.path is not None]
         target, written = output_target(
             out, overwrite=overwrite, vector=b_array.ndim == 1, inputs=files
         )
-        _core.check_output(
-            target
-        )  # an existing dataset fails now, not after every task
+        # An existing dataset fails now, not after every task.
+        _core.check_output(target)
         directory, name = os.path.split(os.path.abspath(written.path))
         folder = os.path.join(
             directory, f".{name}.h5linalg-parts-{secrets.token_hex(6)}"
         )
+        # The temporary parts go whichever way the run ends; the workers see the
+        # folder (they wrote it), and so does the client (it checked `out`).
+        run.on_failure(functools.partial(_tasks.remove, folder))
         paths = [os.path.join(folder, f"part-{i}.h5") for i in range(len(partitions))]
-        parts_written = [
-            run.submit(
-                _tasks.matmul_part,
-                pieces,
-                b_future,
-                path,
-                run.allow_external,
+        parts_written: list[distributed.Future[Any]] = []
+        try:
+            parts_written = [
+                run.submit(
+                    _tasks.matmul_part,
+                    pieces,
+                    b_future,
+                    path,
+                    run.allow_external,
+                    *run.kernel_options(),
+                )
+                for pieces, path in zip(partitions, paths, strict=True)
+            ]
+            assembled = run.submit(
+                _tasks.assemble,
+                paths,
+                (written.path, written.dataset, overwrite, b_array.ndim == 1),
+                folder,
                 *run.kernel_options(),
+                parts_written,
             )
-            for pieces, path in zip(partitions, paths, strict=True)
-        ]
-        assembled = run.submit(
-            _tasks.assemble,
-            paths,
-            (written.path, written.dataset, overwrite, b_array.ndim == 1),
-            folder,
-            *run.kernel_options(),
-            parts_written,
-        )
-        run.wait(parts_written, counts)
-        assembled.result()
-        failed = False
+            run.wait(parts_written, counts)
+            assembled.result()
+        except Exception:
+            # Parts still being written finish first, so none lands in a folder
+            # already removed (a running task cannot be stopped, only forgotten).
+            distributed.wait(parts_written)
+            raise
         return written
-    except Exception:
-        # Parts still being written finish first, so none lands in a folder
-        # already removed (a running task cannot be stopped, only forgotten).
-        distributed.wait(parts_written)
-        raise
-    finally:
-        run.close(failed)
-        if failed and folder is not None:
-            # The temporary parts go whichever way the run ended; the workers see
-            # the folder (they wrote it), and so does the client (it checked `out`).
-            _tasks.remove(folder)

@@ -1,4 +1,4 @@
-"""lstsq (streaming QR) and matmul (into memory or into an HDF5 dataset)."""
+"""matmul: a streamed A times an in-memory b, into memory or into an HDF5 dataset."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _core
+from ._docs import fill_doc
 from ._output import output_target
 from ._progress import Progress
 from ._results import FloatArray
@@ -13,71 +14,7 @@ from ._run import run
 from ._sources import H5Source, Resolved, Source, files_of, resolve
 
 
-def lstsq(
-    x_source: Source,
-    y_source: Source,
-    *,
-    block_rows: int | None = None,
-    progress: Progress = False,
-    allow_external: bool = False,
-    memory_limit: int | str | None = None,
-) -> FloatArray:
-    """Least-squares coefficients ``b`` minimising ``||X b - y||``.
-
-    Shape (n,) for a 1-D ``y`` and (n, m) for a 2-D one. Uses a streaming QR
-    factorisation (TSQR), never the normal equations, so it matches
-    ``numpy.linalg.lstsq`` even for ill-conditioned X (cond ~ 1e8). Needs at
-    least as many rows as columns; a rank-deficient X (by NumPy's default
-    rcond) raises ``numpy.linalg.LinAlgError``; NaN or Inf raise ValueError.
-
-    Parameters
-    ----------
-    x_source : source
-        X, (m, n): any source, as for :func:`~h5linalg.moments`.
-    y_source : source
-        y, (m,) or (m, k): a source with the same number of rows, read in step
-        with X (a 1-D dataset is allowed here).
-    block_rows : int, optional
-        Rows per block (keyword-only); default: chosen from the chunking and memory.
-    progress : bool or callable, default False
-        A bar on a terminal, or ``progress(rows_done, rows_total)`` per block.
-    allow_external : bool, default False
-        Follow links and storage that read other files.
-    memory_limit : int or str, optional
-        Bytes of block buffers (default 256 MiB): an int, or a string such as
-        ``"512M"`` or ``"2GiB"`` (binary units; ``"2GB"`` is decimal).
-        The options are those of :func:`~h5linalg.moments`.
-
-    Returns
-    -------
-    numpy.ndarray
-        The coefficients: (n,) for a 1-D y, (n, k) for a 2-D one.
-
-    Raises
-    ------
-    numpy.linalg.LinAlgError
-        X is rank-deficient.
-    ValueError
-        Fewer rows than columns, row counts that differ, NaN or Inf, and the
-        errors of :func:`~h5linalg.moments`.
-
-    Examples
-    --------
-    >>> beta = h5linalg.lstsq("survey.h5:/samples", "survey.h5:/target")
-    >>> np.round(beta, 6)
-    array([ 1. , -2. ,  0.5,  3. ])
-    """
-    return run(
-        _core.lstsq,
-        [(x_source, "x_source"), (y_source, "y_source")],
-        block_rows=block_rows,
-        memory_limit=memory_limit,
-        progress=progress,
-        allow_external=allow_external,
-        label="lstsq",
-    )
-
-
+@fill_doc
 def matmul(
     a_source: Source,
     b: npt.ArrayLike,
@@ -109,15 +46,7 @@ def matmul(
         Default: return it as an array.
     overwrite : bool, default False
         Replace an existing dataset named by ``out``.
-    block_rows : int, optional
-        Rows per block (keyword-only); default: chosen from the chunking and memory.
-    progress : bool or callable, default False
-        A bar on a terminal, or ``progress(rows_done, rows_total)`` per block.
-    allow_external : bool, default False
-        Follow links and storage that read other files.
-    memory_limit : int or str, optional
-        Bytes of block buffers (default 256 MiB): an int, or a string such as
-        ``"512M"`` or ``"2GiB"`` (binary units; ``"2GB"`` is decimal).
+    {options_in_brief}
 
     Returns
     -------
