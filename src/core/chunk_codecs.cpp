@@ -26,7 +26,6 @@
 #endif
 
 #include "core/errors.hpp"
-#include "core/library_info.hpp"
 
 namespace h5linalg {
 
@@ -374,6 +373,14 @@ void decode(Codec codec, const std::vector<unsigned char>& raw, unsigned char* o
                                          codec_name(codec) + " chunks");
     }
     decoded_chunks[static_cast<std::size_t>(codec)].fetch_add(1, std::memory_order_relaxed);
+}
+
+std::string gzip_inflater() {
+#ifdef H5LINALG_HAVE_LIBDEFLATE
+    return "libdeflate " LIBDEFLATE_VERSION_STRING;
+#else
+    return std::string("zlib ") + zlibVersion();
+#endif
 }
 
 std::vector<std::pair<std::string, std::string>> parallel_codecs() {

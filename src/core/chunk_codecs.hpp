@@ -63,6 +63,10 @@ const char* codec_name(Codec codec);
 /// and its version, e.g. {"zstd", "libzstd 1.5.4"}; gzip is always there.
 std::vector<std::pair<std::string, std::string>> parallel_codecs();
 
+/// The library that inflates gzip chunks on the worker threads, with its
+/// version: "libdeflate 1.14" where the build found libdeflate, else zlib's.
+std::string gzip_inflater();
+
 /// Chunks decoded by decode() since the module was loaded, per codec (for tests
 /// that must tell the parallel path from HDF5's).
 std::vector<std::pair<std::string, std::uint64_t>> decoded_chunk_counts();

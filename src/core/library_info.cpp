@@ -4,10 +4,6 @@
 #include <hdf5.h>
 #include <zlib.h>
 
-#ifdef H5LINALG_HAVE_LIBDEFLATE
-#include <libdeflate.h>
-#endif
-
 #include "core/chunk_codecs.hpp"
 #include "core/hdf5_handles.hpp"
 #include "core/thread_pool.hpp"
@@ -29,14 +25,6 @@ std::string compiler_name() {
 }
 
 }  // namespace
-
-std::string gzip_inflater() {
-#ifdef H5LINALG_HAVE_LIBDEFLATE
-    return "libdeflate " LIBDEFLATE_VERSION_STRING;
-#else
-    return std::string("zlib ") + zlibVersion();
-#endif
-}
 
 LibraryInfo library_info() {
     LibraryInfo info;

@@ -16,7 +16,7 @@ struct LibraryInfo {
     bool hdf5_threadsafe = false;
     std::string zlib_built;
     std::string zlib_running;
-    std::string gzip_inflate;  // what inflates gzip chunks: gzip_inflater()
+    std::string gzip_inflate;  // what inflates gzip chunks: gzip_inflater() in chunk_codecs.hpp
     // Each codec decoded on worker threads and the library that does it, with its
     // version, e.g. {"zstd", "libzstd 1.5.4"} (parallel_codecs() in chunk_codecs.hpp).
     std::vector<std::pair<std::string, std::string>> codecs;
@@ -25,9 +25,5 @@ struct LibraryInfo {
 };
 
 LibraryInfo library_info();
-
-/// The library that inflates gzip chunks on the worker threads, with its
-/// version: "libdeflate 1.14" where the build found libdeflate, else zlib's.
-std::string gzip_inflater();
 
 }  // namespace h5linalg
