@@ -39,7 +39,7 @@ BUILD_REQUIREMENTS = (
     "cmake",
     "ninja",
 )
-TOUCHED = "src/core/gram.cpp"
+TOUCHED = "src/core/kernels/gram.cpp"
 CHANGED = f"rebuild after changing {TOUCHED}"
 TARGETS = {"no-op rebuild": 3.0, CHANGED: 15.0}
 WARM_CCACHE = "cold build again (build/dev deleted), ccache warm"

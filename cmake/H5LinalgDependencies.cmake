@@ -53,7 +53,7 @@ endif()
 # prefixed names (scipy-openblas32: scipy_cblas_dgemm, scipy_dgesdd_), so that the
 # OpenBLAS they carry cannot clash with another BLAS in the process:
 #   -DH5LINALG_BLAS_SYMBOL_PREFIX=scipy_ -DH5LINALG_BLAS_LIBRARIES=/path/libscipy_openblas.so
-# (src/core/blas_lapack.hpp prepends the prefix to every symbol h5linalg calls).
+# (src/core/base/blas_lapack.hpp prepends the prefix to every symbol h5linalg calls).
 set(H5LINALG_BLAS_SYMBOL_PREFIX "" CACHE STRING
     "Prefix of every BLAS/CBLAS/LAPACK symbol (scipy_ for scipy-openblas32; empty: the generic names)")
 set(H5LINALG_BLAS_LIBRARIES "" CACHE STRING
@@ -119,7 +119,7 @@ if(_blas_prefix)
 endif()
 
 # --- zlib and threads -----------------------------------------------------------
-# zlib inflates gzip-compressed HDF5 chunks on worker threads (src/core/chunk_reader).
+# zlib inflates gzip-compressed HDF5 chunks on worker threads (src/core/hdf5/chunk_codecs).
 find_package(ZLIB)
 if(NOT ZLIB_FOUND)
   h5linalg_missing("zlib" "zlib" "zlib1g-dev" "set ZLIB_ROOT")
@@ -128,7 +128,7 @@ find_package(Threads REQUIRED)
 
 # --- Optional codec libraries -------------------------------------------------------
 # Each decodes one compression filter's chunks on worker threads (src/core/
-# chunk_codecs.cpp); a codec whose library is absent stays on HDF5's pipeline (the
+# hdf5/chunk_codecs.cpp); a codec whose library is absent stays on HDF5's pipeline (the
 # filter plugin). Every build this project makes has them all (pixi, the recipes,
 # .ci/run: CI checks H5LINALG_EXPECT_CODECS); -D<option>=OFF leaves one out. Found
 # by header and library name: Debian ships no CMake package for most of them, and

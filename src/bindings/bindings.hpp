@@ -21,9 +21,9 @@
 #include <string>
 #include <vector>
 
-#include "core/block_pipeline.hpp"
-#include "core/hdf5_dataset.hpp"
-#include "core/row_source.hpp"
+#include "core/hdf5/dataset.hpp"
+#include "core/rows/block_pipeline.hpp"
+#include "core/rows/row_source.hpp"
 
 namespace py = pybind11;
 using namespace pybind11::literals;

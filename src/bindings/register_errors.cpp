@@ -3,8 +3,8 @@
 // Core errors become the built-in Python exceptions a NumPy or h5py user
 // expects; rank-deficient least squares becomes numpy.linalg.LinAlgError.
 #include "bindings/bindings.hpp"
-#include "core/errors.hpp"
-#include "core/hdf5_dataset.hpp"
+#include "core/base/errors.hpp"
+#include "core/hdf5/dataset.hpp"
 
 namespace h5linalg::bindings {
 

@@ -2,11 +2,11 @@
 //
 // Versions and build facts.
 #include "bindings/bindings.hpp"
-#include "core/blas_lapack.hpp"
-#include "core/blas_threads.hpp"
-#include "core/hdf5_plugins.hpp"
-#include "core/library_info.hpp"
-#include "core/thread_pool.hpp"
+#include "core/base/blas_lapack.hpp"
+#include "core/base/blas_threads.hpp"
+#include "core/hdf5/plugins.hpp"
+#include "core/info/library_info.hpp"
+#include "core/base/thread_pool.hpp"
 
 // Set by CMake from the package version (setuptools-scm), in this file only, so
 // a new version recompiles one small file.

@@ -12,13 +12,13 @@
 #include <tuple>
 
 #include "bindings/bindings.hpp"
-#include "core/errors.hpp"
-#include "core/gram.hpp"
-#include "core/hdf5_output.hpp"
-#include "core/lstsq.hpp"
-#include "core/matmul.hpp"
-#include "core/moments.hpp"
-#include "core/pca.hpp"
+#include "core/base/errors.hpp"
+#include "core/hdf5/output.hpp"
+#include "core/kernels/gram.hpp"
+#include "core/kernels/lstsq.hpp"
+#include "core/kernels/matmul.hpp"
+#include "core/kernels/moments.hpp"
+#include "core/kernels/pca.hpp"
 
 namespace h5linalg::bindings {
 

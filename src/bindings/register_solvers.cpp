@@ -4,10 +4,10 @@
 #include <memory>
 
 #include "bindings/bindings.hpp"
-#include "core/errors.hpp"
-#include "core/hdf5_output.hpp"
-#include "core/lstsq.hpp"
-#include "core/matmul.hpp"
+#include "core/base/errors.hpp"
+#include "core/hdf5/output.hpp"
+#include "core/kernels/lstsq.hpp"
+#include "core/kernels/matmul.hpp"
 
 namespace h5linalg::bindings {
 

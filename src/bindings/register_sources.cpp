@@ -10,12 +10,12 @@
 #include <tuple>
 
 #include "bindings/bindings.hpp"
-#include "core/array_source.hpp"
-#include "core/errors.hpp"
-#include "core/hdf5_source.hpp"
-#include "core/memory.hpp"
-#include "core/row_concatenation.hpp"
-#include "core/row_range.hpp"
+#include "core/base/errors.hpp"
+#include "core/base/memory.hpp"
+#include "core/hdf5/source.hpp"
+#include "core/rows/array_source.hpp"
+#include "core/rows/row_concatenation.hpp"
+#include "core/rows/row_range.hpp"
 
 namespace h5linalg::bindings {
 

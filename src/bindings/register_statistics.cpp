@@ -6,9 +6,9 @@
 #include <tuple>
 
 #include "bindings/bindings.hpp"
-#include "core/gram.hpp"
-#include "core/moments.hpp"
-#include "core/pca.hpp"
+#include "core/kernels/gram.hpp"
+#include "core/kernels/moments.hpp"
+#include "core/kernels/pca.hpp"
 
 namespace h5linalg::bindings {
 

@@ -6,11 +6,11 @@
 // part of the API; kept out of _core so that the production module holds only
 // what the package uses.
 #include "bindings/bindings.hpp"
-#include "core/chunk_codecs.hpp"
-#include "core/errors.hpp"
-#include "core/hdf5_handles.hpp"
-#include "core/hdf5_source.hpp"
-#include "core/memory.hpp"
+#include "core/base/errors.hpp"
+#include "core/base/memory.hpp"
+#include "core/hdf5/chunk_codecs.hpp"
+#include "core/hdf5/handles.hpp"
+#include "core/hdf5/source.hpp"
 
 namespace h5linalg::bindings {
 

@@ -1,7 +1,7 @@
 """Checking where a result is to be written.
 
 Writing it so that a failure never leaves it half-written is the C++ core's job
-alone (``Hdf5OutputDataset``, src/core/hdf5_output.hpp): a temporary dataset
+alone (``Hdf5OutputDataset``, src/core/hdf5/output.hpp): a temporary dataset
 moved into place in an existing file, a temporary file renamed onto the name of
 a new one. Here only the checks that need Python's view of the arguments.
 """

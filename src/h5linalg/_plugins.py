@@ -1,7 +1,7 @@
 """hdf5plugin's compression filters (Zstandard, Blosc, LZ4, Bitshuffle, ...) with
 no setup: when the hdf5plugin package is installed, a dataset that needs one of
 its filters gets a private copy of the plugin bound to h5linalg's own HDF5
-library (src/core/hdf5_plugins.hpp says why a copy). A plugin found on a
+library (src/core/hdf5/plugins.hpp says why a copy). A plugin found on a
 user's HDF5_PLUGIN_PATH keeps precedence.
 
 hdf5plugin itself is not imported (it imports h5py and binds its plugins to

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "core/hdf5_handles.hpp"
+#include "core/hdf5/handles.hpp"
 
 namespace h5linalg::test {
 

@@ -10,8 +10,8 @@
 #include <cstring>
 #include <vector>
 
-#include "core/array_source.hpp"
-#include "core/block_pipeline.hpp"
+#include "core/rows/array_source.hpp"
+#include "core/rows/block_pipeline.hpp"
 #include "test_support.hpp"
 
 namespace h5linalg {

@@ -15,8 +15,8 @@
 #include <utility>
 #include <vector>
 
-#include "core/block_pipeline.hpp"
-#include "core/column_stack.hpp"
+#include "core/rows/block_pipeline.hpp"
+#include "core/rows/column_stack.hpp"
 #include "test_support.hpp"
 
 namespace h5linalg {

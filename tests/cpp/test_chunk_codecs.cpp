@@ -28,8 +28,8 @@
 #include <lzf.h>
 #endif
 
-#include "core/chunk_codecs.hpp"
-#include "core/errors.hpp"
+#include "core/base/errors.hpp"
+#include "core/hdf5/chunk_codecs.hpp"
 
 namespace h5linalg {
 namespace {

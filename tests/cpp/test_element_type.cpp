@@ -12,7 +12,7 @@
 #include <limits>
 #include <vector>
 
-#include "core/element_type.hpp"
+#include "core/base/element_type.hpp"
 #include "test_support.hpp"
 
 namespace h5linalg {

@@ -14,12 +14,12 @@
 #include <thread>
 #include <vector>
 
-#include "core/block_pipeline.hpp"
-#include "core/chunk_reader.hpp"
-#include "core/hdf5_dataset.hpp"
-#include "core/hdf5_handles.hpp"
-#include "core/hdf5_source.hpp"
-#include "core/moments.hpp"
+#include "core/hdf5/chunk_reader.hpp"
+#include "core/hdf5/dataset.hpp"
+#include "core/hdf5/handles.hpp"
+#include "core/hdf5/source.hpp"
+#include "core/kernels/moments.hpp"
+#include "core/rows/block_pipeline.hpp"
 #include "hdf5_support.hpp"
 #include "test_support.hpp"
 

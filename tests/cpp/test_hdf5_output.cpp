@@ -11,12 +11,12 @@
 #include <stdexcept>
 #include <vector>
 
-#include "core/array_source.hpp"
-#include "core/hdf5_dataset.hpp"
-#include "core/hdf5_handles.hpp"
-#include "core/hdf5_output.hpp"
-#include "core/hdf5_source.hpp"
-#include "core/matmul.hpp"
+#include "core/hdf5/dataset.hpp"
+#include "core/hdf5/handles.hpp"
+#include "core/hdf5/output.hpp"
+#include "core/hdf5/source.hpp"
+#include "core/kernels/matmul.hpp"
+#include "core/rows/array_source.hpp"
 #include "hdf5_support.hpp"
 #include "test_support.hpp"
 

@@ -10,8 +10,8 @@
 #include <limits>
 #include <vector>
 
-#include "core/array_source.hpp"
-#include "core/lstsq.hpp"
+#include "core/kernels/lstsq.hpp"
+#include "core/rows/array_source.hpp"
 #include "test_support.hpp"
 
 namespace h5linalg {

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "core/array_source.hpp"
-#include "core/matmul.hpp"
+#include "core/kernels/matmul.hpp"
+#include "core/rows/array_source.hpp"
 #include "test_support.hpp"
 
 namespace h5linalg {

@@ -10,12 +10,12 @@
 #include <memory>
 #include <vector>
 
-#include "core/array_source.hpp"
-#include "core/gram.hpp"
-#include "core/lstsq.hpp"
-#include "core/moments.hpp"
-#include "core/pca.hpp"
-#include "core/row_range.hpp"
+#include "core/kernels/gram.hpp"
+#include "core/kernels/lstsq.hpp"
+#include "core/kernels/moments.hpp"
+#include "core/kernels/pca.hpp"
+#include "core/rows/array_source.hpp"
+#include "core/rows/row_range.hpp"
 #include "test_support.hpp"
 
 namespace h5linalg {

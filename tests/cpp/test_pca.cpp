@@ -9,7 +9,7 @@
 #include <limits>
 #include <vector>
 
-#include "core/pca.hpp"
+#include "core/kernels/pca.hpp"
 #include "test_support.hpp"
 
 namespace h5linalg {

@@ -8,9 +8,9 @@
 #include <memory>
 #include <vector>
 
-#include "core/block_pipeline.hpp"
-#include "core/errors.hpp"
-#include "core/row_concatenation.hpp"
+#include "core/base/errors.hpp"
+#include "core/rows/block_pipeline.hpp"
+#include "core/rows/row_concatenation.hpp"
 #include "test_support.hpp"
 
 namespace h5linalg {

@@ -10,9 +10,9 @@
 #include <memory>
 #include <vector>
 
-#include "core/array_source.hpp"
-#include "core/gram.hpp"
-#include "core/moments.hpp"
+#include "core/kernels/gram.hpp"
+#include "core/kernels/moments.hpp"
+#include "core/rows/array_source.hpp"
 #include "test_support.hpp"
 
 namespace h5linalg {

@@ -30,9 +30,9 @@
 #include <unistd.h>
 #endif
 
-#include "core/array_source.hpp"
-#include "core/errors.hpp"
-#include "core/row_source.hpp"
+#include "core/base/errors.hpp"
+#include "core/rows/array_source.hpp"
+#include "core/rows/row_source.hpp"
 
 namespace h5linalg {
 

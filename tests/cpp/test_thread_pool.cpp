@@ -10,8 +10,8 @@
 #include <thread>
 #include <vector>
 
-#include "core/library_info.hpp"
-#include "core/thread_pool.hpp"
+#include "core/base/thread_pool.hpp"
+#include "core/info/library_info.hpp"
 #include "test_support.hpp"
 
 namespace h5linalg {

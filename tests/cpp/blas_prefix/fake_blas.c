@@ -2,7 +2,7 @@
  *
  * A stand-in BLAS/LAPACK whose every symbol carries the prefix h5lfake_, as
  * scipy-openblas32's carry scipy_: prefix_check.cpp links against it alone, so
- * the link fails if any routine of core/blas_lapack.hpp kept its generic name.
+ * the link fails if any routine of core/base/blas_lapack.hpp kept its generic name.
  * Each routine records that it was called; none computes anything. */
 #include <stddef.h>
 

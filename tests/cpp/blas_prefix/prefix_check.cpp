@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "core/blas_lapack.hpp"
+#include "core/base/blas_lapack.hpp"
 
 extern "C" unsigned h5lfake_calls(void);
 
