@@ -4,9 +4,9 @@
 #include "bindings/bindings.hpp"
 #include "core/base/blas_lapack.hpp"
 #include "core/base/blas_threads.hpp"
+#include "core/base/thread_pool.hpp"
 #include "core/hdf5/plugins.hpp"
 #include "core/info/library_info.hpp"
-#include "core/base/thread_pool.hpp"
 
 // Set by CMake from the package version (setuptools-scm), in this file only, so
 // a new version recompiles one small file.

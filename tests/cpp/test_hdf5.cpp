@@ -251,8 +251,9 @@ TEST_F(Hdf5Test, ChunkReaderAppliesToGzipAndShuffleGzipOnly) {
     EXPECT_FALSE(reader_for("/shuffle_only"));
     // Without parallel_inflate (H5LINALG_SERIAL_INFLATE) a source takes no reader:
     // its planning asks for no rows to keep inflating threads busy.
-    EXPECT_GT(Hdf5Source(open_matrix(path, "/gzip", OpenOptions{})).planning_hints().preferred_block_rows,
-              0u);
+    EXPECT_GT(
+        Hdf5Source(open_matrix(path, "/gzip", OpenOptions{})).planning_hints().preferred_block_rows,
+        0u);
     EXPECT_EQ(Hdf5Source(open_matrix(path, "/gzip", OpenOptions{}), /*parallel_inflate=*/false)
                   .planning_hints()
                   .preferred_block_rows,

@@ -120,8 +120,7 @@ private:
 /// its own accumulator, and merges the accumulators at the end.
 class ParallelLq {
 public:
-    ParallelLq(std::size_t width, std::size_t threads, std::size_t slab_rows)
-        : slab_(slab_rows) {
+    ParallelLq(std::size_t width, std::size_t threads, std::size_t slab_rows) : slab_(slab_rows) {
         for (std::size_t i = 0; i < threads; ++i) {
             parts_.emplace_back(width, slab_rows);
         }
