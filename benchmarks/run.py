@@ -25,10 +25,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
-
+# The modules beside this script are importable by name: `python benchmarks/run.py`
+# puts its folder first on sys.path, as measure.py's child processes do.
 import datasets
 import profiling
 import report
@@ -37,6 +35,7 @@ from machine import blas_summary, git, machine_info
 from measure import Measurement, child_environment, run_child
 from workloads import WORKLOADS, Variant, Workload, by_name
 
+HERE = Path(__file__).resolve().parent
 RESULTS_DIR = HERE / "results"
 DATA_DIR = HERE / "data"
 BASELINE_BLOCK_BYTES = (

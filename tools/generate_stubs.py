@@ -1,7 +1,7 @@
 """Regenerates the type stubs of the compiled modules (src/h5linalg/_core.pyi, _testing.pyi).
 
-    python tools/generate_stubs.py          # rewrite the stubs
-    python tools/generate_stubs.py --check  # fail (exit 1, with a diff) if they drifted
+    python -m tools.generate_stubs          # rewrite the stubs
+    python -m tools.generate_stubs --check  # fail (exit 1, with a diff) if they drifted
 
 Both modules live in the one extension (h5linalg._testing holds the test hooks,
 made beside _core). The output depends on the versions of pybind11 (which built the module) and of
@@ -102,7 +102,7 @@ def main() -> int:
         drifted = True
     if drifted:
         print(
-            "the stubs drifted from the extension: run `python tools/generate_stubs.py`",
+            "the stubs drifted from the extension: run `python -m tools.generate_stubs`",
             file=sys.stderr,
         )
         return 1

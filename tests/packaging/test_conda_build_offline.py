@@ -1,10 +1,10 @@
 """The conda packages built by rattler-build's real engine against the stand-in
-channel (tools/conda/build_offline.py), inspected file by file, and the
+channel (tools/offline/build_conda.py), inspected file by file, and the
 engine's checks shown to catch a failing test, an undeclared library and a
 failing build script on tiny recipes.
 
 The packages come from H5LINALG_CONDA_PACKAGES (the --output-dir of a run of
-build_offline.py, as .ci/run passes it) or are built here, which takes a few
+build_conda.py, as .ci/run passes it) or are built here, which takes a few
 minutes; the stand-in channel is reused from build/conda-standin.
 """
 
@@ -17,13 +17,13 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-import build_offline
 import pytest
-import standin_channel
-from _common import CheckError, spec_name
 from conftest import needs
 
-# build_offline and standin_channel import the engine only when they build.
+from tools.conda._common import CheckError, spec_name
+from tools.offline import build_conda, standin_channel
+
+# build_conda and standin_channel import the engine only when they build.
 try:
     import rattler_build
 except ImportError:
@@ -67,8 +67,8 @@ def output_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         return Path(given)
     out = tmp_path_factory.mktemp("conda-offline")
     # In a child process, as the script builds: Ctrl-C stops it within seconds.
-    if build_offline.build_in_child(out, standin_channel.DEFAULT_WORK_DIR) != 0:
-        pytest.fail("build_offline.py failed (its output is above)")
+    if build_conda.build_in_child(out, standin_channel.DEFAULT_WORK_DIR) != 0:
+        pytest.fail("build_conda.py failed (its output is above)")
     return out
 
 
@@ -77,7 +77,7 @@ def packages(output_dir: Path) -> dict[str, Any]:
     """The built packages by their NumPy cell."""
     found = {}
     for path in sorted((output_dir / standin_channel.SUBDIR).glob("h5linalg-*.conda")):
-        package = build_offline.read_package(path)
+        package = build_conda.read_package(path)
         found[str(package.variant["numpy"])] = package
     return found
 
@@ -147,7 +147,7 @@ def test_libraries_came_from_the_host_prefix(output_dir: Path) -> None:
     builds = sorted((output_dir / "bld").glob("rattler-build_h5linalg_*"))
     assert len(builds) == 2
     for bld in builds:
-        found = build_offline.host_prefix_only(bld)
+        found = build_conda.host_prefix_only(bld)
         for wanted in ("HDF5_DIR=$PREFIX/", "BLAS_blas_LIBRARY=$PREFIX/lib/libblas.so"):
             assert any(line.startswith(wanted) for line in found), found
 
@@ -155,9 +155,9 @@ def test_libraries_came_from_the_host_prefix(output_dir: Path) -> None:
 def test_the_recipe_tests_passed_in_rattler_builds_test_environment(
     output_dir: Path,
 ) -> None:
-    summary = json.loads((output_dir / build_offline.SUMMARY).read_text())
+    summary = json.loads((output_dir / build_conda.SUMMARY).read_text())
     recipe_tests = len(
-        rattler_build.Stage0Recipe.from_file(build_offline.RECIPE).to_dict()["tests"]
+        rattler_build.Stage0Recipe.from_file(build_conda.RECIPE).to_dict()["tests"]
     )
     assert len(summary["packages"]) == 2
     for name, record in summary["packages"].items():
@@ -171,7 +171,7 @@ def standin_metadata(channel: Path, name: str) -> tuple[dict[str, Any], dict[str
     """index.json and run_exports.json of the stand-in ``name`` in ``channel``."""
     (path,) = sorted((channel / standin_channel.SUBDIR).glob(f"{name}-[0-9]*.conda"))
     with zipfile.ZipFile(path) as archive:
-        info = build_offline._tar_members(archive, "info-")
+        info = build_conda._tar_members(archive, "info-")
     return json.loads(info["info/index.json"]), json.loads(
         info.get("info/run_exports.json", b"{}")
     )
@@ -179,7 +179,7 @@ def standin_metadata(channel: Path, name: str) -> tuple[dict[str, Any], dict[str
 
 def test_codec_stand_ins_export_conda_forges_bounds() -> None:
     channel, standins = standin_channel.ensure_channel(
-        build_offline.required_names(), standin_channel.DEFAULT_WORK_DIR
+        build_conda.required_names(), standin_channel.DEFAULT_WORK_DIR
     )
     versions = {s.name: s.version for s in standins}
     for name in ("zstd", "lz4-c", "blosc", "liblzf", "snappy", "libdeflate"):
@@ -217,7 +217,7 @@ GOOD_CACHE = "HDF5_DIR:PATH=HOST/lib/cmake/hdf5\nBLAS_blas_LIBRARY:FILEPATH=HOST
 
 def test_discovery_check_passes_a_build_inside_the_prefix(tmp_path: Path) -> None:
     bld = fake_build(tmp_path, GOOD_CACHE, "  LINK_LIBRARIES = HOST/lib/libhdf5.so\n")
-    assert "HDF5_DIR=$PREFIX/lib/cmake/hdf5" in build_offline.host_prefix_only(bld)
+    assert "HDF5_DIR=$PREFIX/lib/cmake/hdf5" in build_conda.host_prefix_only(bld)
 
 
 def test_discovery_check_names_a_library_from_usr(tmp_path: Path) -> None:
@@ -227,7 +227,7 @@ def test_discovery_check_names_a_library_from_usr(tmp_path: Path) -> None:
     )
     bld = fake_build(tmp_path, cache, "")
     with pytest.raises(CheckError, match=r"liblapack\.so"):
-        build_offline.host_prefix_only(bld)
+        build_conda.host_prefix_only(bld)
 
 
 def test_discovery_check_names_an_include_folder_with_library_headers(
@@ -238,14 +238,14 @@ def test_discovery_check_names_an_include_folder_with_library_headers(
     (system / "hdf5.h").write_text("")
     bld = fake_build(tmp_path, GOOD_CACHE, f"  INCLUDES = -isystem {system}\n")
     with pytest.raises(CheckError, match="holds a library header"):
-        build_offline.host_prefix_only(bld)
+        build_conda.host_prefix_only(bld)
 
 
 def test_discovery_check_names_a_linked_system_library(tmp_path: Path) -> None:
     ninja = "  LINK_LIBRARIES = HOST/lib/libhdf5.so /usr/lib/x86_64-linux-gnu/libz.so\n"
     bld = fake_build(tmp_path, GOOD_CACHE, ninja)
     with pytest.raises(CheckError, match=r"libz\.so"):
-        build_offline.host_prefix_only(bld)
+        build_conda.host_prefix_only(bld)
 
 
 @pytest.mark.parametrize(
@@ -267,7 +267,7 @@ def test_discovery_check_names_a_codec_library_from_usr(
 ) -> None:
     bld = fake_build(tmp_path, GOOD_CACHE + cache, ninja)
     with pytest.raises(CheckError, match=match):
-        build_offline.host_prefix_only(bld)
+        build_conda.host_prefix_only(bld)
 
 
 def test_discovery_check_names_a_codec_include_folder(tmp_path: Path) -> None:
@@ -277,7 +277,7 @@ def test_discovery_check_names_a_codec_include_folder(tmp_path: Path) -> None:
     (system / "liblzf/lzf.h").write_text("")
     bld = fake_build(tmp_path, GOOD_CACHE, f"  INCLUDES = -I{system}\n")
     with pytest.raises(CheckError, match="holds a library header"):
-        build_offline.host_prefix_only(bld)
+        build_conda.host_prefix_only(bld)
 
 
 # --- The engine's own checks catch what they must, on tiny recipes ----------------
@@ -287,9 +287,9 @@ def test_discovery_check_names_a_codec_include_folder(tmp_path: Path) -> None:
 def channel() -> tuple[str, dict[str, list[Any]]]:
     """The stand-in channel and the compiler variants of this machine."""
     path, standins = standin_channel.ensure_channel(
-        build_offline.required_names(), standin_channel.DEFAULT_WORK_DIR
+        build_conda.required_names(), standin_channel.DEFAULT_WORK_DIR
     )
-    overrides = build_offline.overrides(standins)
+    overrides = build_conda.overrides(standins)
     variants = {
         "c_compiler": ["gcc"],
         "c_compiler_version": [overrides["c_compiler_version"][0]],

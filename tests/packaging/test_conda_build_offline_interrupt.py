@@ -1,4 +1,4 @@
-"""Ctrl-C stops tools/conda/build_offline.py within seconds, in each phase of
+"""Ctrl-C stops tools/offline/build_conda.py within seconds, in each phase of
 the build, and leaves no process of it behind; the script says what it is
 doing before the first seconds are over.
 
@@ -27,11 +27,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import build_offline
 import pytest
-import standin_channel
-from _common import ROOT
 from conftest import needs
+
+from tools.conda._common import ROOT
+from tools.offline import build_conda, standin_channel
 
 try:
     import rattler_build  # noqa: F401  (the child process builds with it)
@@ -40,7 +40,8 @@ except ImportError:
 
 pytestmark = pytest.mark.slow
 
-SCRIPT = ROOT / "tools/conda/build_offline.py"
+#: The script, run as a module from the repository root.
+SCRIPT = "tools.offline.build_conda"
 #: When the signal is sent: this long after the start...
 SIGNAL_AFTER = 5.0
 #: ...and at least this long after the phase's line was printed.
@@ -130,7 +131,7 @@ def interrupt(
     """Start the build, send SIGINT once it is in the phase of ``phase_line``
     (and, if ``running`` names any, once a process of that name runs under
     it), and check how it stops."""
-    command = [sys.executable, str(SCRIPT), "--output-dir", str(out)]
+    command = [sys.executable, "-m", SCRIPT, "--output-dir", str(out)]
     command += ["--work-dir", str(work_dir)]
     sessions: set[int] = set()
     seen: list[Proc] = []
@@ -142,6 +143,7 @@ def interrupt(
             stdout=sink,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            cwd=ROOT,
         )
         sessions.add(script.pid)
         try:
@@ -204,7 +206,7 @@ def built_channel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """build/conda-standin, its channel built (or checked unchanged) first."""
     work = standin_channel.DEFAULT_WORK_DIR
     out = tmp_path_factory.mktemp("channel-only")
-    if build_offline.build_in_child(out, work, channel_only=True) != 0:
+    if build_conda.build_in_child(out, work, channel_only=True) != 0:
         pytest.fail("building the stand-in channel failed (its output is above)")
     return work
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import check_all
-import drift_check
 import pytest
-from _common import ROOT, CheckError, edit, repo_copy
+
+from tools.conda import check_all, drift_check
+from tools.conda._common import ROOT, CheckError, edit, repo_copy
 
 
 def test_everything_agrees() -> None:

@@ -7,10 +7,11 @@ from __future__ import annotations
 import importlib.metadata
 import re
 
-from _common import ROOT, facts, load_toml, load_yaml
-from drift_check import conda_name
 from packaging.requirements import Requirement
 from packaging.version import Version
+
+from tools.conda._common import ROOT, facts, load_toml, load_yaml
+from tools.conda.drift_check import conda_name
 
 
 def test_pixi_features_were_read_at_the_pinned_pixi() -> None:
@@ -78,7 +79,7 @@ def test_run_exports_name_their_feedstock_and_a_bound() -> None:
 
 
 def test_a_stand_in_exports_pin_subpackages_bound() -> None:
-    from standin_channel import pinned_export
+    from tools.offline.standin_channel import pinned_export
 
     assert pinned_export("zstd", "1.5.4") == "zstd >=1.5.4,<1.6.0a0"
     assert pinned_export("lz4-c", "1.9.4") == "lz4-c >=1.9.4,<1.10.0a0"

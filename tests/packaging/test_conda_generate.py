@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import _common as common
-import check_all
-import generate_meta_yaml as generate
 import pytest
-from _common import ROOT, edit, repo_copy
+
+from tools.conda import _common as common
+from tools.conda import check_all
+from tools.conda import generate_meta_yaml as generate
+from tools.conda._common import ROOT, edit, repo_copy
 
 CheckError = common.CheckError
 V0_DIR = common.CONDA_BUILD_DIR

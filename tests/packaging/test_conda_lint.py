@@ -1,4 +1,4 @@
-"""conda-forge's recipe rules (tools/conda/conda_forge_lint.py) for both recipe formats.
+"""conda-forge's recipe rules (tools/offline/conda_forge_lint.py) for both recipe formats.
 
 They must pass on recipe/ and recipe/conda-build/ and on the staged-recipes
 folders of both formats, no folder of the repository may hold both formats,
@@ -11,12 +11,13 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import _common as common
-import check_all
-import conda_forge_lint as lint
 import pytest
-import staged_recipe as staged
-from _common import ROOT, edit, repo_copy
+
+from tools.conda import _common as common
+from tools.conda import check_all
+from tools.conda import staged_recipe as staged
+from tools.conda._common import ROOT, edit, repo_copy
+from tools.offline import conda_forge_lint as lint
 
 V0 = common.CONDA_BUILD_DIR / "meta.yaml"
 

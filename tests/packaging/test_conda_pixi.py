@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import _common as common
 import pytest
-from _common import ROOT
+
+from tools.conda import _common as common
+from tools.conda._common import ROOT
 
 BUILD = "python -m pip install --no-build-isolation --no-deps -Cbuild-dir=build/dev -Ccmake.define.BUILD_TESTING=ON -ve ."
 
@@ -55,7 +56,7 @@ def test_developer_commands(pixi: dict[str, Any]) -> None:
     assert found["bench"]["cmd"] == "python benchmarks/run.py"
     # run.py runs py-spy itself; wrapping it in another py-spy would profile the driver
     assert found["profile"]["cmd"] == "python benchmarks/run.py --profile gram"
-    assert found["recipe-check"]["cmd"] == "python tools/conda/check_all.py"
+    assert found["recipe-check"]["cmd"] == "python -m tools.conda.check_all"
     assert found["conda-package"]["cmd"].startswith(
         "rattler-build build -r recipe -m variants/"
     )
@@ -63,7 +64,7 @@ def test_developer_commands(pixi: dict[str, Any]) -> None:
     assert found["conda-build"]["cmd"].startswith(
         "conda-build recipe/conda-build -m variants/"
     )
-    assert found["staged-recipe"]["cmd"] == "python tools/conda/staged_recipe.py"
+    assert found["staged-recipe"]["cmd"] == "python -m tools.conda.staged_recipe"
     for name in (
         "lint",
         "bench",

@@ -12,10 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import _common as common
 import pytest
-import render_check as render
-from _common import ROOT, edit, repo_copy
+
+from tools.conda import _common as common
+from tools.conda import render_check as render
+from tools.conda._common import ROOT, edit, repo_copy
 
 CheckError = common.CheckError
 

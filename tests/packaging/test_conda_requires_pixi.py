@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requires_pixi
-from _common import ROOT, CheckError, edit, facts, load_toml, repo_copy
+
+from tools.conda import requires_pixi
+from tools.conda._common import ROOT, CheckError, edit, facts, load_toml, repo_copy
 
 
 def test_requires_pixi_matches_the_features_used() -> None:
@@ -95,8 +96,8 @@ def test_a_newer_feature_raises_the_requirement(tmp_path: Path) -> None:
     root = repo_copy(tmp_path)
     edit(
         root / "pixi.toml",
-        'cmd = "python tools/conda/check_all.py",',
-        'cmd = "python tools/conda/check_all.py", default-environment = "packaging",',
+        'cmd = "python -m tools.conda.check_all",',
+        'cmd = "python -m tools.conda.check_all", default-environment = "packaging",',
     )
     table = facts()
     table["pixi"]["feature"] = [

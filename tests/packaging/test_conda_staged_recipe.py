@@ -18,14 +18,15 @@ import sys
 import tarfile
 from pathlib import Path
 
-import _common as common
-import check_all
-import conda_forge_lint as lint
 import pytest
-import render_check as render
-import staged_recipe as staged
 import yaml
-from _common import ROOT
+
+from tools.conda import _common as common
+from tools.conda import check_all
+from tools.conda import render_check as render
+from tools.conda import staged_recipe as staged
+from tools.conda._common import ROOT
+from tools.offline import conda_forge_lint as lint
 
 GIT = [
     "git",

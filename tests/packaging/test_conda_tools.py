@@ -8,9 +8,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import check_all
 import pytest
-from _common import MATRICES, ROOT, CheckError, edit, load_toml, load_yaml, repo_copy
+
+from tools.conda import check_all
+from tools.conda._common import (
+    MATRICES,
+    ROOT,
+    CheckError,
+    edit,
+    load_toml,
+    load_yaml,
+    repo_copy,
+)
 
 CI = ".github/workflows/ci.yml"
 PACKAGES = ".github/workflows/conda-package.yml"
@@ -167,7 +176,7 @@ def test_conda_package_workflow_builds_every_ci_platform() -> None:
 
 def test_rattler_build_job_has_an_hdf5_2_cell() -> None:
     # conda-forge's hdf52 migration: one linux-64 cell builds the HDF5 matrix.
-    import render_check
+    from tools.conda import render_check
 
     job = load_yaml(ROOT / PACKAGES)["jobs"]["rattler-build"]
     cells = [i for i in job["strategy"]["matrix"]["include"] if i.get("hdf5")]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import _common as common
 import pytest
-import render_check as render
-from _common import ROOT, edit, repo_copy
+
+from tools.conda import _common as common
+from tools.conda import render_check as render
+from tools.conda._common import ROOT, edit, repo_copy
 
 
 def test_each_axis_is_a_conda_build_config_in_its_own_folder() -> None:

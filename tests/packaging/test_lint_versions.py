@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _common import ROOT, edit, load_toml, load_yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+
+from tools.conda._common import ROOT, edit, load_toml, load_yaml
 
 #: Each hook repository: the PyPI package whose version its tags follow, and
 #: the tag of a version.

@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import check_all
 import pytest
-from _common import ROOT, CheckError, edit, load_toml, load_yaml, repo_copy
+
+from tools.conda import check_all
+from tools.conda._common import ROOT, CheckError, edit, load_toml, load_yaml, repo_copy
 
 WHEELS = ".github/workflows/wheels.yml"
 VERSIONS = ROOT / "tools" / "wheels" / "versions.sh"

@@ -15,14 +15,12 @@ from pathlib import Path
 from types import ModuleType
 
 ROOT = Path(__file__).resolve().parents[2]
-TOOLS = ROOT / "tools" / "reliability"
 
 
 def tool(name: str) -> ModuleType:
-    """A module of tools/reliability (its scripts import each other by name)."""
-    if str(TOOLS) not in sys.path:
-        sys.path.insert(0, str(TOOLS))
-    return importlib.import_module(name)
+    """A module of tools/reliability, as the package ``tools.reliability``
+    (the repository root is on the path: pythonpath in [tool.pytest])."""
+    return importlib.import_module(f"tools.reliability.{name}")
 
 
 def release_checks(check: str, workdir: Path, summary: Path) -> dict[str, object]:
@@ -31,9 +29,9 @@ def release_checks(check: str, workdir: Path, summary: Path) -> dict[str, object
         "the release checks build a commit: use a git checkout"
     )
     result = subprocess.run(
-        [sys.executable, TOOLS / "release_checks.py", check, "--workdir", workdir,
-         "--reuse", "--summary", summary],
-        capture_output=True, text=True, timeout=3600, check=False,
+        [sys.executable, "-m", "tools.reliability.release_checks", check,
+         "--workdir", workdir, "--reuse", "--summary", summary],
+        capture_output=True, text=True, timeout=3600, check=False, cwd=ROOT,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-6000:]
     return json.loads(summary.read_text())  # type: ignore[no-any-return]

@@ -1,6 +1,6 @@
 """What tools/reliability/valgrind.py counts against h5linalg, on synthetic reports.
 
-The valgrind run itself takes a minute (``python tools/reliability/valgrind.py``);
+The valgrind run itself takes a minute (``python -m tools.reliability.valgrind``);
 these tests pin down its verdicts: invalid accesses fail wherever they are,
 definite leaks fail when h5linalg's code made the allocation, uninitialised
 values fail when h5linalg's code used them, and CPython/NumPy noise does not.
@@ -9,7 +9,6 @@ values fail when h5linalg's code used them, and CPython/NumPy noise does not.
 from __future__ import annotations
 
 import importlib
-import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -29,9 +28,7 @@ MALLOC = "/usr/libexec/valgrind/vgpreload_memcheck-amd64-linux.so"
 
 
 def valgrind_tool() -> ModuleType:
-    if str(TOOLS) not in sys.path:
-        sys.path.insert(0, str(TOOLS))
-    return importlib.import_module("valgrind")
+    return importlib.import_module("tools.reliability.valgrind")
 
 
 def error(kind: str, *frames: tuple[str, str]) -> str:

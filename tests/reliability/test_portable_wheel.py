@@ -1,6 +1,6 @@
 """The self-contained wheel works with the system's HDF5, BLAS and codecs out of reach.
 
-``tools/wheels/build_portable.py`` builds and repairs the wheel (the ``.ci/run``
+``tools/offline/build_portable_wheel.py`` builds and repairs the wheel (the ``.ci/run``
 stage "portable wheel" does, then runs this module with ``H5LINALG_PORTABLE_WHEEL``
 naming its output folder; without it these tests are skipped). The wheel is
 installed into a fresh virtual environment, and the test suite runs there inside
@@ -37,7 +37,7 @@ pytestmark = [
     pytest.mark.skipif(
         not os.environ.get("H5LINALG_PORTABLE_WHEEL"),
         reason="needs H5LINALG_PORTABLE_WHEEL (the --output-dir of "
-        "tools/wheels/build_portable.py; .ci/run's stage 'portable wheel' sets it)",
+        "tools/offline/build_portable_wheel.py; .ci/run's stage 'portable wheel' sets it)",
     ),
 ]
 

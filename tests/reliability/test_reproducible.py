@@ -6,7 +6,7 @@ The slow test runs ``tools/reliability/release_checks.py reproducible``: with
 directories, must have the same SHA-256; otherwise the test shows which members
 differ and how. The fast tests prove that report points at real differences.
 
-The self-contained wheel is repaired by auditwheel (tools/wheels/build_portable.py,
+The self-contained wheel is repaired by auditwheel (tools/offline/build_portable_wheel.py,
 run by .ci/run's stage "portable wheel", which names its output folder in
 ``H5LINALG_PORTABLE_WHEEL``): two more repairs of the same unrepaired wheel, with
 the same ``SOURCE_DATE_EPOCH``, must be byte-identical to the shipped one.
@@ -101,7 +101,7 @@ def test_wheel_from_sdist_and_from_tree_are_identical(release_workdir, tmp_path)
 @pytest.mark.wheel
 @pytest.mark.skipif(
     not os.environ.get("H5LINALG_PORTABLE_WHEEL"),
-    reason="needs H5LINALG_PORTABLE_WHEEL (the --output-dir of tools/wheels/build_portable.py)",
+    reason="needs H5LINALG_PORTABLE_WHEEL (the --output-dir of tools/offline/build_portable_wheel.py)",
 )
 def test_two_repairs_of_one_wheel_are_identical(tmp_path):
     output = Path(os.environ["H5LINALG_PORTABLE_WHEEL"])

@@ -1,9 +1,10 @@
 """The one helper module of tools/conda: paths, loaders, the variant matrix,
 the hand-kept facts, running the real tools, and broken copies for the tests.
 
-Every script in tools/conda imports it as `_common`: the scripts run as
-`python tools/conda/NAME.py` (their folder is then first on sys.path), and the
-tests find the folder through `pythonpath` in pyproject.toml's [tool.pytest].
+Every script in tools/conda (and the stand-ins of tools/offline) imports it as
+`tools.conda._common`: the scripts run from the repository root as
+`python -m tools.conda.NAME`, and the tests have the root on their path through
+`pythonpath` in pyproject.toml's [tool.pytest].
 It needs only the Python standard library, PyYAML and (for tomllib on Python
 3.10) tomli.
 """

@@ -15,8 +15,8 @@
    every job, the rules of workflow-rules.yaml), every action is pinned by SHA
    with a version comment, and `zizmor --offline` finds nothing
 
-    python tools/conda/check_all.py                  # every check
-    python tools/conda/check_all.py drift render     # some of them (--list)
+    python -m tools.conda.check_all                  # every check
+    python -m tools.conda.check_all drift render     # some of them (--list)
 
 Schemas: set H5LINALG_PIXI_SCHEMA / H5LINALG_RECIPE_SCHEMA to local copies to
 work without network; otherwise check-jsonschema fetches the URL the file names.
@@ -33,13 +33,14 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-import conda_forge_lint
-import drift_check
-import generate_meta_yaml
-import render_check
-import requires_pixi
-import staged_recipe
-from _common import (
+from tools.conda import (
+    drift_check,
+    generate_meta_yaml,
+    render_check,
+    requires_pixi,
+    staged_recipe,
+)
+from tools.conda._common import (
     CONDA_BUILD_DIR,
     ROOT,
     CheckError,
@@ -47,6 +48,7 @@ from _common import (
     load_toml,
     run_tool,
 )
+from tools.offline import conda_forge_lint
 
 #: The variable naming a local copy of each file's schema, by file suffix.
 SCHEMA_ENV = {".toml": "H5LINALG_PIXI_SCHEMA", ".yaml": "H5LINALG_RECIPE_SCHEMA"}

@@ -26,7 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from _common import (
+from packaging.requirements import Requirement
+from packaging.version import Version
+
+from tools.conda._common import (
     MATRICES,
     ROOT,
     facts,
@@ -36,8 +39,6 @@ from _common import (
     requirement_strings,
     spec_name,
 )
-from packaging.requirements import Requirement
-from packaging.version import Version
 
 #: Packages of pixi's default feature that are tools, not linked libraries.
 PIXI_TOOLS = {

@@ -4,8 +4,8 @@ recipe/recipe.yaml (rattler-build, format v1) is the single source of truth;
 this script writes the v0 form into a folder of its own, recipe/conda-build/
 (conda-forge's linter allows one recipe format per folder, rule R-051):
 
-    python tools/conda/generate_meta_yaml.py            # rewrite them
-    python tools/conda/check_all.py generated           # fail, with a diff, if stale
+    python -m tools.conda.generate_meta_yaml            # rewrite them
+    python -m tools.conda.check_all generated           # fail, with a diff, if stale
 
 A local `source: path` is rewritten relative to the new folder, and the test
 files of the v1 folder (tests[].files.recipe) are named from the source tree
@@ -26,7 +26,14 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
-from _common import CONDA_BUILD_DIR, ROOT, V1_SECTIONS, CheckError, load_yaml
+
+from tools.conda._common import (
+    CONDA_BUILD_DIR,
+    ROOT,
+    V1_SECTIONS,
+    CheckError,
+    load_yaml,
+)
 
 GENERATED = (
     "Generated from recipe.yaml by tools/conda/generate_meta_yaml.py; do not edit."
@@ -428,7 +435,7 @@ def check(recipe_path: Path, directory: Path) -> None:
             )
     if problems:
         raise CheckError(
-            "\n".join(problems) + "\nRun: python tools/conda/generate_meta_yaml.py"
+            "\n".join(problems) + "\nRun: python -m tools.conda.generate_meta_yaml"
         )
 
 

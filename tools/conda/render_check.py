@@ -11,7 +11,7 @@
   conda-build's `# [selector]` rules and must describe the same package, its
   test files being the same files on disk.
 
-`python tools/conda/check_all.py render` runs it; `rattler-build build
+`python -m tools.conda.check_all render` runs it; `rattler-build build
 --render-only -r recipe -m ...` prints what a platform and matrix render to.
 """
 
@@ -25,7 +25,15 @@ from typing import Any
 
 import jinja2
 import yaml
-from _common import (
+from rattler_build import (
+    JinjaConfig,
+    PlatformConfig,
+    RenderConfig,
+    Stage0Recipe,
+    VariantConfig,
+)
+
+from tools.conda._common import (
     CONDA_BUILD_DIR,
     MATRICES,
     PLATFORMS,
@@ -33,13 +41,6 @@ from _common import (
     Platform,
     cli_variant_files,
     fail_if,
-)
-from rattler_build import (
-    JinjaConfig,
-    PlatformConfig,
-    RenderConfig,
-    Stage0Recipe,
-    VariantConfig,
 )
 
 #: The (Python, NumPy, HDF5) cells each matrix must produce, one package each;

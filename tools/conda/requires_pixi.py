@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from _common import ROOT, CheckError, facts, load_toml
+from tools.conda._common import ROOT, CheckError, facts, load_toml
 
 
 def found(data: Any, path: str) -> Iterator[str]:

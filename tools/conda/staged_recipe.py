@@ -13,8 +13,8 @@ From a clean checkout of a release tag vX.Y.Z this script
 4. lints what it wrote with conda-forge's rules and renders it with
    py-rattler-build.
 
-    python tools/conda/staged_recipe.py                  # or: pixi run staged-recipe
-    python tools/conda/staged_recipe.py --v0 --maintainer my-github-id
+    python -m tools.conda.staged_recipe                  # or: pixi run staged-recipe
+    python -m tools.conda.staged_recipe --v0 --maintainer my-github-id
 
 It refuses a dirty or untagged tree unless --allow-dirty / --allow-untagged.
 Attach the sdist to the GitHub release before opening the pull request: the
@@ -34,7 +34,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from _common import (
+
+from tools.conda._common import (
     PACKAGE,
     PLATFORMS,
     RELEASE_URL,
@@ -43,10 +44,10 @@ from _common import (
     CheckError,
     fail_if,
 )
-from conda_forge_lint import lint_folder
-from generate_meta_yaml import generate as generate_v0
-from generate_meta_yaml import write as write_v0
-from render_check import check_cells, render_v1
+from tools.conda.generate_meta_yaml import generate as generate_v0
+from tools.conda.generate_meta_yaml import write as write_v0
+from tools.conda.render_check import check_cells, render_v1
+from tools.offline.conda_forge_lint import lint_folder
 
 V0_NOTE = """\
 conda-forge asks for the v1 recipe.yaml: "New recipes should use the v1 format. The v0

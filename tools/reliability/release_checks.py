@@ -23,7 +23,7 @@ environment (``--no-build-isolation``; install them with ``pip install --group
 build``). With ``--workdir DIR --reuse``, products already in DIR are reused
 (the pytest wrappers share one set of builds). Exit status 1 on any failure.
 
-    python tools/reliability/release_checks.py                 # ~5 min: 2 wheels
+    python -m tools.reliability.release_checks                 # ~5 min: 2 wheels
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _support import (
+from tools.reliability._support import (
     HERE,
     REPO,
     CheckFailed,
@@ -53,7 +53,7 @@ from _support import (
     run,
     smoke_summary,
 )
-from wheel_diff import compare_archives, sha256
+from tools.reliability.wheel_diff import compare_archives, sha256
 
 #: CMake that downloads at configure or build time.
 DOWNLOADING_CMAKE = re.compile(

@@ -19,8 +19,8 @@ Sanitizer reports go to files (``log_path``), so a finding in a child process
 counts too. Any report, any failing test, or a module built without the
 sanitizers makes the script exit with status 1.
 
-    python tools/reliability/sanitizers.py           # build + ctest + smoke (~8 min cold, 1-2 warm)
-    python tools/reliability/sanitizers.py --full    # + the whole pytest suite
+    python -m tools.reliability.sanitizers           # build + ctest + smoke (~8 min cold, 1-2 warm)
+    python -m tools.reliability.sanitizers --full    # + the whole pytest suite
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _support import (
+from tools.reliability._support import (
     CANARY,
     HERE,
     REPO,

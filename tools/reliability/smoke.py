@@ -17,7 +17,7 @@ still fails. Exit status 0 when every check passed, 1 otherwise; the last line
 says how many checks ran. Run it from outside the source tree, with the build to
 test importable::
 
-    python tools/reliability/smoke.py [--workdir DIR] [--rows N] [--quick]
+    python -m tools.reliability.smoke [--workdir DIR] [--rows N] [--quick]
 """
 
 from __future__ import annotations

@@ -21,8 +21,8 @@ free little at exit by design) is counted and listed, not failed. With
 functions and lines; by default the h5linalg the interpreter imports is tested
 (in CI, the development build).
 
-    python tools/reliability/valgrind.py             # ~1 min
-    python tools/reliability/valgrind.py --build     # + a debug-info build (~3 min cold)
+    python -m tools.reliability.valgrind             # ~1 min
+    python -m tools.reliability.valgrind --build     # + a debug-info build (~3 min cold)
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from _support import (
+from tools.reliability._support import (
     CANARY,
     HERE,
     REPO,

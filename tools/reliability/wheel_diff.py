@@ -7,7 +7,7 @@ member whose contents differ it shows a unified diff (text), the differing ELF
 sections and build IDs (shared objects), or a hex dump around the first
 differing byte (anything else). Standard library only, so tests can use it::
 
-    python tools/reliability/wheel_diff.py A.whl B.whl      # exit status 1 if they differ
+    python -m tools.reliability.wheel_diff A.whl B.whl      # exit status 1 if they differ
 """
 
 from __future__ import annotations

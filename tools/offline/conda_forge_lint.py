@@ -23,7 +23,8 @@ from typing import Any
 
 import jinja2
 import yaml
-from _common import V1_SECTIONS, facts, requirement_strings, spec_name
+
+from tools.conda._common import V1_SECTIONS, facts, requirement_strings, spec_name
 
 V0_ORDER = (
     "package",

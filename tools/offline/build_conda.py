@@ -1,7 +1,7 @@
 """Build and test the conda packages of recipe/recipe.yaml offline, with
 rattler-build's real engine (py-rattler-build) and only the stand-in channel.
 
-    python tools/conda/build_offline.py --output-dir DIR [--work-dir W] [--channel-only]
+    python -m tools.offline.build_conda --output-dir DIR [--work-dir W] [--channel-only]
 
 Two cells of the recipe's own NumPy axis (recipe/variants.yaml plus
 variants/numpy/conda_build_config.yaml), narrowed to Python 3.11: NumPy 1.26 and
@@ -47,9 +47,10 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-import standin_channel
 import zstandard  # .conda members are zstd-compressed tarballs
-from _common import ROOT, CheckError
+
+from tools.conda._common import ROOT, CheckError
+from tools.offline import standin_channel
 
 # rattler_build (the engine) is imported where it is used: the inspection
 # helpers (read_package, host_prefix_only) and the process handling serve
@@ -464,19 +465,21 @@ def build_in_child(
 ) -> int:
     """Run build() in a child process and return its exit status.
 
-    The child is this script with IN_THIS_PROCESS, in a session of its own,
-    so a terminal's Ctrl-C reaches this process only. On KeyboardInterrupt
+    The child is this module (``python -m``, from the repository root) with
+    IN_THIS_PROCESS, in a session of its own, so a terminal's Ctrl-C reaches
+    this process only. On KeyboardInterrupt
     (raised here at once: this thread only waits) every process of the
     child's session is stopped, then the KeyboardInterrupt goes on.
     """
     command = [
-        sys.executable, "-u", str(Path(__file__).resolve()),
-        "--output-dir", str(output_dir), "--work-dir", str(work_dir), IN_THIS_PROCESS,
+        sys.executable, "-u", "-m", "tools.offline.build_conda",
+        "--output-dir", str(output_dir.resolve()), "--work-dir", str(work_dir.resolve()),
+        IN_THIS_PROCESS,
     ]  # fmt: skip
     if channel_only:
         command.append("--channel-only")
-    process = subprocess.Popen(
-        command, stdin=subprocess.DEVNULL, start_new_session=True
+    process = subprocess.Popen(  # from the root, where `tools` is importable
+        command, stdin=subprocess.DEVNULL, start_new_session=True, cwd=ROOT
     )
     try:
         return process.wait()

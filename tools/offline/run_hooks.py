@@ -9,8 +9,8 @@ its arguments and its files as pre-commit chooses them (`git ls-files`, the
 hook's `files`/`exclude`/`types`/`types_or` and the top-level `exclude`), once.
 As in pre-commit, a hook fails when its command fails or changes a file.
 
-    python tools/run_hooks.py              # every hook
-    python tools/run_hooks.py ruff-format  # only the hooks named
+    python -m tools.offline.run_hooks              # every hook
+    python -m tools.offline.run_hooks ruff-format  # only the hooks named
 
 A hook of the configuration that this file does not know is an error: add what
 its repository's .pre-commit-hooks.yaml says to HOOKS.
@@ -28,7 +28,7 @@ from typing import Any
 import yaml
 from identify.identify import tags_from_path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 #: What each hook repository's .pre-commit-hooks.yaml says of its hooks at the
 #: pinned revision: the command, and the defaults the configuration may override.
@@ -178,7 +178,7 @@ def hooks_of(config: dict[str, Any]) -> list[dict[str, Any]]:
                 continue
             if item["id"] not in HOOKS:
                 message = (
-                    f"{item['id']} ({repo['repo']}): not in HOOKS of tools/run_hooks.py; "
+                    f"{item['id']} ({repo['repo']}): not in HOOKS of tools/offline/run_hooks.py; "
                     "add what the repository's .pre-commit-hooks.yaml says of it"
                 )
                 raise SystemExit(message)

@@ -26,8 +26,8 @@ libsz, libgfortran, ...) from the system, and python uses /usr/lib/python3.X.
 They are never uploaded anywhere, and nothing built against them is a
 conda-forge package.
 
-build_offline.py derives the list of stand-ins from the rendered recipe and
-calls ensure_channel(); `python tools/conda/build_offline.py --channel-only`
+build_conda.py derives the list of stand-ins from the rendered recipe and
+calls ensure_channel(); `python -m tools.offline.build_conda --channel-only`
 builds just the channel.
 
 The list of stand-ins is derived from the rendered recipe, so a requirement
@@ -56,10 +56,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from _common import ROOT, CheckError, facts, spec_name
 from packaging.markers import default_environment
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+
+from tools.conda._common import ROOT, CheckError, facts, spec_name
 
 #: The only platform the stand-ins exist for.
 SUBDIR = "linux-64"
@@ -451,7 +452,7 @@ class Maker:
         if maker is None:
             msg = (
                 f"the recipe needs '{name}', which has no stand-in: add it to "
-                "WHEELS or DEBS (with a make_ function) in tools/conda/standin_channel.py"
+                "WHEELS or DEBS (with a make_ function) in tools/offline/standin_channel.py"
             )
             raise CheckError(msg)
         made: Standin = maker()
@@ -496,7 +497,7 @@ class Maker:
             if conda not in WHEELS:
                 msg = (
                     f"{wheel.name} requires {requirement}, which has no stand-in: "
-                    "pin it in WHEELS in tools/conda/standin_channel.py"
+                    "pin it in WHEELS in tools/offline/standin_channel.py"
                 )
                 raise CheckError(msg)
             run_specs.append(f"{conda} {requirement.specifier}".strip())
@@ -621,7 +622,7 @@ class Maker:
             elif not GLIBC_LIBRARY.match(needed):
                 msg = (
                     f"{library.name} links {needed}, which no stand-in provides: "
-                    "add it to LINKED_HOST in tools/conda/standin_channel.py"
+                    "add it to LINKED_HOST in tools/offline/standin_channel.py"
                 )
                 raise CheckError(msg)
         return host, run

@@ -1,0 +1,1 @@
+"""The conda recipe's release tools (``python -m tools.conda.NAME``)."""

@@ -1,0 +1,1 @@
+"""The reliability runs (``python -m tools.reliability.NAME``)."""
