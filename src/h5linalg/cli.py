@@ -338,7 +338,14 @@ def _parser() -> argparse.ArgumentParser:
         "--version", action="version", version=f"%(prog)s {_core.__version__}"
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    common = _common_options()
+    _add_describe(commands, common)
+    _add_cov(commands, common)
+    return parser
 
+
+def _common_options() -> argparse.ArgumentParser:
+    """The arguments every command takes: the datasets and how to read them."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "datasets",
@@ -370,7 +377,13 @@ def _parser() -> argparse.ArgumentParser:
         help="follow external links and external or virtual storage",
     )
     common.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return common
 
+
+def _add_describe(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    common: argparse.ArgumentParser,
+) -> None:
     describe = commands.add_parser(
         "describe",
         parents=[common],
@@ -392,6 +405,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     describe.set_defaults(run=_describe)
 
+
+def _add_cov(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    common: argparse.ArgumentParser,
+) -> None:
     cov = commands.add_parser(
         "cov",
         parents=[common],
@@ -423,7 +441,6 @@ def _parser() -> argparse.ArgumentParser:
         "--overwrite", action="store_true", help="replace an existing output"
     )
     cov.set_defaults(run=_cov)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -289,54 +289,71 @@ const char* codec_name(Codec codec) {
     return "unknown";
 }
 
+namespace {
+
+/// HDF5 unshuffles with the *stored* parameter, so only one equal to the element
+/// size means what ChunkReader's unshuffle does.
+bool shuffle_matches(const Filter& shuffle, std::size_t item_size) {
+    return shuffle.id == H5Z_FILTER_SHUFFLE && shuffle.values.size() == 1 &&
+           shuffle.values[0] == item_size;
+}
+
+/// Whether libblosc accepts the Blosc filter's parameters: the filter reads
+/// parameters 2 and 3 (set by its set_local, always present) and refuses a
+/// compressor code it does not know in parameter 6.
+bool blosc_parameters_usable(const Filter& filter) {
+    if (filter.values.size() < 4) {
+        return false;
+    }
+#ifdef H5LINALG_HAVE_BLOSC
+    if (filter.values.size() >= 7) {
+        const char* name = nullptr;
+        if (filter.values[6] > INT_MAX ||
+            blosc_compcode_to_compname(static_cast<int>(filter.values[6]), &name) < 0) {
+            return false;
+        }
+    }
+#endif
+    return true;
+}
+
+/// The codec that decodes `filter` as HDF5's filter would, if h5linalg knows one.
+std::optional<Codec> codec_of(const Filter& filter) {
+    switch (filter.id) {
+        case H5Z_FILTER_DEFLATE:
+            // HDF5's deflate takes one parameter and fails on a level above 9.
+            if (filter.values.size() != 1 || filter.values[0] > 9) {
+                return std::nullopt;
+            }
+            return Codec::Gzip;
+        case filter_zstd: return Codec::Zstd;  // its decoder reads no parameter
+        case filter_lz4: return Codec::Lz4;    // nor does this one
+        case filter_lzf: return Codec::Lzf;    // nor this one
+        case filter_blosc:
+            if (!blosc_parameters_usable(filter)) {
+                return std::nullopt;
+            }
+            return Codec::Blosc;
+        default: return std::nullopt;
+    }
+}
+
+}  // namespace
+
 std::optional<ChunkPipeline> parallel_pipeline(const std::vector<Filter>& filters,
                                                std::size_t item_size) {
     if (filters.empty() || filters.size() > 2) {
         return std::nullopt;
     }
     const bool shuffled = filters.size() == 2;
-    // HDF5 unshuffles with the *stored* parameter, so only one equal to the element
-    // size means what ChunkReader's unshuffle does.
-    if (shuffled && (filters[0].id != H5Z_FILTER_SHUFFLE || filters[0].values.size() != 1 ||
-                     filters[0].values[0] != item_size)) {
+    if (shuffled && !shuffle_matches(filters[0], item_size)) {
         return std::nullopt;
     }
-    const Filter& last = filters.back();
-    Codec codec;
-    switch (last.id) {
-        case H5Z_FILTER_DEFLATE:
-            // HDF5's deflate takes one parameter and fails on a level above 9.
-            if (last.values.size() != 1 || last.values[0] > 9) {
-                return std::nullopt;
-            }
-            codec = Codec::Gzip;
-            break;
-        case filter_zstd: codec = Codec::Zstd; break;  // its decoder reads no parameter
-        case filter_lz4: codec = Codec::Lz4; break;    // nor does this one
-        case filter_lzf: codec = Codec::Lzf; break;    // nor this one
-        case filter_blosc:
-            // The Blosc filter reads parameters 2 and 3 (set by its set_local, always
-            // present) and refuses a compressor code it does not know in parameter 6.
-            if (last.values.size() < 4) {
-                return std::nullopt;
-            }
-#ifdef H5LINALG_HAVE_BLOSC
-            if (last.values.size() >= 7) {
-                const char* name = nullptr;
-                if (last.values[6] > INT_MAX ||
-                    blosc_compcode_to_compname(static_cast<int>(last.values[6]), &name) < 0) {
-                    return std::nullopt;
-                }
-            }
-#endif
-            codec = Codec::Blosc;
-            break;
-        default: return std::nullopt;
-    }
-    if (!built_with(codec)) {
+    const std::optional<Codec> codec = codec_of(filters.back());
+    if (!codec || !built_with(*codec)) {
         return std::nullopt;
     }
-    return ChunkPipeline{codec, shuffled};
+    return ChunkPipeline{*codec, shuffled};
 }
 
 bool decodable(Codec codec, const std::vector<unsigned char>& raw) {

@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/hdf5/chunk_codecs.hpp"
 #include "core/hdf5/dataset.hpp"
@@ -37,6 +38,16 @@ public:
 
 private:
     ChunkReader(hid_t dataset, const DatasetInfo& info, ChunkPipeline pipeline);
+
+    /// Reads the raw (still encoded) chunk at `offset` into `raw`, under the HDF5
+    /// lock. Returns false when the chunk needs the general path (never written,
+    /// a damaged index, a filter skipped, or a form only HDF5's filter decodes).
+    bool fetch_chunk(const hsize_t* offset, const std::string& where, std::size_t size_limit,
+                     std::vector<unsigned char>& raw);
+    /// Decodes one fetched chunk and converts its rows in [first, end) into dst.
+    void decode_chunk(const std::vector<unsigned char>& raw, std::size_t row0, std::size_t col0,
+                      std::size_t first, std::size_t end, double* dst, std::size_t ld,
+                      const std::string& where) const;
 
     hid_t dataset_;  // borrowed from the owning Hdf5Source
     std::string label_;

@@ -5,7 +5,9 @@
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <sstream>
+#include <utility>
 
 #include "core/base/errors.hpp"
 #include "core/hdf5/layout_check.hpp"
@@ -37,29 +39,40 @@ std::string order_suffix(H5T_order_t order) {
     return "";
 }
 
+/// The bit fields of a float type, as H5Tget_fields and H5Tget_ebias give them.
+struct FloatFields {
+    std::size_t spos, epos, esize, mpos, msize, bias;
+    bool operator==(const FloatFields& o) const {
+        return spos == o.spos && epos == o.epos && esize == o.esize && mpos == o.mpos &&
+               msize == o.msize && bias == o.bias;
+    }
+};
+
+/// The IEEE 754 fields of a float of `size` bytes (half, single, double), if any.
+std::optional<FloatFields> ieee_fields(std::size_t size) {
+    switch (size) {
+        case 2: return FloatFields{15, 10, 5, 0, 10, 15};
+        case 4: return FloatFields{31, 23, 8, 0, 23, 127};
+        case 8: return FloatFields{63, 52, 11, 0, 52, 1023};
+        default: return std::nullopt;
+    }
+}
+
 /// True when a float type has the IEEE 754 layout of its size (half, single, double).
 bool is_ieee_float(hid_t type, std::size_t size) {
-    std::size_t spos = 0, epos = 0, esize = 0, mpos = 0, msize = 0;
-    if (H5Tget_fields(type, &spos, &epos, &esize, &mpos, &msize) < 0) {
+    FloatFields fields{};
+    if (H5Tget_fields(type, &fields.spos, &fields.epos, &fields.esize, &fields.mpos,
+                      &fields.msize) < 0) {
         return false;
     }
-    const std::size_t bias = H5Tget_ebias(type);
+    fields.bias = H5Tget_ebias(type);
     const std::size_t precision = H5Tget_precision(type);
     const int offset = H5Tget_offset(type);
     if (offset != 0 || precision != 8 * size) {
         return false;
     }
-    switch (size) {
-        case 2:
-            return spos == 15 && epos == 10 && esize == 5 && mpos == 0 && msize == 10 && bias == 15;
-        case 4:
-            return spos == 31 && epos == 23 && esize == 8 && mpos == 0 && msize == 23 &&
-                   bias == 127;
-        case 8:
-            return spos == 63 && epos == 52 && esize == 11 && mpos == 0 && msize == 52 &&
-                   bias == 1023;
-        default: return false;
-    }
+    const std::optional<FloatFields> ieee = ieee_fields(size);
+    return ieee.has_value() && fields == *ieee;
 }
 
 std::string compound_name(hid_t type, std::size_t size) {
@@ -87,62 +100,80 @@ std::string enum_name(hid_t type) {
     return "enum";
 }
 
-StoredType classify_type(hid_t type) {
+bool plain_order(H5T_order_t order) { return order == H5T_ORDER_LE || order == H5T_ORDER_BE; }
+
+StoredType classify_integer(hid_t type, std::size_t size) {
     StoredType stored;
+    const bool is_signed = H5Tget_sign(type) == H5T_SGN_2;
+    const H5T_order_t order = H5Tget_order(type);
+    stored.name =
+        std::string(is_signed ? "int" : "uint") + std::to_string(size * 8) + order_suffix(order);
+    const bool plain =
+        H5Tget_precision(type) == size * 8 && H5Tget_offset(type) == 0 && plain_order(order);
+    if (plain) {
+        stored.element = element_type_of(
+            is_signed ? NumberKind::SignedInteger : NumberKind::UnsignedInteger, size);
+        stored.swap_bytes = stored.element.has_value() && swapped(order);
+    }
+    stored.raw_readable = stored.element.has_value();
+    return stored;
+}
+
+StoredType classify_float(hid_t type, std::size_t size) {
+    StoredType stored;
+    const H5T_order_t order = H5Tget_order(type);
+    if (size > 8) {
+        stored.name = "longdouble (" + std::to_string(size * 8) + "-bit float)";
+        return stored;  // not supported: no element, not numeric
+    }
+    stored.name = "float" + std::to_string(size * 8) + order_suffix(order);
+    if (plain_order(order) && is_ieee_float(type, size)) {
+        stored.element = element_type_of(NumberKind::Float, size);
+        stored.swap_bytes = swapped(order);
+        stored.raw_readable = true;
+    } else {
+        // An unusual float layout: still numeric, HDF5 converts it for us.
+        stored.name += " (non-IEEE layout)";
+        stored.element = ElementType::Float64;
+        stored.raw_readable = false;
+    }
+    return stored;
+}
+
+std::string string_name(hid_t type, std::size_t size) {
+    const htri_t variable = H5Tis_variable_str(type);
+    return variable > 0 ? "string (variable-length)"
+                        : "string (fixed-length, " + std::to_string(size) + " bytes)";
+}
+
+/// The name of a type h5linalg does not read (neither integer nor float).
+std::string unreadable_type_name(hid_t type, H5T_class_t cls, std::size_t size) {
+    switch (cls) {
+        case H5T_ENUM: return enum_name(type);
+        case H5T_COMPOUND: return compound_name(type, size);
+        case H5T_STRING: return string_name(type, size);
+        case H5T_OPAQUE: return "opaque";
+        case H5T_BITFIELD: return "bitfield";
+        case H5T_REFERENCE: return "reference";
+        case H5T_VLEN: return "vlen (variable-length sequence)";
+        case H5T_ARRAY: return "array (HDF5 array type)";
+        case H5T_TIME: return "time";
+        default: return "unknown";
+    }
+}
+
+StoredType classify_type(hid_t type) {
     const H5T_class_t cls = H5Tget_class(type);
     const std::size_t size = H5Tget_size(type);
-    switch (cls) {
-        case H5T_INTEGER: {
-            const bool is_signed = H5Tget_sign(type) == H5T_SGN_2;
-            const H5T_order_t order = H5Tget_order(type);
-            stored.name = std::string(is_signed ? "int" : "uint") + std::to_string(size * 8) +
-                          order_suffix(order);
-            const bool plain = H5Tget_precision(type) == size * 8 && H5Tget_offset(type) == 0 &&
-                               (order == H5T_ORDER_LE || order == H5T_ORDER_BE);
-            if (plain) {
-                stored.element = element_type_of(
-                    is_signed ? NumberKind::SignedInteger : NumberKind::UnsignedInteger, size);
-                stored.swap_bytes = stored.element.has_value() && swapped(order);
-            }
-            stored.raw_readable = stored.element.has_value();
-            return stored;
-        }
-        case H5T_FLOAT: {
-            const H5T_order_t order = H5Tget_order(type);
-            if (size > 8) {
-                stored.name = "longdouble (" + std::to_string(size * 8) + "-bit float)";
-                return stored;  // not supported: no element, not numeric
-            }
-            stored.name = "float" + std::to_string(size * 8) + order_suffix(order);
-            if ((order == H5T_ORDER_LE || order == H5T_ORDER_BE) && is_ieee_float(type, size)) {
-                stored.element = element_type_of(NumberKind::Float, size);
-                stored.swap_bytes = swapped(order);
-                stored.raw_readable = true;
-            } else {
-                // An unusual float layout: still numeric, HDF5 converts it for us.
-                stored.name += " (non-IEEE layout)";
-                stored.element = ElementType::Float64;
-                stored.raw_readable = false;
-            }
-            return stored;
-        }
-        case H5T_ENUM: stored.name = enum_name(type); return stored;
-        case H5T_COMPOUND: stored.name = compound_name(type, size); return stored;
-        case H5T_STRING: {
-            const htri_t variable = H5Tis_variable_str(type);
-            stored.name = variable > 0
-                              ? "string (variable-length)"
-                              : "string (fixed-length, " + std::to_string(size) + " bytes)";
-            return stored;
-        }
-        case H5T_OPAQUE: stored.name = "opaque"; return stored;
-        case H5T_BITFIELD: stored.name = "bitfield"; return stored;
-        case H5T_REFERENCE: stored.name = "reference"; return stored;
-        case H5T_VLEN: stored.name = "vlen (variable-length sequence)"; return stored;
-        case H5T_ARRAY: stored.name = "array (HDF5 array type)"; return stored;
-        case H5T_TIME: stored.name = "time"; return stored;
-        default: stored.name = "unknown"; return stored;
+    if (cls == H5T_INTEGER) {
+        return classify_integer(type, size);
     }
+    if (cls == H5T_FLOAT) {
+        return classify_float(type, size);
+    }
+    StoredType stored;
+    stored.name = unreadable_type_name(type, cls, size);
+    return stored;
 }
 
 std::string filter_name(H5Z_filter_t id, const unsigned* values, std::size_t nvalues,
@@ -300,25 +331,24 @@ bool filter_decodable(H5Z_filter_t id) {
            (provide_filter(static_cast<int>(id)) && H5Zfilter_avail(id) > 0);
 }
 
-/// Fills `info` (but file and name) from an open dataset, reading no data. When
-/// `listing`, the refusals (virtual or external storage without allow_external, a
-/// filter this HDF5 lacks) are left to the caller: the shape of a virtual dataset is
-/// then not even asked for. Damage is an IO error either way.
-void read_info(hid_t object, const std::string& label, DatasetInfo& info,
-               const OpenOptions& options, bool listing) {
-    Hid dcpl =
-        checked(H5Dget_create_plist(object), "cannot read the storage properties of " + label);
-    switch (H5Pget_layout(dcpl.get())) {
-        case H5D_COMPACT: info.layout = "compact"; break;
-        case H5D_CONTIGUOUS: info.layout = "contiguous"; break;
-        case H5D_CHUNKED: info.layout = "chunked"; break;
-        case H5D_VIRTUAL: info.layout = "virtual"; break;
-        default: info.layout = "unknown"; break;
+/// The storage layout's name: compact, contiguous, chunked, virtual or unknown.
+std::string layout_name(hid_t dcpl) {
+    switch (H5Pget_layout(dcpl)) {
+        case H5D_COMPACT: return "compact";
+        case H5D_CONTIGUOUS: return "contiguous";
+        case H5D_CHUNKED: return "chunked";
+        case H5D_VIRTUAL: return "virtual";
+        default: return "unknown";
     }
-    info.external_storage = H5Pget_external_count(dcpl.get()) > 0;
+}
+
+/// Refuses virtual datasets and external storage without allow_external. Returns
+/// false when reading the description must stop here (a virtual dataset listed).
+bool refuse_outside_storage(const std::string& label, const DatasetInfo& info,
+                            const OpenOptions& options, bool listing) {
     if (!options.allow_external && info.layout == "virtual") {
         if (listing) {
-            return;
+            return false;
         }
         fail(ErrorKind::Permission,
              label +
@@ -331,10 +361,17 @@ void read_info(hid_t object, const std::string& label, DatasetInfo& info,
                  " keeps its raw data in external files (HDF5 external storage); "
                  "pass allow_external=True if you trust this file");
     }
+    return true;
+}
 
-    Hid type = checked(H5Dget_type(object), "cannot read the datatype of " + label);
-    info.type = classify_type(type.get());
+/// A dataspace's dimensions and maximum dimensions, as HDF5 gives them.
+struct Extent {
+    std::vector<hsize_t> dims;
+    std::vector<hsize_t> maxdims;
+};
 
+/// The dataset's extent; its shape also into info.shape.
+Extent read_shape(hid_t object, const std::string& label, DatasetInfo& info) {
     Hid space = checked(H5Dget_space(object), "cannot read the shape of " + label);
     const int rank = H5Sget_simple_extent_ndims(space.get());
     if (rank < 0) {
@@ -347,67 +384,112 @@ void read_info(hid_t object, const std::string& label, DatasetInfo& info,
                      "cannot read the shape of " + label);
     }
     info.shape.assign(dims.begin(), dims.end());
-    // HDF5 never writes a shape beyond its fixed maximum; 1.14 refuses such a
-    // dataspace when opening, 1.10 does not (and h5linalg would stream, say, 2**62
-    // rows of fill values).
-    for (std::size_t i = 0; i < dims.size(); ++i) {
-        if (maxdims[i] != H5S_UNLIMITED && dims[i] > maxdims[i]) {
+    return {std::move(dims), std::move(maxdims)};
+}
+
+/// HDF5 never writes a shape beyond its fixed maximum; 1.14 refuses such a
+/// dataspace when opening, 1.10 does not (and h5linalg would stream, say, 2**62
+/// rows of fill values).
+void check_shape_within_maximum(const std::string& label, const DatasetInfo& info,
+                                const Extent& extent) {
+    for (std::size_t i = 0; i < extent.dims.size(); ++i) {
+        if (extent.maxdims[i] != H5S_UNLIMITED && extent.dims[i] > extent.maxdims[i]) {
             fail(ErrorKind::IO, label + " is damaged: its shape " + shape_text(info.shape) +
                                     " exceeds its maximum shape");
         }
     }
+}
 
-    if (info.layout == "chunked" && rank > 0) {
-        std::vector<hsize_t> chunk(static_cast<std::size_t>(rank));
-        check_status(H5Pget_chunk(dcpl.get(), rank, chunk.data()),
-                     "cannot read the chunk shape of " + label);
-        info.chunk_shape.assign(chunk.begin(), chunk.end());
-        // HDF5 refuses to create chunks larger than a fixed maximum dimension: a file
-        // that has them is damaged, and HDF5 1.10 can crash reading it (memcpy in
-        // H5D__select_read).
-        for (std::size_t i = 0; i < chunk.size(); ++i) {
-            if (maxdims[i] != H5S_UNLIMITED && chunk[i] > maxdims[i]) {
-                fail(ErrorKind::IO, label + " is damaged: its chunk shape " +
-                                        shape_text(info.chunk_shape) +
-                                        " is larger than its maximum shape");
-            }
+/// The chunk shape of a chunked dataset (into info.chunk_shape), checked against
+/// the maximum shape.
+void read_chunk_shape(hid_t dcpl, const std::string& label, DatasetInfo& info,
+                      const std::vector<hsize_t>& maxdims) {
+    const int rank = static_cast<int>(maxdims.size());
+    if (info.layout != "chunked" || rank == 0) {
+        return;
+    }
+    std::vector<hsize_t> chunk(static_cast<std::size_t>(rank));
+    check_status(H5Pget_chunk(dcpl, rank, chunk.data()), "cannot read the chunk shape of " + label);
+    info.chunk_shape.assign(chunk.begin(), chunk.end());
+    // HDF5 refuses to create chunks larger than a fixed maximum dimension: a file
+    // that has them is damaged, and HDF5 1.10 can crash reading it (memcpy in
+    // H5D__select_read).
+    for (std::size_t i = 0; i < chunk.size(); ++i) {
+        if (maxdims[i] != H5S_UNLIMITED && chunk[i] > maxdims[i]) {
+            fail(ErrorKind::IO, label + " is damaged: its chunk shape " +
+                                    shape_text(info.chunk_shape) +
+                                    " is larger than its maximum shape");
         }
     }
-    const int nfilters = H5Pget_nfilters(dcpl.get());
+}
+
+/// Filter `index` of the pipeline, with whether this HDF5 can decode it.
+Filter read_filter(hid_t dcpl, int index, const std::string& label) {
+    unsigned flags = 0;
+    unsigned values[8] = {};
+    std::size_t nvalues = 8;
+    char hdf5_name[64] = {};
+    unsigned config = 0;
+    const H5Z_filter_t id = H5Pget_filter2(dcpl, static_cast<unsigned>(index), &flags, &nvalues,
+                                           values, sizeof hdf5_name, hdf5_name, &config);
+    if (id < 0) {
+        check_status(-1, "cannot read the filters of " + label);
+    }
+    Filter filter;
+    filter.id = static_cast<int>(id);
+    filter.name = filter_name(id, values, nvalues, hdf5_name);
+    filter.values.assign(nvalues, 0);  // nvalues is now the stored count
+    std::copy_n(values, std::min<std::size_t>(nvalues, 8), filter.values.begin());
+    // A filter this HDF5 lacks may come with hdf5plugin, bound on first need;
+    // LZF (h5py's own, not in hdf5plugin) with h5linalg where the build has liblzf.
+    filter.decodable = filter_decodable(id);
+    if (!filter.decodable) {
+        hdf5_error_detail();
+    }
+    return filter;
+}
+
+[[noreturn]] void fail_undecodable(const std::string& label, const Filter& filter) {
+    fail(ErrorKind::IO,
+         label + " is compressed with the '" + filter.name + "' filter (id " +
+             std::to_string(filter.id) +
+             "), which this HDF5 library cannot decode; install the package of HDF5 "
+             "plugins that provides it (hdf5plugin has zstd, blosc, lz4, bitshuffle, "
+             "zfp and more: pip or conda install hdf5plugin), point HDF5_PLUGIN_PATH "
+             "at a plugin folder, or rewrite the dataset with gzip");
+}
+
+/// The filter pipeline (into info.filters), refusing a filter this HDF5 cannot
+/// decode unless `listing`.
+void read_filters(hid_t dcpl, const std::string& label, DatasetInfo& info, bool listing) {
+    const int nfilters = H5Pget_nfilters(dcpl);
     for (int i = 0; i < nfilters; ++i) {
-        unsigned flags = 0;
-        unsigned values[8] = {};
-        std::size_t nvalues = 8;
-        char hdf5_name[64] = {};
-        unsigned config = 0;
-        const H5Z_filter_t id =
-            H5Pget_filter2(dcpl.get(), static_cast<unsigned>(i), &flags, &nvalues, values,
-                           sizeof hdf5_name, hdf5_name, &config);
-        if (id < 0) {
-            check_status(-1, "cannot read the filters of " + label);
-        }
-        Filter filter;
-        filter.id = static_cast<int>(id);
-        filter.name = filter_name(id, values, nvalues, hdf5_name);
-        filter.values.assign(nvalues, 0);  // nvalues is now the stored count
-        std::copy_n(values, std::min<std::size_t>(nvalues, 8), filter.values.begin());
-        // A filter this HDF5 lacks may come with hdf5plugin, bound on first need;
-        // LZF (h5py's own, not in hdf5plugin) with h5linalg where the build has liblzf.
-        filter.decodable = filter_decodable(id);
-        if (!filter.decodable) {
-            hdf5_error_detail();
-        }
-        info.filters.push_back(filter);
-        if (!filter.decodable && !listing) {
-            fail(ErrorKind::IO,
-                 label + " is compressed with the '" + filter.name + "' filter (id " +
-                     std::to_string(id) +
-                     "), which this HDF5 library cannot decode; install the package of HDF5 "
-                     "plugins that provides it (hdf5plugin has zstd, blosc, lz4, bitshuffle, "
-                     "zfp and more: pip or conda install hdf5plugin), point HDF5_PLUGIN_PATH "
-                     "at a plugin folder, or rewrite the dataset with gzip");
+        info.filters.push_back(read_filter(dcpl, i, label));
+        if (!info.filters.back().decodable && !listing) {
+            fail_undecodable(label, info.filters.back());
         }
     }
+}
+
+/// Fills `info` (but file and name) from an open dataset, reading no data. When
+/// `listing`, the refusals (virtual or external storage without allow_external, a
+/// filter this HDF5 lacks) are left to the caller: the shape of a virtual dataset is
+/// then not even asked for. Damage is an IO error either way.
+void read_info(hid_t object, const std::string& label, DatasetInfo& info,
+               const OpenOptions& options, bool listing) {
+    Hid dcpl =
+        checked(H5Dget_create_plist(object), "cannot read the storage properties of " + label);
+    info.layout = layout_name(dcpl.get());
+    info.external_storage = H5Pget_external_count(dcpl.get()) > 0;
+    if (!refuse_outside_storage(label, info, options, listing)) {
+        return;
+    }
+    Hid type = checked(H5Dget_type(object), "cannot read the datatype of " + label);
+    info.type = classify_type(type.get());
+    const Extent extent = read_shape(object, label, info);
+    check_shape_within_maximum(label, info, extent);
+    read_chunk_shape(dcpl.get(), label, info, extent.maxdims);
+    read_filters(dcpl.get(), label, info, listing);
     info.storage_bytes = static_cast<std::size_t>(H5Dget_storage_size(object));
 }
 

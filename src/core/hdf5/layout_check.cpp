@@ -74,71 +74,95 @@ struct Sizes {
     std::size_t lengths = 8;  // bytes of a length
 };
 
+/// The chunk dimensions of a version 1 or 2 layout message (the version byte
+/// read), or nothing when it is not chunked or is cut short.
+std::optional<std::vector<std::uint64_t>> chunk_dims_v1(Cursor& c, const Sizes& sizes) {
+    if (!c.has(7)) {
+        return std::nullopt;
+    }
+    const auto rank = static_cast<std::size_t>(c.number(1));
+    const auto layout_class = static_cast<unsigned>(c.number(1));
+    c.skip(5);
+    if (layout_class != 2 || !c.has(sizes.offsets + 4 * rank)) {
+        return std::nullopt;
+    }
+    c.skip(sizes.offsets);
+    std::vector<std::uint64_t> dims;
+    for (std::size_t i = 0; i < rank; ++i) {
+        dims.push_back(c.number(4));
+    }
+    return dims;
+}
+
+/// The same for a version 3 layout message.
+std::optional<std::vector<std::uint64_t>> chunk_dims_v3(Cursor& c, const Sizes& sizes) {
+    const auto layout_class = static_cast<unsigned>(c.number(1));
+    if (layout_class != 2 || !c.has(1)) {
+        return std::nullopt;
+    }
+    const auto rank = static_cast<std::size_t>(c.number(1));
+    if (!c.has(sizes.offsets + 4 * rank)) {
+        return std::nullopt;
+    }
+    c.skip(sizes.offsets);
+    std::vector<std::uint64_t> dims;
+    for (std::size_t i = 0; i < rank; ++i) {
+        dims.push_back(c.number(4));
+    }
+    return dims;
+}
+
+/// The same for a version 4 layout message, whose dimensions have a stored width.
+std::optional<std::vector<std::uint64_t>> chunk_dims_v4(Cursor& c) {
+    const auto layout_class = static_cast<unsigned>(c.number(1));
+    if (layout_class != 2 || !c.has(3)) {
+        return std::nullopt;
+    }
+    c.skip(1);  // flags
+    const auto rank = static_cast<std::size_t>(c.number(1));
+    const auto width = static_cast<std::size_t>(c.number(1));
+    if (width < 1 || width > 8 || !c.has(width * rank)) {
+        return std::nullopt;
+    }
+    std::vector<std::uint64_t> dims;
+    for (std::size_t i = 0; i < rank; ++i) {
+        dims.push_back(c.number(width));
+    }
+    return dims;
+}
+
+/// The chunk dimensions of a data layout message, or nothing when it does not
+/// describe a chunked layout (or is cut short, or of an unknown version).
+std::optional<std::vector<std::uint64_t>> chunk_dims(const unsigned char* data, std::size_t size,
+                                                     const Sizes& sizes) {
+    Cursor c(data, size);
+    if (!c.has(2)) {
+        return std::nullopt;
+    }
+    const auto version = static_cast<unsigned>(c.number(1));
+    switch (version) {
+        case 1:
+        case 2: return chunk_dims_v1(c, sizes);
+        case 3: return chunk_dims_v3(c, sizes);
+        case 4: return chunk_dims_v4(c);
+        default: return std::nullopt;
+    }
+}
+
 /// Whether a data layout message describes chunks HDF5 1.10 cannot open: a zero
 /// dimension, or fewer than two (a chunked layout lists the dataset's rank
 /// plus one, the element size; 0 makes HDF5 divide by zero too).
 bool bad_chunk_shape(const unsigned char* data, std::size_t size, const Sizes& sizes) {
-    Cursor c(data, size);
-    if (!c.has(2)) {
+    const std::optional<std::vector<std::uint64_t>> dims = chunk_dims(data, size, sizes);
+    if (!dims) {
         return false;
     }
-    const auto version = static_cast<unsigned>(c.number(1));
-    std::vector<std::uint64_t> dims;
-    bool chunked = false;  // a chunked layout whose dimensions were read
-    if (version == 1 || version == 2) {
-        if (!c.has(7)) {
-            return false;
-        }
-        const auto rank = static_cast<std::size_t>(c.number(1));
-        const auto layout_class = static_cast<unsigned>(c.number(1));
-        c.skip(5);
-        if (layout_class != 2 || !c.has(sizes.offsets + 4 * rank)) {
-            return false;
-        }
-        c.skip(sizes.offsets);
-        for (std::size_t i = 0; i < rank; ++i) {
-            dims.push_back(c.number(4));
-        }
-        chunked = true;
-    } else if (version == 3) {
-        const auto layout_class = static_cast<unsigned>(c.number(1));
-        if (layout_class != 2 || !c.has(1)) {
-            return false;
-        }
-        const auto rank = static_cast<std::size_t>(c.number(1));
-        if (!c.has(sizes.offsets + 4 * rank)) {
-            return false;
-        }
-        c.skip(sizes.offsets);
-        for (std::size_t i = 0; i < rank; ++i) {
-            dims.push_back(c.number(4));
-        }
-        chunked = true;
-    } else if (version == 4) {
-        const auto layout_class = static_cast<unsigned>(c.number(1));
-        if (layout_class != 2 || !c.has(3)) {
-            return false;
-        }
-        c.skip(1);  // flags
-        const auto rank = static_cast<std::size_t>(c.number(1));
-        const auto width = static_cast<std::size_t>(c.number(1));
-        if (width < 1 || width > 8 || !c.has(width * rank)) {
-            return false;
-        }
-        for (std::size_t i = 0; i < rank; ++i) {
-            dims.push_back(c.number(width));
-        }
-        chunked = true;
-    }
-    if (!chunked) {
-        return false;
-    }
-    for (const std::uint64_t dim : dims) {
+    for (const std::uint64_t dim : *dims) {
         if (dim == 0) {
             return true;
         }
     }
-    return dims.size() < 2;
+    return dims->size() < 2;
 }
 
 struct Block {
@@ -191,6 +215,78 @@ bool scan_messages(const std::vector<unsigned char>& bytes, std::size_t first, s
     }
 }
 
+/// How an object header frames its messages, and the blocks its continuation
+/// messages add.
+struct Header {
+    int version = 0;
+    bool creation_order = false;
+    std::vector<Block> blocks;
+};
+
+/// Scans the first block of a version 1 object header. Returns true for a zero
+/// chunk dimension.
+bool scan_first_block_v1(FileBytes& file, std::uint64_t offset,
+                         const std::vector<unsigned char>& prefix, std::uint64_t base,
+                         const Sizes& sizes, Header& header) {
+    header.version = 1;
+    Cursor c(prefix.data(), prefix.size());
+    c.skip(8);
+    const std::uint64_t size = c.number(4);
+    const auto block = file.read(offset, 16 + size);  // messages start 8-aligned, at 16
+    if (!block) {
+        return false;
+    }
+    return scan_messages(*block, 16, block->size(), 1, false, sizes, base, header.blocks);
+}
+
+/// The same for a version 2 object header ("OHDR").
+bool scan_first_block_v2(FileBytes& file, std::uint64_t offset,
+                         const std::vector<unsigned char>& prefix, std::uint64_t base,
+                         const Sizes& sizes, Header& header) {
+    header.version = 2;
+    const unsigned flags = prefix[5];
+    header.creation_order = (flags & 0x04) != 0;
+    std::size_t at = 6 + ((flags & 0x20) ? 16 : 0) + ((flags & 0x10) ? 4 : 0);
+    const std::size_t width = std::size_t{1} << (flags & 0x03);
+    const auto head = file.read(offset, at + width);
+    if (!head) {
+        return false;
+    }
+    Cursor c(head->data() + at, width);
+    const std::uint64_t size = c.number(width);
+    at += width;
+    const auto block = file.read(offset, at + size);  // the checksum follows
+    if (!block) {
+        return false;
+    }
+    return scan_messages(*block, at, block->size(), 2, header.creation_order, sizes, base,
+                         header.blocks);
+}
+
+/// Scans the continuation blocks (and those they add in turn). Returns true for a
+/// zero chunk dimension.
+bool scan_continuations(FileBytes& file, std::uint64_t base, const Sizes& sizes, Header& header) {
+    std::vector<Block>& blocks = header.blocks;
+    for (std::size_t i = 0; i < blocks.size() && i < max_blocks; ++i) {
+        const auto block = file.read(blocks[i].offset, blocks[i].size);
+        if (!block) {
+            return false;
+        }
+        // Version 2 continuation blocks are framed by "OCHK" and a checksum.
+        const bool framed = header.version == 2;
+        if (framed && (block->size() < 8 || std::memcmp(block->data(), "OCHK", 4) != 0)) {
+            return false;
+        }
+        const std::size_t first = framed ? 4 : 0;
+        const std::size_t end = framed ? block->size() - 4 : block->size();
+        if (scan_messages(*block, first, end, header.version, header.creation_order, sizes, base,
+                          blocks)) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /// The object header at `offset`: true if its layout has a zero chunk dimension.
 bool header_has_zero_chunk(FileBytes& file, std::uint64_t offset, std::uint64_t base,
                            const Sizes& sizes) {
@@ -199,61 +295,16 @@ bool header_has_zero_chunk(FileBytes& file, std::uint64_t offset, std::uint64_t 
         return false;
     }
     const std::vector<unsigned char>& prefix = *start;
-    std::vector<Block> blocks;
-    int version = 0;
-    bool creation_order = false;
+    Header header;
+    bool zero_chunk = false;
     if (prefix[0] == 1) {
-        version = 1;
-        Cursor c(prefix.data(), prefix.size());
-        c.skip(8);
-        const std::uint64_t size = c.number(4);
-        const auto block = file.read(offset, 16 + size);  // messages start 8-aligned, at 16
-        if (!block) {
-            return false;
-        }
-        if (scan_messages(*block, 16, block->size(), 1, false, sizes, base, blocks)) {
-            return true;
-        }
+        zero_chunk = scan_first_block_v1(file, offset, prefix, base, sizes, header);
     } else if (std::memcmp(prefix.data(), "OHDR", 4) == 0 && prefix[4] == 2) {
-        version = 2;
-        const unsigned flags = prefix[5];
-        creation_order = (flags & 0x04) != 0;
-        std::size_t at = 6 + ((flags & 0x20) ? 16 : 0) + ((flags & 0x10) ? 4 : 0);
-        const std::size_t width = std::size_t{1} << (flags & 0x03);
-        const auto head = file.read(offset, at + width);
-        if (!head) {
-            return false;
-        }
-        Cursor c(head->data() + at, width);
-        const std::uint64_t size = c.number(width);
-        at += width;
-        const auto block = file.read(offset, at + size);  // the checksum follows
-        if (!block) {
-            return false;
-        }
-        if (scan_messages(*block, at, block->size(), 2, creation_order, sizes, base, blocks)) {
-            return true;
-        }
+        zero_chunk = scan_first_block_v2(file, offset, prefix, base, sizes, header);
     } else {
         return false;
     }
-    for (std::size_t i = 0; i < blocks.size() && i < max_blocks; ++i) {
-        const auto block = file.read(blocks[i].offset, blocks[i].size);
-        if (!block) {
-            return false;
-        }
-        // Version 2 continuation blocks are framed by "OCHK" and a checksum.
-        const bool framed = version == 2;
-        if (framed && (block->size() < 8 || std::memcmp(block->data(), "OCHK", 4) != 0)) {
-            return false;
-        }
-        const std::size_t first = framed ? 4 : 0;
-        const std::size_t end = framed ? block->size() - 4 : block->size();
-        if (scan_messages(*block, first, end, version, creation_order, sizes, base, blocks)) {
-            return true;
-        }
-    }
-    return false;
+    return zero_chunk || scan_continuations(file, base, sizes, header);
 }
 
 /// The address of the object's header, relative to the file's base address.

@@ -53,7 +53,7 @@ from .._sources import H5Source, Source
 from .._statistics import _divide_by_dof
 from . import _tasks
 from ._cluster import ClusterRun, merge_tree
-from ._partitions import parts, plan
+from ._partitions import Piece, parts, plan
 
 __all__ = ["covariance", "gram", "lstsq", "matmul", "moments", "pca"]
 
@@ -374,59 +374,83 @@ def matmul(
         counts = [sum(piece.count for piece in pieces) for pieces in partitions]
         b_future = run.client.scatter(b_array, broadcast=True)
         if out is None:
-            products = [
-                run.submit(
-                    _tasks.matmul_rows,
-                    pieces,
-                    b_future,
-                    run.allow_external,
-                    *run.kernel_options(),
-                )
-                for pieces in partitions
-            ]
-            run.wait(products, counts)
-            result: FloatArray = np.concatenate(run.client.gather(products))
-            return result
+            return _matmul_in_memory(run, partitions, counts, b_future)
         files = [part.path for part in a_parts if part.path is not None]
         target, written = output_target(
             out, overwrite=overwrite, vector=b_array.ndim == 1, inputs=files
         )
         # An existing dataset fails now, not after every task.
         _core.check_output(target)
-        directory, name = os.path.split(os.path.abspath(written.path))
-        folder = os.path.join(
-            directory, f".{name}.h5linalg-parts-{secrets.token_hex(6)}"
+        _matmul_to_file(
+            run, partitions, counts, b_future, written, overwrite, b_array.ndim == 1
         )
-        # The temporary parts go whichever way the run ends; the workers see the
-        # folder (they wrote it), and so does the client (it checked `out`).
-        run.on_failure(functools.partial(_tasks.remove, folder))
-        paths = [os.path.join(folder, f"part-{i}.h5") for i in range(len(partitions))]
-        parts_written: list[distributed.Future[Any]] = []
-        try:
-            parts_written = [
-                run.submit(
-                    _tasks.matmul_part,
-                    pieces,
-                    b_future,
-                    path,
-                    run.allow_external,
-                    *run.kernel_options(),
-                )
-                for pieces, path in zip(partitions, paths, strict=True)
-            ]
-            assembled = run.submit(
-                _tasks.assemble,
-                paths,
-                (written.path, written.dataset, overwrite, b_array.ndim == 1),
-                folder,
-                *run.kernel_options(),
-                parts_written,
-            )
-            run.wait(parts_written, counts)
-            assembled.result()
-        except Exception:
-            # Parts still being written finish first, so none lands in a folder
-            # already removed (a running task cannot be stopped, only forgotten).
-            distributed.wait(parts_written)
-            raise
         return written
+
+
+def _matmul_in_memory(
+    run: ClusterRun,
+    partitions: list[list[Piece]],
+    counts: list[int],
+    b_future: distributed.Future[Any],
+) -> FloatArray:
+    """``A @ b`` gathered on the client: each task returns its rows."""
+    products = [
+        run.submit(
+            _tasks.matmul_rows,
+            pieces,
+            b_future,
+            run.allow_external,
+            *run.kernel_options(),
+        )
+        for pieces in partitions
+    ]
+    run.wait(products, counts)
+    result: FloatArray = np.concatenate(run.client.gather(products))
+    return result
+
+
+def _matmul_to_file(
+    run: ClusterRun,
+    partitions: list[list[Piece]],
+    counts: list[int],
+    b_future: distributed.Future[Any],
+    written: H5Source,
+    overwrite: bool,
+    vector: bool,
+) -> None:
+    """``A @ b`` into ``written``: each task writes its rows into a temporary part
+    file of its own, and one task assembles the parts into the final dataset."""
+    directory, name = os.path.split(os.path.abspath(written.path))
+    folder = os.path.join(directory, f".{name}.h5linalg-parts-{secrets.token_hex(6)}")
+    # The temporary parts go whichever way the run ends; the workers see the
+    # folder (they wrote it), and so does the client (it checked `out`).
+    run.on_failure(functools.partial(_tasks.remove, folder))
+    paths = [os.path.join(folder, f"part-{i}.h5") for i in range(len(partitions))]
+    parts_written: list[distributed.Future[Any]] = []
+    try:
+        parts_written = [
+            run.submit(
+                _tasks.matmul_part,
+                pieces,
+                b_future,
+                path,
+                run.allow_external,
+                *run.kernel_options(),
+            )
+            for pieces, path in zip(partitions, paths, strict=True)
+        ]
+        assembled = run.submit(
+            _tasks.assemble,
+            paths,
+            (written.path, written.dataset, overwrite, vector),
+            folder,
+            *run.kernel_options(),
+            parts_written,
+        )
+        run.wait(parts_written, counts)
+        assembled.result()
+    except Exception:
+        # Parts still being written finish first, so none lands in a folder
+        # already removed (a running task cannot be stopped, only forgotten).
+        distributed.wait(parts_written)
+        raise
