@@ -9,6 +9,7 @@ killed mid-run, and fail with the local run's exceptions, leaving no output.
 from __future__ import annotations
 
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -163,6 +164,85 @@ def test_results_repeat_bit_for_bit(client, stack):
         ]
         for a, b in zip(first, again, strict=True):
             assert a.tobytes() == b.tobytes()
+
+
+def _partial_states(x: np.ndarray) -> dict[str, Any]:
+    """The partial state of each kind of reduction over the rows of ``x``."""
+    from h5linalg import _core
+
+    return {
+        "moments": _core.moments(x),
+        "scatter": _core.scatter(x),
+        "gram": _core.gram(x),
+        "lstsq": _core.lstsq_state(x[:, 1:], x[:, 0]),
+    }
+
+
+STATE_FIELDS = {
+    "moments": ("count", "mean", "m2", "min", "max"),
+    "scatter": ("count", "mean", "scatter"),
+    "gram": ("gram",),
+    "lstsq": ("rows", "n", "m", "factor"),
+}
+
+
+def test_a_partial_state_round_trips_through_pickle():
+    x = sample((50, 4), "<f8", seed=5)
+    x[7, 2] = np.nan  # NaN in the moments' min and max, the scatter, the factor
+    for kind, state in _partial_states(x).items():
+        copy = pickle.loads(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
+        assert type(copy) is type(state)
+        for field in STATE_FIELDS[kind]:
+            a, b = getattr(state, field), getattr(copy, field)
+            assert np.asarray(a).tobytes() == np.asarray(b).tobytes(), (kind, field)
+    from h5linalg import _core
+
+    broken = _core.MomentsState.__new__(_core.MomentsState)
+    with pytest.raises(ValueError, match="m2 has 3 values, not 2"):
+        broken.__setstate__((3, np.zeros(2), np.zeros(3), np.zeros(2), np.zeros(2)))
+
+
+def test_partials_from_two_worker_processes_merge_on_the_client(client):
+    from h5linalg import _core
+
+    x = sample((301, 4), "<f8", seed=6)
+    halves = (x[:150], x[150:])
+    workers = sorted(client.scheduler_info()["workers"])
+    assert len(workers) == 2
+    pids = client.run(os.getpid)
+    assert len(set(pids.values())) == 2  # two processes, not threads
+
+    # A nested function travels by value: the workers need not import this module.
+    def states_of(rows: np.ndarray) -> list[Any]:
+        from h5linalg import _core
+
+        return [
+            _core.moments(rows),
+            _core.scatter(rows),
+            _core.gram(rows),
+            _core.lstsq_state(rows[:, 1:], rows[:, 0]),
+        ]
+
+    made = [
+        client.submit(states_of, half, workers=[worker], pure=False)
+        for half, worker in zip(halves, workers, strict=True)
+    ]
+    (moments_a, scatter_a, gram_a, lstsq_a), (moments_b, scatter_b, gram_b, lstsq_b) = (
+        client.gather(made)
+    )
+    assert isinstance(moments_a, _core.MomentsState)
+    moments = _core.merge_moments(moments_a, moments_b)
+    assert moments.count == 301
+    assert_close(moments.mean, x.mean(axis=0))
+    assert_close(moments.m2 / 300, x.var(axis=0, ddof=1))
+    assert np.array_equal(moments.min, x.min(axis=0))
+    assert np.array_equal(moments.max, x.max(axis=0))
+    scatter = _core.merge_scatter(scatter_a, scatter_b)
+    assert_close(scatter.scatter / 300, np.cov(x, rowvar=False))
+    assert_close(_core.merge_gram(gram_a, gram_b).gram, x.T @ x)
+    state = _core.merge_lstsq(lstsq_a, lstsq_b)
+    expected = np.linalg.lstsq(x[:, 1:], x[:, 0], rcond=None)[0]
+    assert_close(_core.solve_lstsq(state, "x", "y").ravel(), expected, rtol=1e-8)
 
 
 def test_a_large_offset_keeps_its_precision(client):

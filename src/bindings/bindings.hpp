@@ -1,8 +1,9 @@
 // Copyright (c) 2026, the h5linalg developers. BSD-3-Clause license (see LICENSE).
 //
 // Shared by every binding file: pybind11, NumPy's C API (one API table for the
-// whole extension, imported once in module.cpp), and the helpers that turn
-// Python objects into core sources and core results into NumPy arrays.
+// whole extension, imported once in module.cpp), the conversions between Python
+// objects and the core (conversions.cpp), the run of a streaming kernel
+// (observer.cpp and the templates below), and the partial states (states.cpp).
 #pragma once
 
 #include <pybind11/numpy.h>
@@ -19,9 +20,12 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "core/hdf5/dataset.hpp"
+#include "core/kernels/pca.hpp"
 #include "core/rows/block_pipeline.hpp"
 #include "core/rows/row_source.hpp"
 
@@ -86,7 +90,7 @@ private:
 
 /// The core's options from the Python keywords; `observer` must outlive the run.
 StreamOptions stream_options(std::size_t block_rows, std::size_t memory_limit,
-                             PythonObserver& observer);
+                             PythonObserver& observer, std::size_t lstsq_slab_rows = 0);
 
 /// Opens `spec` and returns `kernel(rows)` with the GIL released: every HDF5
 /// call and all BLAS work then run while other Python threads go on.
@@ -95,6 +99,41 @@ auto without_gil(const SourceSpec& spec, Kernel&& kernel) {
     py::gil_scoped_release release;
     const std::unique_ptr<RowSource> rows = spec.open();
     return kernel(*rows);
+}
+
+/// As above for two sources read side by side (lstsq's X and y): `kernel(x, y)`.
+template <typename Kernel>
+auto without_gil(const SourceSpec& x_spec, const SourceSpec& y_spec, Kernel&& kernel) {
+    py::gil_scoped_release release;
+    const std::unique_ptr<RowSource> x_rows = x_spec.open();
+    const std::unique_ptr<RowSource> y_rows = y_spec.open();
+    return kernel(*x_rows, *y_rows);
+}
+
+/// The run every one-source streaming kernel shares: an observer for Ctrl-C and
+/// `progress`, the core's options, and `kernel(rows, options)` over the opened
+/// source with the GIL released. Returns what the kernel returns.
+template <typename Kernel>
+auto stream(const py::object& source, std::size_t block_rows, std::size_t memory_limit,
+            const py::object& progress, Kernel&& kernel) {
+    PythonObserver observer(progress);
+    const StreamOptions options = stream_options(block_rows, memory_limit, observer);
+    return without_gil(SourceSpec(source), [&](RowSource& rows) { return kernel(rows, options); });
+}
+
+/// Registers `name(source, *, block_rows=0, memory_limit=..., progress=None)`,
+/// which returns `kernel(rows, options)` run by stream(): one template for the
+/// streaming kernels whose only argument is their source.
+template <typename Kernel>
+void def_streaming(py::module_& m, const char* name, Kernel kernel, const char* doc) {
+    m.def(
+        name,
+        [kernel](const py::object& source, std::size_t block_rows, std::size_t memory_limit,
+                 const py::object& progress) {
+            return stream(source, block_rows, memory_limit, progress, kernel);
+        },
+        "source"_a, py::kw_only(), "block_rows"_a = 0, "memory_limit"_a = default_memory_limit,
+        "progress"_a = py::none(), doc);
 }
 
 /// How many times any run has checked for signals (for h5linalg._testing).
@@ -118,7 +157,26 @@ double* array_data(const FloatArray& array);
 /// cannot use, ValueError for other ranks; `what` names the argument.
 FloatArray as_float64(const py::object& obj, const std::string& what);
 
+/// `obj` (as as_float64 takes it) copied into a vector, row-major.
+std::vector<double> to_vector(const py::object& obj, const std::string& what);
+
+/// A NumPy array of `shape` over `values`, which belong to `owner` (a partial
+/// state): no copy, and the array keeps `owner` alive.
+FloatArray view_of(py::handle owner, const std::vector<double>& values,
+                   const std::vector<std::size_t>& shape);
+
+/// (mean (n,), components (k, n), explained variance (k,)) as NumPy arrays.
+using PcaArrays = std::tuple<FloatArray, FloatArray, FloatArray>;
+PcaArrays pca_arrays(PcaResult r, std::size_t k);
+
+/// X^T X of some rows: gram's partial state (the core's gram is the bare matrix).
+struct GramState {
+    std::size_t n = 0;
+    std::vector<double> gram;  // n x n
+};
+
 void register_sources(py::module_& m);
+void register_states(py::module_& m);
 void register_statistics(py::module_& m);
 void register_solvers(py::module_& m);
 void register_partials(py::module_& m);

@@ -42,6 +42,7 @@ PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
         "Private; use the functions of the h5linalg package.";
     h5linalg::bindings::register_errors(m);
     h5linalg::bindings::register_sources(m);
+    h5linalg::bindings::register_states(m);  // before the kernels, so signatures name them
     h5linalg::bindings::register_statistics(m);
     h5linalg::bindings::register_solvers(m);
     h5linalg::bindings::register_partials(m);

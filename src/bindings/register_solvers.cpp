@@ -1,6 +1,8 @@
 // Copyright (c) 2026, the h5linalg developers. BSD-3-Clause license (see LICENSE).
 //
-// lstsq (streaming QR) and matmul (into a NumPy array or an HDF5 dataset).
+// lstsq (streaming QR), matmul (into a NumPy array or an HDF5 dataset), and
+// writing to an HDF5 dataset as matmul does (write_array, check_output, and
+// copy_rows, which h5linalg.distributed's matmul uses to assemble its parts).
 #include <memory>
 
 #include "bindings/bindings.hpp"
@@ -11,6 +13,7 @@
 
 namespace h5linalg::bindings {
 
+void register_matmul(py::module_& m);
 void register_output(py::module_& m);
 
 void register_solvers(py::module_& m) {
@@ -18,21 +21,18 @@ void register_solvers(py::module_& m) {
         "lstsq",
         [](const py::object& x, const py::object& y, std::size_t block_rows,
            std::size_t memory_limit, const py::object& progress, std::size_t slab_rows) {
-            SourceSpec x_spec(x);
-            SourceSpec y_spec(y, /*allow_1d=*/true);
+            const SourceSpec x_spec(x);
+            const SourceSpec y_spec(y, /*allow_1d=*/true);
             PythonObserver observer(progress);
-            std::vector<double> coefficients;
+            const StreamOptions options =
+                stream_options(block_rows, memory_limit, observer, slab_rows);
             std::size_t n = 0, m_cols = 0;
-            {
-                py::gil_scoped_release release;
-                auto x_rows = x_spec.open();
-                auto y_rows = y_spec.open();
-                n = x_rows->cols();
-                m_cols = y_rows->cols();
-                StreamOptions options = stream_options(block_rows, memory_limit, observer);
-                options.lstsq_slab_rows = slab_rows;
-                coefficients = compute_lstsq(*x_rows, *y_rows, options);
-            }
+            std::vector<double> coefficients =
+                without_gil(x_spec, y_spec, [&](RowSource& x_rows, RowSource& y_rows) {
+                    n = x_rows.cols();
+                    m_cols = y_rows.cols();
+                    return compute_lstsq(x_rows, y_rows, options);
+                });
             if (y_spec.is_vector()) {
                 return to_array(std::move(coefficients), {n});
             }
@@ -42,7 +42,11 @@ void register_solvers(py::module_& m) {
         "progress"_a = py::none(), "slab_rows"_a = 0,
         "Least-squares coefficients (n, m) by streaming QR; y may be 1-D (m = 1). "
         "`slab_rows`: rows per LAPACK call (0: the default, 4096).");
+    register_matmul(m);
+    register_output(m);  // after OutputRef, so signatures name it
+}
 
+void register_matmul(py::module_& m) {
     py::class_<OutputSpec>(
         m, "OutputRef",
         "Where matmul writes: a dataset in an HDF5 file (created if it does not exist).")
@@ -92,7 +96,6 @@ void register_solvers(py::module_& m) {
         "a"_a, "b"_a, py::kw_only(), "out"_a = py::none(), "block_rows"_a = 0,
         "memory_limit"_a = default_memory_limit, "progress"_a = py::none(),
         "A @ B for a streamed A and an in-memory B: returned as an array, or written to `out`.");
-    register_output(m);  // after OutputRef, so signatures name it
 }
 
 void register_output(py::module_& m) {
@@ -107,6 +110,29 @@ void register_output(py::module_& m) {
             write_matrix(out, array_data(array), rows, cols);
         },
         "array"_a, "out"_a, "Writes a float64 array to `out`, atomically like matmul.");
+
+    m.def(
+        "check_output",
+        [](const OutputSpec& out) {
+            py::gil_scoped_release release;
+            return check_output(out);
+        },
+        "out"_a,
+        "The checks matmul makes of `out` before writing (FileExistsError, ...); "
+        "returns whether the file exists. Writes nothing.");
+
+    m.def(
+        "copy_rows",
+        [](const py::object& source, const OutputSpec& out, std::size_t block_rows,
+           std::size_t memory_limit, const py::object& progress) {
+            SourceSpec spec(source, /*allow_1d=*/true);
+            PythonObserver observer(progress);
+            const StreamOptions options = stream_options(block_rows, memory_limit, observer);
+            without_gil(spec, [&](RowSource& rows) { copy_rows(rows, out, options); });
+        },
+        "source"_a, "out"_a, py::kw_only(), "block_rows"_a = 0,
+        "memory_limit"_a = default_memory_limit, "progress"_a = py::none(),
+        "Writes every row of a source into `out`, atomically like matmul.");
 }
 
 }  // namespace h5linalg::bindings

@@ -1,10 +1,9 @@
 // Copyright (c) 2026, the h5linalg developers. BSD-3-Clause license (see LICENSE).
 //
-// moments, gram, the centred scatter behind covariance, and pca. Each call
-// releases the GIL for all HDF5 I/O and BLAS work; the Python layer applies
-// ddof and builds the result objects.
-#include <tuple>
-
+// moments, gram, the centred scatter behind covariance, and pca: each runs
+// through stream() (bindings.hpp), which releases the GIL for all HDF5 I/O and
+// BLAS work. moments, gram and scatter return partial states (states.cpp); the
+// Python layer applies ddof and builds the result objects.
 #include "bindings/bindings.hpp"
 #include "core/kernels/gram.hpp"
 #include "core/kernels/moments.hpp"
@@ -13,69 +12,39 @@
 namespace h5linalg::bindings {
 
 void register_statistics(py::module_& m) {
-    m.def(
-        "moments",
-        [](const py::object& source, std::size_t block_rows, std::size_t memory_limit,
-           const py::object& progress) {
-            PythonObserver observer(progress);
-            const StreamOptions options = stream_options(block_rows, memory_limit, observer);
-            MomentsResult r = without_gil(SourceSpec(source), [&](RowSource& rows) {
-                return compute_moments(rows, options);
-            });
-            const std::vector<std::size_t> shape{r.mean.size()};
-            return std::make_tuple(
-                r.count, to_array(std::move(r.mean), shape), to_array(std::move(r.m2), shape),
-                to_array(std::move(r.min), shape), to_array(std::move(r.max), shape));
+    def_streaming(
+        m, "moments",
+        [](RowSource& rows, const StreamOptions& options) {
+            return compute_moments(rows, options);
         },
-        "source"_a, py::kw_only(), "block_rows"_a = 0, "memory_limit"_a = default_memory_limit,
-        "progress"_a = py::none(),
-        "(count, mean, sum of squared deviations, min, max) of each column, in one pass.");
+        "count, mean, sum of squared deviations (m2), min and max of each column, in one pass.");
 
-    m.def(
-        "gram",
-        [](const py::object& source, std::size_t block_rows, std::size_t memory_limit,
-           const py::object& progress) {
-            PythonObserver observer(progress);
-            const StreamOptions options = stream_options(block_rows, memory_limit, observer);
-            std::size_t n = 0;
-            std::vector<double> gram = without_gil(SourceSpec(source), [&](RowSource& rows) {
-                n = rows.cols();
-                return compute_gram(rows, options);
-            });
-            return to_array(std::move(gram), {n, n});
+    def_streaming(
+        m, "gram",
+        [](RowSource& rows, const StreamOptions& options) {
+            GramState state;
+            state.n = rows.cols();
+            state.gram = compute_gram(rows, options);
+            return state;
         },
-        "source"_a, py::kw_only(), "block_rows"_a = 0, "memory_limit"_a = default_memory_limit,
-        "progress"_a = py::none(), "X.T @ X, streamed through BLAS dsyrk.");
+        "X.T @ X, streamed through BLAS dsyrk.");
 
-    m.def(
-        "scatter",
-        [](const py::object& source, std::size_t block_rows, std::size_t memory_limit,
-           const py::object& progress) {
-            PythonObserver observer(progress);
-            const StreamOptions options = stream_options(block_rows, memory_limit, observer);
-            ScatterResult r = without_gil(SourceSpec(source), [&](RowSource& rows) {
-                return compute_scatter(rows, options);
-            });
-            const std::size_t n = r.mean.size();
-            return std::make_tuple(r.count, to_array(std::move(r.mean), {n}),
-                                   to_array(std::move(r.scatter), {n, n}));
+    def_streaming(
+        m, "scatter",
+        [](RowSource& rows, const StreamOptions& options) {
+            return compute_scatter(rows, options);
         },
-        "source"_a, py::kw_only(), "block_rows"_a = 0, "memory_limit"_a = default_memory_limit,
-        "progress"_a = py::none(),
-        "(count, mean, centred scatter matrix); covariance = scatter / (count - ddof).");
+        "count, mean and centred scatter matrix; covariance = scatter / (count - ddof).");
 
     m.def(
         "pca",
         [](const py::object& source, std::size_t k, std::size_t block_rows,
            std::size_t memory_limit, const py::object& progress) {
-            PythonObserver observer(progress);
-            const StreamOptions options = stream_options(block_rows, memory_limit, observer);
-            PcaResult r = without_gil(
-                SourceSpec(source), [&](RowSource& rows) { return compute_pca(rows, k, options); });
-            const std::size_t n = r.mean.size();
-            return std::make_tuple(to_array(std::move(r.mean), {n}),
-                                   to_array(std::move(r.components), {k, n}),
-                                   to_array(std::move(r.explained_variance), {k}));
+            PcaResult r = stream(source, block_rows, memory_limit, progress,
+                                 [k](RowSource& rows, const StreamOptions& options) {
+                                     return compute_pca(rows, k, options);
+                                 });
+            return pca_arrays(std::move(r), k);
         },
         "source"_a, "k"_a, py::kw_only(), "block_rows"_a = 0,
         "memory_limit"_a = default_memory_limit, "progress"_a = py::none(),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['DatasetRef', 'OutputRef', 'build_info', 'check_output', 'copy_rows', 'default_memory_limit', 'describe', 'filter_available', 'gram', 'list_datasets', 'lstsq', 'lstsq_state', 'matmul', 'merge_gram', 'merge_lstsq', 'merge_moments', 'merge_scatter', 'moments', 'pca', 'pca_from_scatter', 'plugin_folder_report', 'plugin_search_path', 'scatter', 'set_worker_threads', 'solve_lstsq', 'stack_shape', 'use_plugin_folder', 'write_array']
+__all__: list[str] = ['DatasetRef', 'GramState', 'LstsqState', 'MomentsState', 'OutputRef', 'ScatterState', 'build_info', 'check_output', 'copy_rows', 'default_memory_limit', 'describe', 'filter_available', 'gram', 'list_datasets', 'lstsq', 'lstsq_state', 'matmul', 'merge_gram', 'merge_lstsq', 'merge_moments', 'merge_scatter', 'moments', 'pca', 'pca_from_scatter', 'plugin_folder_report', 'plugin_search_path', 'scatter', 'set_worker_threads', 'solve_lstsq', 'stack_shape', 'use_plugin_folder', 'write_array']
 class DatasetRef:
     """
     A dataset inside an HDF5 file, as the Python layer resolved it.
@@ -28,6 +28,97 @@ class DatasetRef:
         ...
     @property
     def path(self) -> str:
+        ...
+class MomentsState:
+    """
+    count, mean, sum of squared deviations (m2), min and max of each column of some rows.
+    """
+    def __getstate__(self) -> tuple[int, numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
+        ...
+    def __setstate__(self, arg0: tuple[int, typing.Annotated[numpy.typing.ArrayLike, numpy.float64], typing.Annotated[numpy.typing.ArrayLike, numpy.float64], typing.Annotated[numpy.typing.ArrayLike, numpy.float64], typing.Annotated[numpy.typing.ArrayLike, numpy.float64]]) -> None:
+        ...
+    @property
+    def count(self) -> int:
+        ...
+    @property
+    def m2(self) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        The sum of squared deviations.
+        """
+    @property
+    def max(self) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        The greatest value (NaN with a NaN).
+        """
+    @property
+    def mean(self) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        The mean of each column.
+        """
+    @property
+    def min(self) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        The least value (NaN with a NaN).
+        """
+class ScatterState:
+    """
+    count, mean and centred scatter matrix of the columns of some rows.
+    """
+    def __getstate__(self) -> tuple[int, numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
+        ...
+    def __setstate__(self, arg0: tuple[int, typing.Annotated[numpy.typing.ArrayLike, numpy.float64], typing.Annotated[numpy.typing.ArrayLike, numpy.float64]]) -> None:
+        ...
+    @property
+    def count(self) -> int:
+        ...
+    @property
+    def mean(self) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        The mean of each column (n,).
+        """
+    @property
+    def scatter(self) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        The centred scatter matrix (n, n): covariance = scatter / (count - ddof).
+        """
+class GramState:
+    """
+    X.T @ X of some rows.
+    """
+    def __getstate__(self) -> tuple[numpy.typing.NDArray[numpy.float64]]:
+        ...
+    def __setstate__(self, arg0: tuple[typing.Annotated[numpy.typing.ArrayLike, numpy.float64]]) -> None:
+        ...
+    @property
+    def gram(self) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        X.T @ X (n, n).
+        """
+class LstsqState:
+    """
+    The streaming QR state of some rows of [X | y].
+    """
+    def __getstate__(self) -> tuple[int, int, int, numpy.typing.NDArray[numpy.float64]]:
+        ...
+    def __setstate__(self, arg0: tuple[int, int, int, typing.Annotated[numpy.typing.ArrayLike, numpy.float64]]) -> None:
+        ...
+    @property
+    def factor(self) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        L, (n + m, n + m): L @ L.T = A.T @ A for A = [X | y].
+        """
+    @property
+    def m(self) -> int:
+        """
+        Columns of y.
+        """
+    @property
+    def n(self) -> int:
+        """
+        Columns of X.
+        """
+    @property
+    def rows(self) -> int:
         ...
 class OutputRef:
     """
@@ -61,7 +152,7 @@ def filter_available(id: typing.SupportsInt | typing.SupportsIndex) -> bool:
     """
     Whether h5linalg's HDF5 library can decode filter `id` (loading a plugin if needed).
     """
-def gram(source: typing.Any, *, block_rows: typing.SupportsInt | typing.SupportsIndex = 0, memory_limit: typing.SupportsInt | typing.SupportsIndex = 268435456, progress: typing.Any = None) -> numpy.typing.NDArray[numpy.float64]:
+def gram(source: typing.Any, *, block_rows: typing.SupportsInt | typing.SupportsIndex = 0, memory_limit: typing.SupportsInt | typing.SupportsIndex = 268435456, progress: typing.Any = None) -> GramState:
     """
     X.T @ X, streamed through BLAS dsyrk.
     """
@@ -73,39 +164,39 @@ def lstsq(x: typing.Any, y: typing.Any, *, block_rows: typing.SupportsInt | typi
     """
     Least-squares coefficients (n, m) by streaming QR; y may be 1-D (m = 1). `slab_rows`: rows per LAPACK call (0: the default, 4096).
     """
-def lstsq_state(x: typing.Any, y: typing.Any, *, block_rows: typing.SupportsInt | typing.SupportsIndex = 0, memory_limit: typing.SupportsInt | typing.SupportsIndex = 268435456, progress: typing.Any = None, slab_rows: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple[int, int, int, numpy.typing.NDArray[numpy.float64]]:
+def lstsq_state(x: typing.Any, y: typing.Any, *, block_rows: typing.SupportsInt | typing.SupportsIndex = 0, memory_limit: typing.SupportsInt | typing.SupportsIndex = 268435456, progress: typing.Any = None, slab_rows: typing.SupportsInt | typing.SupportsIndex = 0) -> LstsqState:
     """
-    (rows, n, m, L): the streaming QR state of rows of [X | y]; `slab_rows` as for lstsq.
+    The streaming QR state of rows of [X | y]; `slab_rows` as for lstsq.
     """
 def matmul(a: typing.Any, b: typing.Any, *, out: OutputRef | None = None, block_rows: typing.SupportsInt | typing.SupportsIndex = 0, memory_limit: typing.SupportsInt | typing.SupportsIndex = 268435456, progress: typing.Any = None) -> numpy.typing.NDArray[numpy.float64] | None:
     """
     A @ B for a streamed A and an in-memory B: returned as an array, or written to `out`.
     """
-def merge_gram(a: typing.Any, b: typing.Any) -> numpy.typing.NDArray[numpy.float64]:
+def merge_gram(a: GramState, b: GramState) -> GramState:
     """
     X.T @ X of two disjoint sets of rows together.
     """
-def merge_lstsq(a: tuple[typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex, typing.Any], b: tuple[typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex, typing.Any]) -> tuple[int, int, int, numpy.typing.NDArray[numpy.float64]]:
+def merge_lstsq(a: LstsqState, b: LstsqState) -> LstsqState:
     """
     The QR state of two disjoint sets of rows together (one more QR).
     """
-def merge_moments(a: tuple[typing.SupportsInt | typing.SupportsIndex, typing.Any, typing.Any, typing.Any, typing.Any], b: tuple[typing.SupportsInt | typing.SupportsIndex, typing.Any, typing.Any, typing.Any, typing.Any]) -> tuple[int, numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
+def merge_moments(a: MomentsState, b: MomentsState) -> MomentsState:
     """
     The moments of two disjoint sets of rows together (Chan et al.).
     """
-def merge_scatter(a: tuple[typing.SupportsInt | typing.SupportsIndex, typing.Any, typing.Any], b: tuple[typing.SupportsInt | typing.SupportsIndex, typing.Any, typing.Any]) -> tuple[int, numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
+def merge_scatter(a: ScatterState, b: ScatterState) -> ScatterState:
     """
     The centred scatter of two disjoint sets of rows together (Chan et al.).
     """
-def moments(source: typing.Any, *, block_rows: typing.SupportsInt | typing.SupportsIndex = 0, memory_limit: typing.SupportsInt | typing.SupportsIndex = 268435456, progress: typing.Any = None) -> tuple[int, numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
+def moments(source: typing.Any, *, block_rows: typing.SupportsInt | typing.SupportsIndex = 0, memory_limit: typing.SupportsInt | typing.SupportsIndex = 268435456, progress: typing.Any = None) -> MomentsState:
     """
-    (count, mean, sum of squared deviations, min, max) of each column, in one pass.
+    count, mean, sum of squared deviations (m2), min and max of each column, in one pass.
     """
 def pca(source: typing.Any, k: typing.SupportsInt | typing.SupportsIndex, *, block_rows: typing.SupportsInt | typing.SupportsIndex = 0, memory_limit: typing.SupportsInt | typing.SupportsIndex = 268435456, progress: typing.Any = None) -> tuple[numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
     """
     (mean, components (k, n), explained variance (k,)) of the covariance, ddof=1.
     """
-def pca_from_scatter(state: tuple[typing.SupportsInt | typing.SupportsIndex, typing.Any, typing.Any], k: typing.SupportsInt | typing.SupportsIndex, label: str) -> tuple[numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
+def pca_from_scatter(state: ScatterState, k: typing.SupportsInt | typing.SupportsIndex, label: str) -> tuple[numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
     """
     (mean, components (k, n), explained variance (k,)) from the scatter of all rows.
     """
@@ -117,15 +208,15 @@ def plugin_search_path() -> list[str]:
     """
     HDF5's plugin search path, in search order.
     """
-def scatter(source: typing.Any, *, block_rows: typing.SupportsInt | typing.SupportsIndex = 0, memory_limit: typing.SupportsInt | typing.SupportsIndex = 268435456, progress: typing.Any = None) -> tuple[int, numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
+def scatter(source: typing.Any, *, block_rows: typing.SupportsInt | typing.SupportsIndex = 0, memory_limit: typing.SupportsInt | typing.SupportsIndex = 268435456, progress: typing.Any = None) -> ScatterState:
     """
-    (count, mean, centred scatter matrix); covariance = scatter / (count - ddof).
+    count, mean and centred scatter matrix; covariance = scatter / (count - ddof).
     """
 def set_worker_threads(count: typing.SupportsInt | typing.SupportsIndex) -> None:
     """
     Sets the threads that decode compressed chunks (0: the CPUs), before the pool starts: h5linalg calls it at import with $H5LINALG_NUM_THREADS.
     """
-def solve_lstsq(state: tuple[typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex, typing.Any], x_label: str, y_label: str) -> numpy.typing.NDArray[numpy.float64]:
+def solve_lstsq(state: LstsqState, x_label: str, y_label: str) -> numpy.typing.NDArray[numpy.float64]:
     """
     Least-squares coefficients (n, m) from the QR state of all rows.
     """

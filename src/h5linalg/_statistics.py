@@ -88,7 +88,7 @@ def moments(
     True
     """
     ddof = check_ddof(ddof)
-    count, mean, m2, low, high = run(
+    state = run(
         _core.moments,
         [(source, "source")],
         block_rows=block_rows,
@@ -98,7 +98,11 @@ def moments(
         label="moments",
     )
     return Moments(
-        count=count, mean=mean, var=_divide_by_dof(m2, count, ddof), min=low, max=high
+        count=state.count,
+        mean=state.mean,
+        var=_divide_by_dof(state.m2, state.count, ddof),
+        min=state.min,
+        max=state.max,
     )
 
 
@@ -138,7 +142,7 @@ def gram(
     >>> np.allclose(G, X.T @ X)
     True
     """
-    return run(
+    state = run(
         _core.gram,
         [(source, "source")],
         block_rows=block_rows,
@@ -147,6 +151,7 @@ def gram(
         allow_external=allow_external,
         label="gram",
     )
+    return state.gram
 
 
 @fill_doc
@@ -198,7 +203,7 @@ def covariance(
     True
     """
     ddof = check_ddof(ddof)
-    count, _mean, scatter = run(
+    state = run(
         _core.scatter,
         [(source, "source")],
         block_rows=block_rows,
@@ -207,7 +212,7 @@ def covariance(
         allow_external=allow_external,
         label="covariance",
     )
-    return _divide_by_dof(scatter, count, ddof)
+    return _divide_by_dof(state.scatter, state.count, ddof)
 
 
 @fill_doc

@@ -122,9 +122,13 @@ def moments(
         allow_external=allow_external,
         label="moments",
     )
-    count, mean, m2, low, high = _reduce(run, "moments", source)
+    state: _core.MomentsState = _reduce(run, "moments", source)
     return Moments(
-        count=count, mean=mean, var=_divide_by_dof(m2, count, ddof), min=low, max=high
+        count=state.count,
+        mean=state.mean,
+        var=_divide_by_dof(state.m2, state.count, ddof),
+        min=state.min,
+        max=state.max,
     )
 
 
@@ -163,8 +167,8 @@ def gram(
         allow_external=allow_external,
         label="gram",
     )
-    result: FloatArray = _reduce(run, "gram", source)
-    return result
+    state: _core.GramState = _reduce(run, "gram", source)
+    return state.gram
 
 
 @fill_doc
@@ -206,8 +210,8 @@ def covariance(
         allow_external=allow_external,
         label="covariance",
     )
-    count, _mean, scatter = _reduce(run, "scatter", source)
-    return _divide_by_dof(scatter, count, ddof)
+    state: _core.ScatterState = _reduce(run, "scatter", source)
+    return _divide_by_dof(state.scatter, state.count, ddof)
 
 
 @fill_doc

@@ -20,7 +20,9 @@ from .. import _core
 from .._environment import lstsq_slab_rows, parallel_inflate
 from ._partitions import Part, Piece, source_of
 
-#: _core's partial-state kernel and merge for each kind of reduction.
+#: _core's partial-state kernel and merge for each kind of reduction. The states
+#: are _core's own classes (MomentsState, GramState, ScatterState; LstsqState
+#: for lstsq), which pickle, so Dask passes them between workers as they are.
 KERNELS: dict[str, tuple[Callable[..., Any], Callable[..., Any]]] = {
     "moments": (_core.moments, _core.merge_moments),
     "gram": (_core.gram, _core.merge_gram),
@@ -53,7 +55,7 @@ def partial(
     block_rows: int,
     memory_limit: int,
 ) -> Any:
-    """The partial state of one partition (see src/bindings/register_partials.cpp)."""
+    """The partial state of one partition (see src/bindings/states.cpp)."""
     kernel, _merge = KERNELS[kind]
     return kernel(
         source_of(pieces, allow_external),
