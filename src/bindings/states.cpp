@@ -33,7 +33,7 @@ using LstsqTuple = py::typing::Tuple<py::int_, py::int_, py::int_, FloatArray>;
 
 /// A read-only field `name` of `State`: `state.*field` as a NumPy view of `shape(state)`.
 template <typename State, typename ShapeOf>
-void def_array(py::class_<State>& cls, const char* name, std::vector<double> State::*field,
+void def_array(py::class_<State>& cls, const char* name, std::vector<double> State::* field,
                ShapeOf shape, const char* doc) {
     cls.def_property_readonly(
         name,
@@ -71,14 +71,15 @@ void register_moments_state(py::module_& m) {
     def_array(cls, "mean", &MomentsResult::mean, moments_shape, "The mean of each column.");
     def_array(cls, "m2", &MomentsResult::m2, moments_shape, "The sum of squared deviations.");
     def_array(cls, "min", &MomentsResult::min, moments_shape, "The least value (NaN with a NaN).");
-    def_array(cls, "max", &MomentsResult::max, moments_shape, "The greatest value (NaN with a NaN).");
+    def_array(cls, "max", &MomentsResult::max, moments_shape,
+              "The greatest value (NaN with a NaN).");
     cls.def(py::pickle(
         [](const py::object& self) {
             const auto& s = self.cast<const MomentsResult&>();
             return MomentsTuple(py::make_tuple(s.count, view_of(self, s.mean, moments_shape(s)),
-                                  view_of(self, s.m2, moments_shape(s)),
-                                  view_of(self, s.min, moments_shape(s)),
-                                  view_of(self, s.max, moments_shape(s))));
+                                               view_of(self, s.m2, moments_shape(s)),
+                                               view_of(self, s.min, moments_shape(s)),
+                                               view_of(self, s.max, moments_shape(s))));
         },
         [](const MomentsTuple& items) {
             check_items(items, 5, "MomentsState");
@@ -102,14 +103,16 @@ void register_scatter_state(py::module_& m) {
     py::class_<ScatterResult> cls(
         m, "ScatterState", "count, mean and centred scatter matrix of the columns of some rows.");
     cls.def_readonly("count", &ScatterResult::count);
-    def_array(cls, "mean", &ScatterResult::mean, scatter_mean_shape, "The mean of each column (n,).");
+    def_array(cls, "mean", &ScatterResult::mean, scatter_mean_shape,
+              "The mean of each column (n,).");
     def_array(cls, "scatter", &ScatterResult::scatter, scatter_shape,
               "The centred scatter matrix (n, n): covariance = scatter / (count - ddof).");
     cls.def(py::pickle(
         [](const py::object& self) {
             const auto& s = self.cast<const ScatterResult&>();
-            return ScatterTuple(py::make_tuple(s.count, view_of(self, s.mean, scatter_mean_shape(s)),
-                                  view_of(self, s.scatter, scatter_shape(s))));
+            return ScatterTuple(py::make_tuple(s.count,
+                                               view_of(self, s.mean, scatter_mean_shape(s)),
+                                               view_of(self, s.scatter, scatter_shape(s))));
         },
         [](const ScatterTuple& items) {
             check_items(items, 3, "ScatterState");
@@ -126,8 +129,7 @@ Shape gram_shape(const GramState& s) { return {s.n, s.n}; }
 
 void register_gram_state(py::module_& m) {
     py::class_<GramState> cls(m, "GramState", "X.T @ X of some rows.");
-    def_array(cls, "gram", &GramState::gram, gram_shape,
-              "X.T @ X (n, n).");
+    def_array(cls, "gram", &GramState::gram, gram_shape, "X.T @ X (n, n).");
     cls.def(py::pickle(
         [](const py::object& self) {
             const auto& s = self.cast<const GramState&>();
@@ -147,8 +149,7 @@ void register_gram_state(py::module_& m) {
 Shape factor_of(const LstsqState& s) { return {s.n + s.m, s.n + s.m}; }
 
 void register_lstsq_state(py::module_& m) {
-    py::class_<LstsqState> cls(m, "LstsqState",
-                               "The streaming QR state of some rows of [X | y].");
+    py::class_<LstsqState> cls(m, "LstsqState", "The streaming QR state of some rows of [X | y].");
     cls.def_readonly("rows", &LstsqState::rows);
     cls.def_readonly("n", &LstsqState::n, "Columns of X.");
     cls.def_readonly("m", &LstsqState::m, "Columns of y.");
