@@ -64,6 +64,15 @@ def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector) -> 
     return module
 
 
+#: A git checkout rather than an unpacked sdist, which leaves out what only the
+#: repository needs (benchmarks/results, .github, ...): tests of those files
+#: do not apply there.
+CHECKOUT = (Path(__file__).resolve().parents[1] / ".git").exists()
+only_in_a_checkout = pytest.mark.skipif(
+    not CHECKOUT, reason="does not apply: an sdist leaves out the files this checks"
+)
+
+
 #: CI sets this: a skipped test fails instead, unless the tool it names is
 #: listed (space-separated) in ALLOWED_ABSENT_ENV for that stage.
 REQUIRE_ALL_ENV = "H5LINALG_REQUIRE_ALL"

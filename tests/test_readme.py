@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from conftest import only_in_a_checkout
+
 REPO = Path(__file__).resolve().parents[1]
 README = REPO / "README.md"
 MARKER = "(rendered by `pixi run docs`)"
@@ -32,6 +34,7 @@ def _shown_raw_on_github(target: Path) -> bool:
     return target.suffix == ".md" and bool(MYST.search(target.read_text("utf-8")))
 
 
+@only_in_a_checkout
 def test_every_relative_link_resolves():
     text = README.read_text(encoding="utf-8")
     targets = LINK.findall(text)
@@ -40,6 +43,7 @@ def test_every_relative_link_resolves():
     assert not missing, f"README.md links to {missing}, which do not exist"
 
 
+@only_in_a_checkout
 def test_links_to_myst_pages_say_where_they_render():
     sections = _sections()
     for name in sections:
