@@ -74,6 +74,15 @@ struct Sizes {
     std::size_t lengths = 8;  // bytes of a length
 };
 
+/// `rank` dimensions of `width` bytes each, which the caller checked are there.
+std::vector<std::uint64_t> read_dims(Cursor& c, std::size_t rank, std::size_t width) {
+    std::vector<std::uint64_t> dims;
+    for (std::size_t i = 0; i < rank; ++i) {
+        dims.push_back(c.number(width));
+    }
+    return dims;
+}
+
 /// The chunk dimensions of a version 1 or 2 layout message (the version byte
 /// read), or nothing when it is not chunked or is cut short.
 std::optional<std::vector<std::uint64_t>> chunk_dims_v1(Cursor& c, const Sizes& sizes) {
@@ -87,11 +96,7 @@ std::optional<std::vector<std::uint64_t>> chunk_dims_v1(Cursor& c, const Sizes& 
         return std::nullopt;
     }
     c.skip(sizes.offsets);
-    std::vector<std::uint64_t> dims;
-    for (std::size_t i = 0; i < rank; ++i) {
-        dims.push_back(c.number(4));
-    }
-    return dims;
+    return read_dims(c, rank, 4);
 }
 
 /// The same for a version 3 layout message.
@@ -105,11 +110,7 @@ std::optional<std::vector<std::uint64_t>> chunk_dims_v3(Cursor& c, const Sizes& 
         return std::nullopt;
     }
     c.skip(sizes.offsets);
-    std::vector<std::uint64_t> dims;
-    for (std::size_t i = 0; i < rank; ++i) {
-        dims.push_back(c.number(4));
-    }
-    return dims;
+    return read_dims(c, rank, 4);
 }
 
 /// The same for a version 4 layout message, whose dimensions have a stored width.
@@ -124,11 +125,7 @@ std::optional<std::vector<std::uint64_t>> chunk_dims_v4(Cursor& c) {
     if (width < 1 || width > 8 || !c.has(width * rank)) {
         return std::nullopt;
     }
-    std::vector<std::uint64_t> dims;
-    for (std::size_t i = 0; i < rank; ++i) {
-        dims.push_back(c.number(width));
-    }
-    return dims;
+    return read_dims(c, rank, width);
 }
 
 /// The chunk dimensions of a data layout message, or nothing when it does not
