@@ -3,7 +3,6 @@ with no thread and no open HDF5 object left behind."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -12,6 +11,7 @@ import time
 
 import numpy as np
 import pytest
+from native_threads import native_threads, settled_threads
 
 import h5linalg
 from h5linalg import _testing
@@ -25,10 +25,6 @@ RUNS = {
     "matmul": lambda s, **kw: h5linalg.matmul(s, np.ones((4, 2)), **kw),
 }
 each_run = pytest.mark.parametrize("run", list(RUNS.values()), ids=list(RUNS))
-
-
-def native_threads() -> int:
-    return len(os.listdir("/proc/self/task"))
 
 
 @pytest.fixture
@@ -72,7 +68,7 @@ def test_failing_progress_callback_stops_the_run_cleanly(run, source, after):
         run(source, block_rows=10, progress=progress)
     assert len(calls) == after + 1
     assert _testing.open_hdf5_objects() == 0
-    assert native_threads() == threads
+    assert settled_threads(threads) == threads
 
 
 def test_progress_true_without_a_terminal_prints_nothing(source, capsys):

@@ -24,6 +24,7 @@ from typing import Any
 import h5py
 import numpy as np
 import pytest
+from native_threads import native_threads, settled_threads
 
 import h5linalg
 from h5linalg import _testing
@@ -36,19 +37,6 @@ LAYOUTS: dict[str, dict[str, Any]] = {
     "shuffle-gzip": {"chunks": (50, 4), "compression": "gzip", "shuffle": True},
     "chunked-f4": {"chunks": (100, 6), "dtype": "f4"},
 }
-
-
-def native_threads() -> int:
-    return len(os.listdir("/proc/self/task"))
-
-
-def settled_threads(expected: int, seconds: float = 5.0) -> int:
-    """The native thread count, once it is back to `expected` or `seconds` have passed
-    (a joined Python thread's OS thread may take a moment to finish exiting)."""
-    deadline = time.monotonic() + seconds
-    while native_threads() > expected and time.monotonic() < deadline:
-        time.sleep(0.01)
-    return native_threads()
 
 
 @dataclass
