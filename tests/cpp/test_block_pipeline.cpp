@@ -17,6 +17,7 @@
 
 #include "core/rows/block_pipeline.hpp"
 #include "core/rows/column_stack.hpp"
+#include "fake_source.hpp"
 #include "test_support.hpp"
 
 namespace h5linalg {

@@ -17,6 +17,7 @@
 #include "core/hdf5/source.hpp"
 #include "core/kernels/matmul.hpp"
 #include "core/rows/array_source.hpp"
+#include "fake_source.hpp"
 #include "hdf5_support.hpp"
 #include "test_support.hpp"
 

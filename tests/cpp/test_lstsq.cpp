@@ -12,6 +12,7 @@
 
 #include "core/kernels/lstsq.hpp"
 #include "core/rows/array_source.hpp"
+#include "fake_source.hpp"
 #include "test_support.hpp"
 
 namespace h5linalg {

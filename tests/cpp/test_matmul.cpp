@@ -10,6 +10,7 @@
 
 #include "core/kernels/matmul.hpp"
 #include "core/rows/array_source.hpp"
+#include "fake_source.hpp"
 #include "test_support.hpp"
 
 namespace h5linalg {

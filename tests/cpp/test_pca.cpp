@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/kernels/pca.hpp"
+#include "fake_source.hpp"
 #include "test_support.hpp"
 
 namespace h5linalg {

@@ -11,6 +11,7 @@
 #include "core/base/errors.hpp"
 #include "core/rows/block_pipeline.hpp"
 #include "core/rows/row_concatenation.hpp"
+#include "fake_source.hpp"
 #include "test_support.hpp"
 
 namespace h5linalg {

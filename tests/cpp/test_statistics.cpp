@@ -13,6 +13,7 @@
 #include "core/kernels/gram.hpp"
 #include "core/kernels/moments.hpp"
 #include "core/rows/array_source.hpp"
+#include "fake_source.hpp"
 #include "test_support.hpp"
 
 namespace h5linalg {
