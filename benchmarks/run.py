@@ -414,7 +414,7 @@ def run_benchmarks(args: argparse.Namespace, output: Path) -> dict[str, Any]:
                 # Written after every workload: an interrupted run keeps what it measured.
                 results["finished"] = f"(in progress: {workload.name} done)"
                 if not args.update:
-                    report.write(results, evaluate(results), output)
+                    report.write(results, targets.evaluate(results), output)
         finally:
             if not args.keep_data:
                 datasets.delete(path)
@@ -445,28 +445,6 @@ def merge_previous(
         results["updated"] = results["started"]
         results["started"] = old.get("started", results["started"])
     return results
-
-
-def evaluate(results: dict[str, Any]) -> list[targets.Target]:
-    medians: targets.Medians = {
-        name: {
-            key: v["summary"].get("median") for key, v in workload["variants"].items()
-        }
-        for name, workload in results["workloads"].items()
-    }
-    extras: dict[str, Any] = {}
-    lstsq = results["workloads"].get("lstsq", {})
-    if lstsq:
-        extras["lstsq_accuracy"] = lstsq.get("accuracy_vs_true_beta", {})
-    growth = {}
-    for name, workload in results["workloads"].items():
-        variant = workload["variants"].get("h5linalg")
-        if variant and variant["summary"].get("median") is not None:
-            growth[name] = variant["summary"]["growth_max"]
-    extras["h5linalg_growth"] = growth
-    if not results["workloads"]:
-        return []
-    return targets.evaluate(medians, extras, results["machine"]["cpu_count"] or 1)
 
 
 def _print_header(results: dict[str, Any]) -> None:
@@ -574,7 +552,7 @@ def main(argv: list[str] | None = None) -> int:
         previous = json.loads(results_file.read_text()) if results_file.exists() else {}
         if "workloads" in previous:
             previous["build_speed"] = build
-            paths = report.write(previous, evaluate(previous), output)
+            paths = report.write(previous, targets.evaluate(previous), output)
         else:
             output.mkdir(parents=True, exist_ok=True)
             results_file.write_text(json.dumps({"build_speed": build}, indent=1) + "\n")
@@ -587,7 +565,7 @@ def main(argv: list[str] | None = None) -> int:
         import build_speed  # noqa: PLC0415
 
         results["build_speed"] = build_speed.measure(args.data_dir)
-    found = evaluate(results)
+    found = targets.evaluate(results)
     paths = report.write(results, found, output)
     print()
     for target in found:
