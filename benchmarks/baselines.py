@@ -22,7 +22,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -42,6 +42,11 @@ def h5py_with_plugins() -> Any:
     with contextlib.suppress(ImportError):
         import hdf5plugin  # noqa: F401, PLC0415
     return h5py
+
+
+def source(p: dict[str, Any], name: str | None = None) -> str:
+    """The measurement's dataset (or another one of its file) as h5linalg names it."""
+    return f"{p['path']}:{name or p['dataset']}"
 
 
 def blocks(rows: int, block_rows: int) -> Iterator[tuple[int, int]]:
@@ -93,6 +98,27 @@ def check_matmul_output(path: str, p: dict[str, Any]) -> dict[str, Any]:
         chunks = list(written["C"].chunks or ())
     error = float(np.max(np.abs(got - expected)) / np.max(np.abs(expected)))
     return {"max_rel_error_sampled": error, "output_chunks": chunks}
+
+
+def timed_matmul(
+    p: dict[str, Any], clock: Clock, write: Callable[[str, Any], object]
+) -> dict[str, Any]:
+    """Times ``write(out, weights)`` writing A @ W to a fresh ``p["out"]``, then
+    checks the output (first repetition) and deletes it."""
+    weights = matmul_operand(p["width"], p["columns"])
+    out = p["out"]
+    remove_quietly(out)
+    with clock:
+        write(out, weights)
+    extra = check_matmul_output(out, p)
+    remove_quietly(out)
+    return extra
+
+
+def centred_scatter(x: Any) -> Any:
+    """The covariance of a NumPy or dask array: centred, then Xc.T @ Xc / (n - 1)."""
+    centred = x - x.mean(axis=0)
+    return (centred.T @ centred) / (x.shape[0] - 1)
 
 
 # --------------------------------------------------------------------------- (1) h5py + NumPy
@@ -153,23 +179,20 @@ def lstsq_h5py_normal_equations(p: dict[str, Any], clock: Clock) -> dict[str, An
 def matmul_h5py_loop(p: dict[str, Any], clock: Clock) -> dict[str, Any]:
     h5py = h5py_with_plugins()
 
-    weights = matmul_operand(p["width"], p["columns"])
-    out = p["out"]
-    remove_quietly(out)
-    with clock, h5py.File(p["path"], "r") as handle, h5py.File(out, "w") as target:
-        dataset = handle[p["dataset"]]
-        rows = dataset.shape[0]
-        result = target.create_dataset(
-            "C",
-            shape=(rows, p["columns"]),
-            dtype="f8",
-            chunks=tuple(p["out_chunks"]),
-        )
-        for first, end in blocks(rows, p["block_rows"]):
-            result[first:end] = dataset[first:end] @ weights
-    extra = check_matmul_output(out, p)
-    remove_quietly(out)
-    return extra
+    def write(out: str, weights: Any) -> None:
+        with h5py.File(p["path"], "r") as handle, h5py.File(out, "w") as target:
+            dataset = handle[p["dataset"]]
+            rows = dataset.shape[0]
+            result = target.create_dataset(
+                "C",
+                shape=(rows, p["columns"]),
+                dtype="f8",
+                chunks=tuple(p["out_chunks"]),
+            )
+            for first, end in blocks(rows, p["block_rows"]):
+                result[first:end] = dataset[first:end] @ weights
+
+    return timed_matmul(p, clock, write)
 
 
 # --------------------------------------------------------------------------- (2) dask
@@ -197,9 +220,7 @@ def covariance_dask(p: dict[str, Any], clock: Clock) -> dict[str, Any]:
     h5py = h5py_with_plugins()
 
     with clock, h5py.File(p["path"], "r") as handle:
-        x = _dask_array(handle[p["dataset"]])
-        centred = x - x.mean(axis=0)
-        covariance = ((centred.T @ centred) / (x.shape[0] - 1)).compute()
+        covariance = centred_scatter(_dask_array(handle[p["dataset"]])).compute()
     return {"_array": covariance}
 
 
@@ -225,15 +246,12 @@ def matmul_dask(p: dict[str, Any], clock: Clock) -> dict[str, Any]:
 
     h5py = h5py_with_plugins()
 
-    weights = matmul_operand(p["width"], p["columns"])
-    out = p["out"]
-    remove_quietly(out)
-    with clock, h5py.File(p["path"], "r") as handle:
-        x = _dask_array(handle[p["dataset"]])
-        da.to_hdf5(out, "/C", x @ weights, chunks=tuple(p["out_chunks"]))  # type: ignore[no-untyped-call]
-    extra = check_matmul_output(out, p)
-    remove_quietly(out)
-    return extra
+    def write(out: str, weights: Any) -> None:
+        with h5py.File(p["path"], "r") as handle:
+            x = _dask_array(handle[p["dataset"]])
+            da.to_hdf5(out, "/C", x @ weights, chunks=tuple(p["out_chunks"]))  # type: ignore[no-untyped-call]
+
+    return timed_matmul(p, clock, write)
 
 
 # --------------------------------------------------------------------------- (3) floors
@@ -326,8 +344,7 @@ def gram_numpy_in_memory(p: dict[str, Any], clock: Clock) -> dict[str, Any]:
 def covariance_numpy_in_memory(p: dict[str, Any], clock: Clock) -> dict[str, Any]:
     x = load_matrix(p)
     with clock:
-        centred = x - x.mean(axis=0)
-        covariance = (centred.T @ centred) / (x.shape[0] - 1)
+        covariance = centred_scatter(x)
     return {"_array": covariance}
 
 

@@ -29,17 +29,11 @@ def child_main(argv: list[str]) -> int:
     try:
         extra = function(spec["params"], clock)
     except Skip as reason:
-        print(RESULT_PREFIX + json.dumps({"skipped": str(reason)}), flush=True)
-        return 0
+        return _report({"skipped": str(reason)}, 0)
     except Exception:  # noqa: BLE001 - reported to the parent as a failed measurement
-        print(RESULT_PREFIX + json.dumps({"error": traceback.format_exc()}), flush=True)
-        return 1
+        return _report({"error": traceback.format_exc()}, 1)
     if not clock.used:
-        print(
-            RESULT_PREFIX + json.dumps({"error": "the variant did not use its Clock"}),
-            flush=True,
-        )
-        return 1
+        return _report({"error": "the variant did not use its Clock"}, 1)
     extra = dict(extra or {})
     extra["others_cpu_timed"] = clock.others_cpu
     core = sys.modules.get("h5linalg._core")
@@ -61,8 +55,13 @@ def child_main(argv: list[str]) -> int:
         "blas": blas_info(),
         "extra": extra,
     }
+    return _report(result, 0)
+
+
+def _report(result: dict[str, Any], status: int) -> int:
+    """Prints the result line the parent reads; returns the exit status."""
     print(RESULT_PREFIX + json.dumps(result), flush=True)
-    return 0
+    return status
 
 
 if __name__ == "__main__":

@@ -45,16 +45,12 @@ def local_cluster(p: dict[str, Any]) -> Iterator[Any]:
         yield client
 
 
-def _source(p: dict[str, Any]) -> str:
-    return f"{p['path']}:{p['dataset']}"
-
-
 def gram_distributed(p: dict[str, Any], clock: Clock) -> dict[str, Any]:
     import h5linalg.distributed as hd  # noqa: PLC0415
 
     with local_cluster(p) as client:
         with clock:
-            gram = hd.gram(_source(p), client=client)
+            gram = hd.gram(baselines.source(p), client=client)
         return {"_array": gram}
 
 
@@ -63,7 +59,7 @@ def covariance_distributed(p: dict[str, Any], clock: Clock) -> dict[str, Any]:
 
     with local_cluster(p) as client:
         with clock:
-            covariance = hd.covariance(_source(p), client=client)
+            covariance = hd.covariance(baselines.source(p), client=client)
         return {"_array": covariance}
 
 
@@ -71,14 +67,18 @@ def matmul_distributed(p: dict[str, Any], clock: Clock) -> dict[str, Any]:
     """To an HDF5 dataset: every partition's file, and the assembly into one."""
     import h5linalg.distributed as hd  # noqa: PLC0415
 
-    weights = baselines.matmul_operand(p["width"], p["columns"])
-    out = p["out"]
-    baselines.remove_quietly(out)
-    with local_cluster(p) as client, clock:
-        hd.matmul(_source(p), weights, out=f"{out}:/C", overwrite=True, client=client)
-    extra = baselines.check_matmul_output(out, p)
-    baselines.remove_quietly(out)
-    return extra
+    with local_cluster(p) as client:
+        return baselines.timed_matmul(
+            p,
+            clock,
+            lambda out, weights: hd.matmul(
+                baselines.source(p),
+                weights,
+                out=f"{out}:/C",
+                overwrite=True,
+                client=client,
+            ),
+        )
 
 
 def _dask_x(p: dict[str, Any], handle: Any) -> Any:
@@ -105,8 +105,7 @@ def covariance_dask_cluster(p: dict[str, Any], clock: Clock) -> dict[str, Any]:
     with local_cluster(p), h5py.File(p["path"], "r") as handle:
         x = _dask_x(p, handle)
         with clock:
-            centred = x - x.mean(axis=0)
-            covariance = ((centred.T @ centred) / (x.shape[0] - 1)).compute()
+            covariance = baselines.centred_scatter(x).compute()
         return {"_array": covariance}
 
 

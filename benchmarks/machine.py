@@ -14,24 +14,15 @@ from measure import blas_info
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _cpu_model() -> str:
+def _proc_field(file: str, prefix: str) -> str:
+    """The value after ``prefix`` on its line of a /proc file; "" without one."""
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
+        for line in Path(file).read_text().splitlines():
+            if line.startswith(prefix):
+                return line[len(prefix) :].strip(" \t:")
     except OSError:
         pass
-    return platform.processor() or "unknown"
-
-
-def _memory_bytes() -> int:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
+    return ""
 
 
 def git(*args: str) -> str:
@@ -59,11 +50,14 @@ def machine_info() -> dict[str, Any]:
     """Everything needed to compare a run with another one."""
     import numpy as np  # noqa: PLC0415
 
+    memory_kib = _proc_field("/proc/meminfo", "MemTotal").removesuffix("kB") or "0"
     info: dict[str, Any] = {
-        "cpu_model": _cpu_model(),
+        "cpu_model": _proc_field("/proc/cpuinfo", "model name")
+        or platform.processor()
+        or "unknown",
         "cpu_count": os.cpu_count(),
         "cpus_usable": len(os.sched_getaffinity(0)),
-        "memory_gib": round(_memory_bytes() / 1024**3, 1),
+        "memory_gib": round(int(memory_kib) / 1024**2, 1),
         "kernel": platform.release(),
         "platform": platform.platform(),
         "python": sys.version.split()[0],

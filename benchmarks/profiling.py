@@ -40,9 +40,30 @@ def py_spy_command(output: Path, fmt: str, nonblocking: bool) -> list[str] | Non
 
 
 def record_py_spy(
+    variant: str, params: dict[str, Any], env: dict[str, str], stem: Path, scratch: Path
+) -> tuple[Measurement, list[str]]:
+    """Runs the measurement under py-spy twice: ``stem``-flamegraph.svg, then
+    collapsed stacks (``scratch``-stacks.txt) summarised into ``stem``-profile.txt."""
+    svg = stem.with_name(f"{stem.name}-flamegraph.svg")
+    raw = scratch.with_name(f"{scratch.name}-stacks.txt")
+    svg.unlink(missing_ok=True)  # so a stale graph is never reported as new
+    raw.unlink(missing_ok=True)
+    measurement, notes = _py_spy_twice(variant, params, env, svg, raw)
+    if raw.exists():
+        lines = [
+            f"{share * 100:5.1f}% self {total * 100:5.1f}% total  {frame}"
+            for frame, share, total in summarise_collapsed(raw)
+        ]
+        stem.with_name(f"{stem.name}-profile.txt").write_text("\n".join(lines) + "\n")
+        print("\n".join(lines[:15]))
+    if svg.exists():
+        notes.append(f"flame graph: {svg}")
+    return measurement, notes
+
+
+def _py_spy_twice(
     variant: str, params: dict[str, Any], env: dict[str, str], svg: Path, raw: Path
 ) -> tuple[Measurement, list[str]]:
-    """Runs the measurement under py-spy twice: a flame graph, then collapsed stacks."""
     notes: list[str] = []
     measurement = None
     for fmt, output in (("flamegraph", svg), ("raw", raw)):

@@ -135,43 +135,47 @@ def markdown(results: dict[str, Any], targets: list[Target]) -> str:
         ),
     ]
     for name, workload in results["workloads"].items():
-        variants = workload["variants"]
-        reference = variants.get("h5linalg", {}).get("summary", {}).get("median")
-        lines += [
-            "",
-            f"### {name}: {workload['title']}",
-            "",
-            f"Dataset: {workload['dataset_description']}. {engine_text(workload)}",
-            "",
-            "| variant | role | median s | min-max s | x h5linalg | CPU s | growth MiB | other CPU s |",
-            "|---|---|---|---|---|---|---|---|",
-        ]
-        for variant in variants.values():
-            s = variant["summary"]
-            # A `|` in a label ("[X | y]") would split its table cell.
-            label = variant["label"].replace("|", "\\|")
-            if s.get("median") is None:
-                what = "skipped" if s.get("skipped") else "failed"
-                reason = str(s.get("reason", "")).strip().splitlines()
-                why = reason[-1][:80].replace("|", "/") if reason else ""
-                lines.append(
-                    f"| {label} | {variant['role']} | {what}: {why} | | | | | |"
-                )
-                continue
-            lines.append(
-                f"| {label} | {variant['role']} | {_fmt(s['median'])} | "
-                f"{_fmt(s['min'])}-{_fmt(s['max'])} | {_ratio_text(s['median'], reference)} | "
-                f"{_fmt(s['cpu_median'], 1)} | {s['growth_max'] / MIB:.0f} | "
-                f"{_fmt(s['others_cpu_median'], 1)} |"
-            )
-        notes = workload.get("notes")
-        if notes:
-            lines += ["", *[f"- {note}" for note in notes]]
+        lines += workload_table(name, workload)
     build = results.get("build_speed")
     if build:
         lines += ["", "## Build speed", "", build_markdown(build)]
     lines.append("")
     return "\n".join(lines)
+
+
+def workload_table(name: str, workload: dict[str, Any]) -> list[str]:
+    """A workload's heading, the table of its variants and its notes."""
+    variants = workload["variants"]
+    reference = variants.get("h5linalg", {}).get("summary", {}).get("median")
+    lines = [
+        "",
+        f"### {name}: {workload['title']}",
+        "",
+        f"Dataset: {workload['dataset_description']}. {engine_text(workload)}",
+        "",
+        "| variant | role | median s | min-max s | x h5linalg | CPU s | growth MiB | other CPU s |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for variant in variants.values():
+        s = variant["summary"]
+        # A `|` in a label ("[X | y]") would split its table cell.
+        label = variant["label"].replace("|", "\\|")
+        if s.get("median") is None:
+            what = "skipped" if s.get("skipped") else "failed"
+            reason = str(s.get("reason", "")).strip().splitlines()
+            why = reason[-1][:80].replace("|", "/") if reason else ""
+            lines.append(f"| {label} | {variant['role']} | {what}: {why} | | | | | |")
+            continue
+        lines.append(
+            f"| {label} | {variant['role']} | {_fmt(s['median'])} | "
+            f"{_fmt(s['min'])}-{_fmt(s['max'])} | {_ratio_text(s['median'], reference)} | "
+            f"{_fmt(s['cpu_median'], 1)} | {s['growth_max'] / MIB:.0f} | "
+            f"{_fmt(s['others_cpu_median'], 1)} |"
+        )
+    notes = workload.get("notes")
+    if notes:
+        lines += ["", *[f"- {note}" for note in notes]]
+    return lines
 
 
 def engine_text(workload: dict[str, Any]) -> str:

@@ -22,6 +22,8 @@ import math
 import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -128,15 +130,23 @@ def _parser() -> argparse.ArgumentParser:
 # --------------------------------------------------------------------------- planning
 
 
-def selected_workloads(args: argparse.Namespace) -> list[Workload]:
+def named_workloads(names: list[str]) -> list[Workload]:
+    """The workloads of these names, in the suite's order; unknown names exit."""
     table = by_name()
+    unknown = [name for name in names if name not in table]
+    if unknown:
+        msg = (
+            f"unknown workload(s) {', '.join(unknown)}; choose from {', '.join(table)}"
+        )
+        raise SystemExit(msg)
+    return [table[name] for name in table if name in names]
+
+
+def selected_workloads(args: argparse.Namespace) -> list[Workload]:
     if args.only:
-        names = [name.strip() for name in args.only.split(",") if name.strip()]
-        unknown = [name for name in names if name not in table]
-        if unknown:
-            msg = f"unknown workload(s) {', '.join(unknown)}; choose from {', '.join(table)}"
-            raise SystemExit(msg)
-        chosen = [table[name] for name in table if name in names]
+        chosen = named_workloads(
+            [name.strip() for name in args.only.split(",") if name.strip()]
+        )
     else:
         chosen = [workload for workload in WORKLOADS if not workload.optional]
     if args.quick:
@@ -171,6 +181,32 @@ def base_params(
 
 
 # --------------------------------------------------------------------------- measuring
+
+
+@contextmanager
+def prepared(
+    spec: datasets.DatasetSpec, args: argparse.Namespace, *, reuse: bool
+) -> Iterator[dict[str, Any]]:
+    """The dataset, generated (or with ``reuse`` an existing one) and warm in the
+    page cache; deleted afterwards unless --keep-data. Yields its description."""
+    path = args.data_dir / spec.file_name
+    if reuse and path.exists():
+        info = {
+            "path": str(path),
+            "description": spec.describe(),
+            "reused": True,
+            "file_bytes": path.stat().st_size,
+        }
+    else:
+        print(f"[data] generating {spec.name}: {spec.describe()}", flush=True)
+        info = datasets.generate(spec, args.data_dir, threads=args.threads)
+    try:
+        info["cached_fraction_after_warm"] = datasets.warm(path)
+        yield info
+    finally:
+        if not args.keep_data:
+            datasets.delete(path)
+            print(f"[data] deleted {path}", flush=True)
 
 
 def _ensure_warm(path: Path) -> float:
@@ -295,28 +331,9 @@ def _check_results(
     """Compares every variant's answer with a reference; records errors in the results."""
     import numpy as np  # noqa: PLC0415
 
-    notes: list[str] = []
     if workload.name == "lstsq":
-        import h5py  # noqa: PLC0415
-
-        with h5py.File(path, "r") as handle:
-            beta = handle["beta"][()]
-        accuracy: dict[str, float] = {}
-        for variant in variants:
-            runs = [r for r in result["variants"][variant.key]["runs"] if r["ok"]]
-            coefficients = runs[0]["extra"].get("coefficients") if runs else None
-            if coefficients is not None:
-                error = float(
-                    np.linalg.norm(np.asarray(coefficients) - beta)
-                    / np.linalg.norm(beta)
-                )
-                accuracy[variant.key] = error
-        result["accuracy_vs_true_beta"] = accuracy
-        notes.append(
-            "relative error of the coefficients against the true beta (y = X @ beta exactly): "
-            + ", ".join(f"{key} {value:.1e}" for key, value in accuracy.items())
-        )
-        return notes
+        return _check_coefficients(variants, path, result)
+    notes: list[str] = []
     arrays = {
         v.key: np.load(check_dir / f"{workload.name}-{v.key}.npy")
         for v in variants
@@ -369,6 +386,31 @@ def _check_results(
     return notes
 
 
+def _check_coefficients(
+    variants: list[Variant], path: Path, result: dict[str, Any]
+) -> list[str]:
+    """Least squares: each variant's relative error against the true beta."""
+    import h5py  # noqa: PLC0415
+    import numpy as np  # noqa: PLC0415
+
+    with h5py.File(path, "r") as handle:
+        beta = handle["beta"][()]
+    accuracy: dict[str, float] = {}
+    for variant in variants:
+        runs = [r for r in result["variants"][variant.key]["runs"] if r["ok"]]
+        coefficients = runs[0]["extra"].get("coefficients") if runs else None
+        if coefficients is not None:
+            error = float(
+                np.linalg.norm(np.asarray(coefficients) - beta) / np.linalg.norm(beta)
+            )
+            accuracy[variant.key] = error
+    result["accuracy_vs_true_beta"] = accuracy
+    return [
+        "relative error of the coefficients against the true beta (y = X @ beta exactly): "
+        + ", ".join(f"{key} {value:.1e}" for key, value in accuracy.items())
+    ]
+
+
 # --------------------------------------------------------------------------- the run
 
 
@@ -389,36 +431,20 @@ def run_benchmarks(args: argparse.Namespace, output: Path) -> dict[str, Any]:
     order = list(dict.fromkeys(workload.dataset for workload in chosen))
     for dataset_name in order:
         spec = specs[dataset_name]
-        path = args.data_dir / spec.file_name
-        if not (args.keep_data and path.exists()):
-            print(f"[data] generating {spec.name}: {spec.describe()}", flush=True)
-            info = datasets.generate(spec, args.data_dir, threads=args.threads)
-        else:
-            info = {
-                "path": str(path),
-                "description": spec.describe(),
-                "reused": True,
-                "file_bytes": path.stat().st_size,
-            }
-        info["cached_fraction_after_warm"] = datasets.warm(path)
-        results["datasets"][dataset_name] = info
-        print(
-            f"[data] {spec.name}: {info['file_bytes'] / 1e9:.2f} GB on disk, warm",
-            flush=True,
-        )
-        try:
+        with prepared(spec, args, reuse=args.keep_data) as info:
+            results["datasets"][dataset_name] = info
+            print(
+                f"[data] {spec.name}: {info['file_bytes'] / 1e9:.2f} GB on disk, warm",
+                flush=True,
+            )
             for workload in (w for w in chosen if w.dataset == dataset_name):
                 results["workloads"][workload.name] = measure_workload(
-                    workload, spec, path, args
+                    workload, spec, Path(info["path"]), args
                 )
                 # Written after every workload: an interrupted run keeps what it measured.
                 results["finished"] = f"(in progress: {workload.name} done)"
                 if not args.update:
-                    report.write(results, evaluate(results), output)
-        finally:
-            if not args.keep_data:
-                datasets.delete(path)
-                print(f"[data] deleted {path}", flush=True)
+                    report.write(results, targets.evaluate(results), output)
     results["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     results["loadavg_end"] = os.getloadavg()
     return merge_previous(results, output / "results.json", update=args.update)
@@ -447,28 +473,6 @@ def merge_previous(
     return results
 
 
-def evaluate(results: dict[str, Any]) -> list[targets.Target]:
-    medians: targets.Medians = {
-        name: {
-            key: v["summary"].get("median") for key, v in workload["variants"].items()
-        }
-        for name, workload in results["workloads"].items()
-    }
-    extras: dict[str, Any] = {}
-    lstsq = results["workloads"].get("lstsq", {})
-    if lstsq:
-        extras["lstsq_accuracy"] = lstsq.get("accuracy_vs_true_beta", {})
-    growth = {}
-    for name, workload in results["workloads"].items():
-        variant = workload["variants"].get("h5linalg")
-        if variant and variant["summary"].get("median") is not None:
-            growth[name] = variant["summary"]["growth_max"]
-    extras["h5linalg_growth"] = growth
-    if not results["workloads"]:
-        return []
-    return targets.evaluate(medians, extras, results["machine"]["cpu_count"] or 1)
-
-
 def _print_header(results: dict[str, Any]) -> None:
     machine = results["machine"]
     print(
@@ -481,10 +485,7 @@ def _print_header(results: dict[str, Any]) -> None:
 
 
 def profile(args: argparse.Namespace, output: Path) -> int:
-    workload = by_name().get(args.profile)
-    if workload is None:
-        msg = f"unknown workload {args.profile}; choose from {', '.join(by_name())}"
-        raise SystemExit(msg)
+    [workload] = named_workloads([args.profile])
     variant = next(
         (v for v in workload.variants if v.key == args.profile_variant), None
     )
@@ -495,49 +496,28 @@ def profile(args: argparse.Namespace, output: Path) -> int:
         )
         raise SystemExit(msg)
     spec = datasets.dataset_specs(args.quick)[workload.dataset]
-    path = args.data_dir / spec.file_name
-    if not path.exists():
-        print(f"[data] generating {spec.name}: {spec.describe()}", flush=True)
-        datasets.generate(spec, args.data_dir, threads=args.threads)
-    datasets.warm(path)
-    params = {**base_params(workload, spec, path, args), **variant.params}
-    if workload.name == "matmul":
-        params["out_chunks"] = [min(spec.rows, 8192), params["columns"]]
-    env = child_environment(args.threads, variant.env)
     output.mkdir(parents=True, exist_ok=True)
     stem = (
         workload.name if variant.key == "h5linalg" else f"{workload.name}-{variant.key}"
     )
-    try:
+    with prepared(spec, args, reuse=True) as info:
+        params = {
+            **base_params(workload, spec, Path(info["path"]), args),
+            **variant.params,
+        }
+        if workload.name == "matmul":
+            params["out_chunks"] = [min(spec.rows, 8192), params["columns"]]
+        env = child_environment(args.threads, variant.env)
         if args.profiler == "py-spy":
-            svg, raw = (
-                output / f"{stem}-flamegraph.svg",
-                args.data_dir / f"{stem}-stacks.txt",
-            )
-            svg.unlink(missing_ok=True)  # so a stale graph is never reported as new
-            raw.unlink(missing_ok=True)
             measurement, notes = profiling.record_py_spy(
-                variant.function, params, env, svg, raw
+                variant.function, params, env, output / stem, args.data_dir / stem
             )
-            if raw.exists():
-                summary = profiling.summarise_collapsed(raw)
-                lines = [
-                    f"{share * 100:5.1f}% self {total * 100:5.1f}% total  {frame}"
-                    for frame, share, total in summary
-                ]
-                (output / f"{stem}-profile.txt").write_text("\n".join(lines) + "\n")
-                print("\n".join(lines[:15]))
-            if svg.exists():
-                notes.append(f"flame graph: {svg}")
         elif args.profiler == "perf":
             measurement, notes = profiling.record_perf(
                 variant.function, params, env, output / f"{stem}-perf.txt"
             )
         else:
             measurement, notes = run_child(variant.function, params, env), []
-    finally:
-        if not args.keep_data:
-            datasets.delete(path)
     for note in notes:
         print(f"[profile] {note}")
     if not measurement.ok:
@@ -550,6 +530,25 @@ def profile(args: argparse.Namespace, output: Path) -> int:
         f"(cpu {measurement.cpu_seconds:.1f} s) under {args.profiler}"
     )
     return 0
+
+
+def build_speed_alone(args: argparse.Namespace, output: Path) -> int:
+    """--build-speed without workloads: its table added to the results in ``output``."""
+    import build_speed  # noqa: PLC0415
+
+    build = build_speed.measure(args.data_dir)
+    results_file = output / "results.json"
+    previous = json.loads(results_file.read_text()) if results_file.exists() else {}
+    if "workloads" in previous:
+        previous["build_speed"] = build
+        paths = report.write(previous, targets.evaluate(previous), output)
+    else:
+        output.mkdir(parents=True, exist_ok=True)
+        results_file.write_text(json.dumps({"build_speed": build}, indent=1) + "\n")
+        paths = {"json": results_file}
+    print(report.build_markdown(build))
+    print(f"[bench] wrote {', '.join(str(p) for p in paths.values())}")
+    return 0 if all(step["ok"] for step in build["steps"]) else 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -567,27 +566,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.profile:
         return profile(args, args.output.resolve() if args.output else RESULTS_DIR)
     if args.build_speed and not args.only:
-        import build_speed  # noqa: PLC0415
-
-        build = build_speed.measure(args.data_dir)
-        results_file = output / "results.json"
-        previous = json.loads(results_file.read_text()) if results_file.exists() else {}
-        if "workloads" in previous:
-            previous["build_speed"] = build
-            paths = report.write(previous, evaluate(previous), output)
-        else:
-            output.mkdir(parents=True, exist_ok=True)
-            results_file.write_text(json.dumps({"build_speed": build}, indent=1) + "\n")
-            paths = {"json": results_file}
-        print(report.build_markdown(build))
-        print(f"[bench] wrote {', '.join(str(p) for p in paths.values())}")
-        return 0 if all(step["ok"] for step in build["steps"]) else 1
+        return build_speed_alone(args, output)
     results = run_benchmarks(args, output)
     if args.build_speed:
         import build_speed  # noqa: PLC0415
 
         results["build_speed"] = build_speed.measure(args.data_dir)
-    found = evaluate(results)
+    found = targets.evaluate(results)
     paths = report.write(results, found, output)
     print()
     for target in found:

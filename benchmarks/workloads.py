@@ -18,10 +18,6 @@ from measure import Clock
 # --------------------------------------------------------------------------- h5linalg
 
 
-def _source(p: dict[str, Any], name: str | None = None) -> str:
-    return f"{p['path']}:{name or p['dataset']}"
-
-
 def _options(p: dict[str, Any]) -> dict[str, Any]:
     return dict(p.get("h5linalg_options", {}))
 
@@ -30,7 +26,7 @@ def gram_h5linalg(p: dict[str, Any], clock: Clock) -> dict[str, Any]:
     import h5linalg  # noqa: PLC0415
 
     with clock:
-        gram = h5linalg.gram(_source(p), **_options(p))
+        gram = h5linalg.gram(baselines.source(p), **_options(p))
     return {"_array": gram}
 
 
@@ -62,7 +58,7 @@ def decode_floor_h5linalg(p: dict[str, Any], clock: Clock) -> dict[str, Any]:
     from h5linalg import _testing  # noqa: PLC0415
     from h5linalg._sources import resolve  # noqa: PLC0415
 
-    source = resolve(_source(p), allow_external=False)
+    source = resolve(baselines.source(p), allow_external=False)
     with clock:
         rows = _testing.stream_rows(source)
     return {"rows": rows}
@@ -72,7 +68,7 @@ def covariance_h5linalg(p: dict[str, Any], clock: Clock) -> dict[str, Any]:
     import h5linalg  # noqa: PLC0415
 
     with clock:
-        covariance = h5linalg.covariance(_source(p), **_options(p))
+        covariance = h5linalg.covariance(baselines.source(p), **_options(p))
     return {"_array": covariance}
 
 
@@ -81,7 +77,7 @@ def lstsq_h5linalg(p: dict[str, Any], clock: Clock) -> dict[str, Any]:
 
     with clock:
         coefficients = h5linalg.lstsq(
-            _source(p), _source(p, p["y_dataset"]), **_options(p)
+            baselines.source(p), baselines.source(p, p["y_dataset"]), **_options(p)
         )
     return {"coefficients": coefficients.tolist()}
 
@@ -89,16 +85,13 @@ def lstsq_h5linalg(p: dict[str, Any], clock: Clock) -> dict[str, Any]:
 def matmul_h5linalg(p: dict[str, Any], clock: Clock) -> dict[str, Any]:
     import h5linalg  # noqa: PLC0415
 
-    weights = baselines.matmul_operand(p["width"], p["columns"])
-    out = p["out"]
-    baselines.remove_quietly(out)
-    with clock:
-        h5linalg.matmul(
-            _source(p), weights, out=f"{out}:/C", overwrite=True, **_options(p)
-        )
-    extra = baselines.check_matmul_output(out, p)
-    baselines.remove_quietly(out)
-    return extra
+    return baselines.timed_matmul(
+        p,
+        clock,
+        lambda out, weights: h5linalg.matmul(
+            baselines.source(p), weights, out=f"{out}:/C", overwrite=True, **_options(p)
+        ),
+    )
 
 
 VARIANTS = {
