@@ -163,6 +163,24 @@ TEST_F(Hdf5Test, EveryLayoutAndTypeMatchesH5Dread) {
     }
 }
 
+TEST_F(Hdf5Test, OpensAFileTheCallerHoldsOpenForWritingInThisLibrary) {
+    // h5py sharing this HDF5 library (as on conda-forge): the file is open for
+    // writing here, with HDF5's default locking, when an h5py.Dataset is passed in.
+    const std::string path = file("open.h5");
+    const std::vector<double> data = pattern_data(6, 2);
+    {
+        test::H5Id writer = test::create_file(path);
+        test::DatasetSpec spec;
+        spec.dims = {6, 2};
+        test::write_dataset(writer, "/x", spec, H5T_NATIVE_DOUBLE, data);
+        test::h5check(H5Fflush(writer, H5F_SCOPE_GLOBAL), "H5Fflush");
+        OpenOptions options;
+        options.ignore_file_locks = true;
+        Hdf5Source source(open_matrix(path, "/x", options));
+        EXPECT_EQ(test::read_all(source).data, data);
+    }
+}
+
 TEST_F(Hdf5Test, ClassifiesTypesAndLayouts) {
     const std::string path = file("describe.h5");
     const std::vector<double> data = pattern_data(20, 4);

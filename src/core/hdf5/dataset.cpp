@@ -310,9 +310,16 @@ Hid open_file(const std::string& path, const OpenOptions& options) {
         check_status(H5Pset_file_locking(fapl.get(), false, true), "cannot disable file locking");
     }
 #endif
-    const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get());
+    hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get());
+    const std::string detail = file < 0 ? hdf5_error_detail() : std::string();
+    if (file < 0 && options.ignore_file_locks) {
+        // Where the caller's h5py shares this HDF5 library (as on conda-forge), the
+        // file is already open in it, and HDF5 reuses that open only with the same
+        // locking flags: h5py's default ones.
+        file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+        H5Eclear2(H5E_DEFAULT);
+    }
     if (file < 0) {
-        const std::string detail = hdf5_error_detail();
         std::string message = "cannot open " + in_quotes(path) +
                               " as an HDF5 file: it is not HDF5, or it is truncated or damaged";
         if (detail.find("lock") != std::string::npos) {
