@@ -42,6 +42,17 @@ print(json.dumps({"got": got, "report": report, "maps": maps}))
 """
 
 
+def hdf5_libraries(maps: str) -> set[str]:
+    """The HDF5 C libraries mapped into a process (not the high-level one)."""
+    paths = {line.split()[-1] for line in maps.splitlines() if "/" in line}
+    names = {path: Path(path).name for path in paths}
+    return {
+        path
+        for path, name in names.items()
+        if name.startswith("libhdf5") and "_hl" not in name
+    }
+
+
 @pytest.fixture(scope="module")
 def plugin_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, np.ndarray]:
     path = tmp_path_factory.mktemp("plugins") / "filtered.h5"
@@ -83,10 +94,15 @@ def test_plugin_filters_decode_with_no_setup(plugin_file, order):
             child["got"][name], np.cov(data, rowvar=False), rtol=1e-12, atol=1e-12
         )
     plugins = child["report"]["hdf5plugin"]
-    assert sorted(plugins["bound"]) == [
-        32001,
-        32015,
-    ]  # blosc, zstd: only what was needed
+    if order == "h5py-first" and len(hdf5_libraries(child["maps"])) == 1:
+        # h5py shares h5linalg's HDF5 (conda-forge, Debian's python3-h5py):
+        # importing hdf5plugin registered its filters in that one library already.
+        assert plugins["bound"] == []
+    else:
+        assert sorted(plugins["bound"]) == [
+            32001,
+            32015,
+        ]  # blosc, zstd: what was needed
     if order == "h5py-first":
         assert child["got"]["h5py"] == pytest.approx(data.sum())
     # Bound to the HDF5 library h5linalg's module links, not h5py's bundled one.

@@ -115,6 +115,8 @@ def one_call(kind: int, data: DataFile, source: Any, out: Path) -> str:
 
 def test_eight_threads_with_h5py_alongside(tmp_path):
     files = write_files(tmp_path)
+    # h5py may share h5linalg's HDF5 library (conda-forge), so only a change counts.
+    objects = _testing.open_hdf5_objects()
     # Sources of every kind, including open h5py datasets shared by all threads.
     handles = [h5py.File(f.path, "r") for f in files]
     kinds: list[Callable[[int], Any]] = [
@@ -189,7 +191,7 @@ def test_eight_threads_with_h5py_alongside(tmp_path):
         "matmul_out",
     }
     assert next(h5py_rounds) > 1, "the h5py thread did not run alongside"
-    assert _testing.open_hdf5_objects() == 0
+    assert _testing.open_hdf5_objects() == objects
     print(f"{THREADS} threads x {CALLS} calls in {elapsed:.1f} s, {counts}")
 
 
@@ -223,6 +225,7 @@ def test_interrupted_runs_from_several_threads_leave_nothing_behind(tmp_path):
     for i in range(len(files)):
         (tmp_path / f"warm-{i}.h5").unlink()
     threads = native_threads()
+    objects = _testing.open_hdf5_objects()  # h5py's too, where it shares the library
     stopped: list[tuple[str, int]] = []
     lock = threading.Lock()
 
@@ -253,7 +256,7 @@ def test_interrupted_runs_from_several_threads_leave_nothing_behind(tmp_path):
     with ThreadPoolExecutor(max_workers=6) as pool:
         list(pool.map(run, tasks))
     assert len(stopped) == len(tasks)
-    assert _testing.open_hdf5_objects() == 0
+    assert _testing.open_hdf5_objects() == objects
     assert settled_threads(threads) == threads
     # No output appeared, and the existing file holds only what it held.
     assert (
