@@ -16,8 +16,10 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
-#: Rows and columns of every template's /x (and rows of /y).
-ROWS, COLS = 60, 4
+from fuzz.worker import COLS
+
+#: Rows of every template's /x and /y (its columns: COLS).
+ROWS = 60
 
 DTYPES = ("<f8", ">f8", "<f4", "<f2", "<i4", ">i2", "|u1")
 LAYOUTS: dict[str, dict[str, Any]] = {

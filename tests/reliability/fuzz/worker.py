@@ -40,6 +40,8 @@ PEAK_MEMORY = 4 * MEMORY_LIMIT + 256 * 2**20
 ADDRESS_SPACE = 2 * 2**30
 #: Arrays larger than this are neither returned nor compared.
 MAX_COMPARE_ELEMENTS = 1_000_000
+#: Columns of every template's /x (files.py imports it: the children do not
+#: import Hypothesis); matmul's operand when a damaged shape cannot be read.
 COLS = 4
 
 
@@ -333,7 +335,11 @@ class Child:
         return self.connection
 
     def send(self, case: dict[str, Any]) -> None:
-        (self.connection or self._start()).send(case)
+        connection = self.connection or self._start()
+        # A child that died after its last answer is found out by receive(): the
+        # case sent now is blamed for it.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            connection.send(case)
 
     def receive(self) -> dict[str, Any] | str:
         """The case's record; or how the child ended: "signal SIGSEGV", "timeout ..."."""
@@ -343,7 +349,7 @@ class Child:
                 return dict(self.connection.recv())
             self.process.kill()
             ending = f"timeout: a case took more than {self.timeout:.0f} s"
-        except EOFError:
+        except (EOFError, ConnectionResetError):
             ending = _ending(self.process)
         self.close()
         return ending
