@@ -172,25 +172,13 @@ def _matmul_out(path: str, expected: np.ndarray, atol: float) -> list[Any]:
     return found
 
 
-def compare(
-    record: dict[str, Any], x: np.ndarray, y: np.ndarray | None
-) -> tuple[list[str], int]:
-    """Disagreements between h5linalg's results and NumPy on h5py's data; and how many
-    results were compared."""
-    outcomes, mine = record["outcomes"], record["arrays"]
-    ok = {name for name, o in outcomes.items() if o["status"] == "result"}
-    ok = ok & {*mine, "moments", "pca", "matmul_out", "describe_cli"}
-    if x.ndim != 2 or x.size == 0:
-        return [], 0
+def _second_moments(
+    mine: dict[str, np.ndarray], ok: set[str], x: np.ndarray, scale2: float
+) -> tuple[list[Any], set[str]]:
+    """gram, covariance and pca against NumPy; and which of them were compared."""
     rows, cols = x.shape
-    behaved = well_behaved(x)
-    scale2 = float(np.max(x * x)) if behaved else math.inf
     found: list[Any] = []
-    if "moments" in ok:
-        found += _moments(mine, x, scale2)
-    if not behaved:
-        return [p for p in found if p], int("moments" in ok)
-    checked = {"moments", "gram", "matmul", "matmul_out", "describe_cli"} & ok
+    checked = {"gram"} & ok
     if "gram" in ok:
         found.append(
             _close("gram", mine["gram"], x.T @ x, 1e-10, 1e-12 * rows * scale2)
@@ -204,6 +192,18 @@ def compare(
             )
         if "pca" in ok:
             found += _pca(mine, x, cov, scale2)
+    return found, checked
+
+
+def _products(
+    record: dict[str, Any], ok: set[str], x: np.ndarray, y: np.ndarray | None
+) -> tuple[list[Any], set[str]]:
+    """lstsq and matmul (in memory and into a file) against NumPy; and which of
+    them were compared."""
+    mine = record["arrays"]
+    rows, cols = x.shape
+    found: list[Any] = []
+    checked = {"matmul", "matmul_out"} & ok
     yy = (
         y.reshape(rows, -1)
         if y is not None and y.ndim == 1 and len(y) == rows
@@ -218,15 +218,39 @@ def compare(
         found.append(_close("matmul", mine["matmul"], product, 1e-12, atol))
     if "matmul_out" in ok:
         found += _matmul_out(record["out_file"], product, atol)
-    if "describe_cli" in ok:
-        match = re.search(r"shape\s+\(([^)]*)\)", outcomes["describe_cli"]["stdout"])
-        shown = (
-            tuple(int(v) for v in match.group(1).split(",") if v.strip())
-            if match
-            else None
-        )
-        if shown != x.shape:
-            found.append(f"describe: shape {shown} != h5py's {x.shape}")
+    return found, checked
+
+
+def _describe(stdout: str, x: np.ndarray) -> list[Any]:
+    match = re.search(r"shape\s+\(([^)]*)\)", stdout)
+    shown = (
+        tuple(int(v) for v in match.group(1).split(",") if v.strip()) if match else None
+    )
+    return [] if shown == x.shape else [f"describe: shape {shown} != h5py's {x.shape}"]
+
+
+def compare(
+    record: dict[str, Any], x: np.ndarray, y: np.ndarray | None
+) -> tuple[list[str], int]:
+    """Disagreements between h5linalg's results and NumPy on h5py's data; and how many
+    results were compared."""
+    outcomes, mine = record["outcomes"], record["arrays"]
+    ok = {name for name, o in outcomes.items() if o["status"] == "result"}
+    ok = ok & {*mine, "moments", "pca", "matmul_out", "describe_cli"}
+    if x.ndim != 2 or x.size == 0:
+        return [], 0
+    behaved = well_behaved(x)
+    scale2 = float(np.max(x * x)) if behaved else math.inf
+    found: list[Any] = _moments(mine, x, scale2) if "moments" in ok else []
+    checked = {"moments"} & ok
+    if behaved:
+        second, compared = _second_moments(mine, ok, x, scale2)
+        products, multiplied = _products(record, ok, x, y)
+        found += second + products
+        checked |= compared | multiplied
+        if "describe_cli" in ok:
+            checked.add("describe_cli")
+            found += _describe(outcomes["describe_cli"]["stdout"], x)
     return [p for p in found if p], len(checked)
 
 
