@@ -407,6 +407,26 @@ void check_shape_within_maximum(const std::string& label, const DatasetInfo& inf
     }
 }
 
+/// Contiguous and compact data is allocated whole or not at all, so storage that
+/// holds some but not all of the shape's elements is damage; HDF5 reads the
+/// missing tail as whatever follows in the file or as fill values, depending on
+/// how the rows are requested.
+void check_storage_holds_shape(hid_t type, const std::string& label, const DatasetInfo& info) {
+    if ((info.layout != "contiguous" && info.layout != "compact") || info.external_storage ||
+        info.storage_bytes == 0) {
+        return;
+    }
+    std::size_t needed = H5Tget_size(type);
+    for (const std::size_t extent : info.shape) {
+        needed *= extent;
+    }
+    if (info.storage_bytes < needed) {
+        fail(ErrorKind::IO, label + " is damaged: its shape " + shape_text(info.shape) + " needs " +
+                                std::to_string(needed) + " bytes, but its " + info.layout +
+                                " storage holds " + std::to_string(info.storage_bytes));
+    }
+}
+
 /// The chunk shape of a chunked dataset (into info.chunk_shape), checked against
 /// the maximum shape.
 void read_chunk_shape(hid_t dcpl, const std::string& label, DatasetInfo& info,
@@ -498,6 +518,7 @@ void read_info(hid_t object, const std::string& label, DatasetInfo& info,
     read_chunk_shape(dcpl.get(), label, info, extent.maxdims);
     read_filters(dcpl.get(), label, info, listing);
     info.storage_bytes = static_cast<std::size_t>(H5Dget_storage_size(object));
+    check_storage_holds_shape(type.get(), label, info);
 }
 
 [[noreturn]] void fail_missing(const std::string& name, const std::string& path,
