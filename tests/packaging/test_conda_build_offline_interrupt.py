@@ -28,15 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import needs
 
 from tools.conda._common import ROOT
 from tools.offline import build_conda, standin_channel
-
-try:
-    import rattler_build  # noqa: F401  (the child process builds with it)
-except ImportError:
-    needs("py-rattler-build", "python -m pip install --group packaging")
 
 pytestmark = pytest.mark.slow
 

@@ -5,7 +5,7 @@ groups follow it; a copy where one of them disagrees fails, naming it."""
 
 from __future__ import annotations
 
-import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from tools.conda._common import ROOT, edit, load_toml, load_yaml
+from tools.conda._common import ROOT, load_toml, load_yaml
 
 #: Each hook repository: the PyPI package whose version its tags follow, and
 #: the tag of a version.
@@ -31,8 +31,6 @@ HOOK_REPOS = {
 }
 #: Hook repositories with no package on PyPI: their revision stands alone.
 UNVERSIONED = {"https://github.com/pre-commit/pygrep-hooks": "v1.10.0"}
-
-FILES = ["pyproject.toml", ".pre-commit-config.yaml", "pixi.toml"]
 
 
 def pins(requirements: list[str]) -> dict[str, str]:
@@ -144,12 +142,6 @@ def disagreements(root: Path) -> list[str]:
     return problems
 
 
-def broken_copy(tmp_path: Path) -> Path:
-    for name in FILES:
-        shutil.copy2(ROOT / name, tmp_path / name)
-    return tmp_path
-
-
 def test_the_versions_agree() -> None:
     assert disagreements(ROOT) == []
 
@@ -208,10 +200,13 @@ def test_every_hook_repository_is_versioned() -> None:
     ],
 )
 def test_a_broken_copy_names_what_disagrees(
-    tmp_path: Path, file: str, old: str, new: str, named: str
+    broken: Callable[..., Path],
+    file: str,
+    old: str,
+    new: str,
+    named: str,
 ) -> None:
-    root = broken_copy(tmp_path)
-    edit(root / file, old, new)
+    root = broken(file, old, new)
     problems = disagreements(root)
     assert problems, "the broken copy passed"
     assert any(named in line for line in problems), problems
