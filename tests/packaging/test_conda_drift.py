@@ -107,12 +107,6 @@ from tools.conda._common import CheckError
         ),
         (
             "pyproject.toml",
-            '"pybind11>=3.0",\n  "numpy>=2.0"',
-            '"pybind11>=3.1",\n  "numpy>=2.0"',
-            r"newest pybind11 known on conda-forge is 3\.0\.3",
-        ),
-        (
-            "pyproject.toml",
             '  "Programming Language :: Python :: 3.14",\n',
             "",
             r"supported Pythons: pyproject\.toml classifiers",

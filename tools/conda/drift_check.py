@@ -9,8 +9,9 @@ that disagree:
   fallback (check_version_source);
 * [project].dependencies <-> recipe `run` and pixi (check_run_requirements);
 * [build-system].requires <-> recipe `host` (names) and pixi [dependencies]
-  (lower bounds) (check_build_requirements), each lower bound satisfiable on
-  both PyPI and conda-forge (check_known_releases, from tools/conda/facts.toml);
+  (lower bounds) (check_build_requirements); that each bound exists is the
+  solvers' to say: ci.yml's `pixi lock` on conda-forge (pixi.toml holds the
+  same bounds), pip and cibuildwheel on PyPI;
 * the native libraries of the recipe `host` <-> pixi [dependencies];
 * requires-python <-> the Pythons of variants/ <-> the Python classifiers and
   the pixi pyXYZ environments; the oldest-NumPy environment <-> the NumPy bound;
@@ -27,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 from packaging.requirements import Requirement
-from packaging.version import Version
 
 from tools.conda._common import (
     MATRICES,
@@ -254,22 +254,6 @@ def check_build_requirements(f: Files) -> list[str]:
     return problems
 
 
-def check_known_releases(f: Files) -> list[str]:
-    """Each lower bound of pyproject.toml exists on both indexes (facts.toml [releases])."""
-    releases = facts()["releases"]
-    problems = []
-    for req in map(
-        Requirement, f.pyproject["build-system"]["requires"] + f.project["dependencies"]
-    ):
-        bound = lower_bound(req.specifier)
-        for index, known in releases.get(conda_name(req), {}).items():
-            if bound and Version(bound) > Version(known["version"]):
-                problems.append(
-                    f"lower bound of {req.name}: pyproject.toml asks >={bound}, but the newest {req.name} known on {index} is {known['version']} ({known['seen']}; tools/conda/facts.toml)"
-                )
-    return list(dict.fromkeys(problems))
-
-
 def check_native_libraries(f: Files) -> list[str]:
     host = {spec_name(r) for r in requirement_strings(f.recipe["requirements"]["host"])}
     recipe_native = host - HOST_PYTHON
@@ -411,7 +395,6 @@ CHECKS: tuple[Callable[[Files], list[str]], ...] = (
     check_version_source,
     check_run_requirements,
     check_build_requirements,
-    check_known_releases,
     check_native_libraries,
     check_pythons,
     check_oldest_numpy,
