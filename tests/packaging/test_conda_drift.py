@@ -95,6 +95,18 @@ from tools.conda._common import CheckError
         ),
         (
             "pixi.toml",
+            'mypy = "==2.4.1"',
+            'mypy = "==2.4.0"',
+            r"\[dependency-groups\] lint: mypy: pyproject\.toml says '==2\.4\.1'",
+        ),
+        (
+            "pixi.toml",
+            'lizard = "==1.24.3"',
+            'lizard = "==1.24.3"\nradon = "==6.0.1"',
+            r"pixi\.toml feature lint: radon is not in \[dependency-groups\] lint",
+        ),
+        (
+            "pixi.toml",
             'py-rattler-build = "==0.73.0"',
             'py-rattler-build = ">=0.73"',
             r"\[dependency-groups\] packaging: py-rattler-build",

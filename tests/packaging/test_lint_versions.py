@@ -1,7 +1,8 @@
 """One table owns the lint tools' versions: [dependency-groups] lint of
 pyproject.toml, exact pins. .pre-commit-config.yaml's revisions and
-additional_dependencies, pixi.toml's `lint` feature and the other dependency
-groups follow it; a copy where one of them disagrees fails, naming it."""
+additional_dependencies and the other dependency groups follow it; a copy
+where one of them disagrees fails, naming it. pixi.toml's `lint` feature is
+drift_check's (check_dependency_groups, run by tools.conda.check_all)."""
 
 from __future__ import annotations
 
@@ -56,7 +57,6 @@ def disagreements(root: Path) -> list[str]:
     """Every place that disagrees with the lint group's pins, one line each."""
     pyproject = load_toml(root / "pyproject.toml")
     config = load_yaml(root / ".pre-commit-config.yaml")
-    pixi = load_toml(root / "pixi.toml")
     groups = group_strings(pyproject)
     lint = pins(groups["lint"])
     # Exact pins of the other groups (pybind11-stubgen for the stubs) count too.
@@ -105,26 +105,6 @@ def disagreements(root: Path) -> list[str]:
                 problems.append(
                     f"{url}: additional dependency {text} is in no dependency group"
                 )
-
-    feature = pixi["feature"]["lint"]
-    pixi_pins: dict[str, str] = {}
-    for name, spec in feature.get("pypi-dependencies", {}).items():
-        version = spec if isinstance(spec, str) else spec.get("version", "")
-        if version.startswith("=="):
-            pixi_pins[canonicalize_name(name)] = version[2:]
-    for name, spec in feature.get("dependencies", {}).items():
-        if isinstance(spec, str) and spec.startswith("=="):
-            pixi_pins[canonicalize_name(name)] = spec[2:]
-    for package, version in lint.items():
-        if pixi_pins.get(package) != version:
-            problems.append(
-                f"pixi.toml [feature.lint]: {package} {pixi_pins.get(package, 'not pinned')}, "
-                f"the lint group pins {version}"
-            )
-    problems.extend(
-        f"pixi.toml [feature.lint]: {name} pinned, not in the lint group"
-        for name in sorted(pixi_pins.keys() - lint.keys())
-    )
 
     # Another group naming a lint tool must allow the pinned version.
     for group, items in groups.items():
@@ -178,12 +158,6 @@ def test_every_hook_repository_is_versioned() -> None:
             "pytest>=9",
             "pytest>=8",
             "additional dependency pytest>=8",
-        ),
-        (
-            "pixi.toml",
-            'mypy = "==2.4.1"',
-            'mypy = "==2.4.0"',
-            "mypy 2.4.0, the lint group pins 2.4.1",
         ),
         (
             "pyproject.toml",

@@ -15,7 +15,7 @@ that disagree:
 * the native libraries of the recipe `host` <-> pixi [dependencies];
 * requires-python <-> the Pythons of variants/ <-> the Python classifiers and
   the pixi pyXYZ environments; the oldest-NumPy environment <-> the NumPy bound;
-* the dependency groups test / packaging / lint <-> their pixi features;
+* the dependency groups test / packaging / lint <-> their pixi features, both ways;
 * compiler launchers (ccache) activated by pixi <-> pixi's dependencies.
 """
 
@@ -353,10 +353,15 @@ def check_dependency_groups(f: Files) -> list[str]:
     for group, feature in GROUP_FEATURES.items():
         tables = f.features.get(feature, {})
         pixi_deps = tables.get("dependencies", {}) | tables.get("pypi-dependencies", {})
-        for entry in f.get("pyproject.toml", f"dependency-groups.{group}") or []:
-            if not isinstance(entry, str):
-                continue
-            req = Requirement(entry)
+        entries = f.get("pyproject.toml", f"dependency-groups.{group}") or []
+        reqs = [Requirement(e) for e in entries if isinstance(e, str)]
+        problems += [
+            f"pixi.toml feature {feature}: {name} is not in [dependency-groups] {group}"
+            for name in sorted(
+                set(pixi_deps) - {n for r in reqs for n in (r.name, conda_name(r))}
+            )
+        ]
+        for req in reqs:
             name = req.name if req.name in pixi_deps else conda_name(req)
             if name not in pixi_deps:
                 problems.append(
