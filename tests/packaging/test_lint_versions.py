@@ -53,59 +53,62 @@ def group_strings(pyproject: dict[str, Any]) -> dict[str, list[str]]:
     }
 
 
+def revision_problems(url: str, rev: str, lint: dict[str, str]) -> list[str]:
+    """Where a hook repository's revision is not the lint group's version."""
+    if url in UNVERSIONED:
+        known = UNVERSIONED[url]
+        return [] if rev == known else [f"{url}: rev {rev}, this test knows {known}"]
+    if url not in HOOK_REPOS:
+        return [f"{url}: a hook repository with no package in HOOK_REPOS"]
+    package, tag = HOOK_REPOS[url]
+    if package not in lint:
+        return [f"{url}: {package} has no exact pin in the lint group"]
+    if rev != tag.format(lint[package]):
+        wanted = tag.format(lint[package])
+        return [f"{url}: rev {rev}, but the lint group pins {package} (tag {wanted})"]
+    return []
+
+
+def extra_problems(
+    url: str, extras: list[str], groups: dict[str, list[str]], lint: dict[str, str]
+) -> list[str]:
+    """What a hook installs beside its tool is what CI installs: an exact pin
+    of the lint group, or a requirement as a dependency group writes it."""
+    every = {text for items in groups.values() for text in items}
+    # Exact pins of the other groups (pybind11-stubgen for the stubs) count too.
+    exact_pins = pins(sorted(every))
+    problems = []
+    for text in extras:
+        name = canonicalize_name(Requirement(text).name)
+        exact = pins([text])
+        pinned = lint.get(name, exact_pins.get(name))
+        if name in exact and pinned != exact[name]:
+            problems.append(
+                f"{url}: additional dependency {text}, the dependency groups pin "
+                f"{pinned or 'none'}"
+            )
+        elif name not in exact and text not in every:
+            problems.append(
+                f"{url}: additional dependency {text} is in no dependency group"
+            )
+    return problems
+
+
 def disagreements(root: Path) -> list[str]:
     """Every place that disagrees with the lint group's pins, one line each."""
-    pyproject = load_toml(root / "pyproject.toml")
-    config = load_yaml(root / ".pre-commit-config.yaml")
-    groups = group_strings(pyproject)
+    groups = group_strings(load_toml(root / "pyproject.toml"))
     lint = pins(groups["lint"])
-    # Exact pins of the other groups (pybind11-stubgen for the stubs) count too.
-    exact_pins = pins([text for items in groups.values() for text in items])
     problems = []
-
-    for repo in config["repos"]:
-        url = repo["repo"]
-        if url == "local":
-            continue
-        if url in UNVERSIONED:
-            if repo["rev"] != UNVERSIONED[url]:
-                problems.append(
-                    f"{url}: rev {repo['rev']}, this test knows {UNVERSIONED[url]}"
-                )
-            continue
-        if url not in HOOK_REPOS:
-            problems.append(f"{url}: a hook repository with no package in HOOK_REPOS")
-            continue
-        package, tag = HOOK_REPOS[url]
-        if package not in lint:
-            problems.append(f"{url}: {package} has no exact pin in the lint group")
-        elif repo["rev"] != tag.format(lint[package]):
-            problems.append(
-                f"{url}: rev {repo['rev']}, but the lint group pins "
-                f"{package}=={lint[package]} (tag {tag.format(lint[package])})"
-            )
-        # What a hook installs beside its tool is what CI installs: an exact pin
-        # of the lint group, or a requirement as a dependency group writes it.
-        every = {text for items in groups.values() for text in items}
-        extras = [
-            dep
-            for hook in repo["hooks"]
-            for dep in hook.get("additional_dependencies", [])
-        ]
-        for text in extras:
-            name = canonicalize_name(Requirement(text).name)
-            exact = pins([text])
-            pinned = lint.get(name, exact_pins.get(name))
-            if name in exact and pinned != exact[name]:
-                problems.append(
-                    f"{url}: additional dependency {text}, the dependency groups pin "
-                    f"{pinned or 'none'}"
-                )
-            elif name not in exact and text not in every:
-                problems.append(
-                    f"{url}: additional dependency {text} is in no dependency group"
-                )
-
+    for repo in load_yaml(root / ".pre-commit-config.yaml")["repos"]:
+        if repo["repo"] != "local":
+            extras = [
+                dep
+                for hook in repo["hooks"]
+                for dep in hook.get("additional_dependencies", [])
+            ]
+            problems += revision_problems(repo["repo"], repo["rev"], lint)
+            if repo["repo"] not in UNVERSIONED:
+                problems += extra_problems(repo["repo"], extras, groups, lint)
     # Another group naming a lint tool must allow the pinned version.
     for group, items in groups.items():
         for text in items:
