@@ -6,6 +6,8 @@ import importlib.util
 import itertools
 import os
 import re
+import shutil
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NoReturn
@@ -62,6 +64,58 @@ def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector) -> 
     module = _MissingGroup.from_parent(parent, path=module_path)
     module.missing = missing
     return module
+
+
+#: What the packaging checks read: tests/packaging copies them to break them
+#: (each check must pass on the repository and fail on a broken copy).
+CHECKED_FILES = (
+    "pyproject.toml",
+    "pixi.toml",
+    "LICENSE",
+    "README.md",
+    ".pre-commit-config.yaml",
+)
+CHECKED_DIRS = ("recipe", "variants", ".github")
+REPOSITORY = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def broken(tmp_path: Path) -> Callable[..., Path]:
+    """``broken(FILE, OLD, NEW)`` replaces OLD (which must be there) by NEW in
+    FILE of a copy of what the packaging checks read, and returns the copy's root.
+
+    FILE is relative to the copy's root (or absolute: a file elsewhere under
+    tmp_path); every call of one test edits the same copy, and ``broken()``
+    returns it untouched.
+    """
+    root = tmp_path / "repo"
+    root.mkdir()
+    for name in CHECKED_FILES:
+        shutil.copy2(REPOSITORY / name, root / name)
+    for name in CHECKED_DIRS:
+        shutil.copytree(REPOSITORY / name, root / name)
+
+    def edit(file: str | Path | None = None, old: str = "", new: str = "") -> Path:
+        if file is not None:
+            path = root / file
+            text = path.read_text(encoding="utf-8")
+            assert old in text, f"{old!r} not in {path}"
+            path.write_text(text.replace(old, new, 1), encoding="utf-8")
+        return root
+
+    return edit
+
+
+@pytest.fixture(scope="session")
+def worktree_files() -> list[Path]:
+    """The checkout's files as git sees them: tracked or new, nothing ignored."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPOSITORY,
+        check=True,
+        capture_output=True,
+    ).stdout.decode()
+    return [REPOSITORY / name for name in filter(None, listed.split("\0"))]
 
 
 #: A git checkout rather than an unpacked sdist, which leaves out what only the

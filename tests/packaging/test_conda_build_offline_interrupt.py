@@ -3,9 +3,9 @@ the build, and leaves no process of it behind; the script says what it is
 doing before the first seconds are over.
 
 The script runs as a terminal runs a foreground job: in a session of its own,
-SIGINT sent to its process group. Its processes are found through /proc (no
-psutil): every descendant just before the signal, and every process of their
-sessions after the script exits.
+SIGINT sent to its process group. Its processes are found through /proc, as
+the script finds them (build_conda.processes): every descendant just before
+the signal, and every process of their sessions after the script exits.
 
 Four places for the signal, 5 s after the start and 2 s after the phase
 began: the downloads of a channel built from nothing (pip, apt-get, dpkg-deb
@@ -24,19 +24,13 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import needs
 
 from tools.conda._common import ROOT
 from tools.offline import build_conda, standin_channel
-
-try:
-    import rattler_build  # noqa: F401  (the child process builds with it)
-except ImportError:
-    needs("py-rattler-build", "python -m pip install --group packaging")
+from tools.offline.build_conda import Proc
 
 pytestmark = pytest.mark.slow
 
@@ -56,43 +50,8 @@ CHANNEL_LINE = "building the stand-in channel in "
 ENGINE_LINE = "rattler-build: building recipe/recipe.yaml for python 3.11 \u00d7 numpy "
 
 
-@dataclass(frozen=True)
-class Proc:
-    pid: int
-    comm: str
-    state: str
-    ppid: int
-    session: int
-    #: Clock ticks after boot the process started at: a reused pid differs.
-    start: int
-
-
-def processes() -> dict[int, Proc]:
-    """Every process of the machine, from /proc/PID/stat."""
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:  # gone meanwhile
-            continue
-        head, _, tail = stat.rpartition(")")
-        fields = tail.split()
-        pid = int(entry.name)
-        found[pid] = Proc(
-            pid,
-            head.partition("(")[2],
-            fields[0],
-            int(fields[1]),
-            int(fields[3]),
-            int(fields[19]),
-        )
-    return found
-
-
 def descendants(root: int) -> list[Proc]:
-    table = processes()
+    table = build_conda.processes()
     children: dict[int, list[int]] = {}
     for proc in table.values():
         children.setdefault(proc.ppid, []).append(proc.pid)
@@ -110,7 +69,7 @@ def left_behind(sessions: set[int], seen: list[Proc]) -> list[Proc]:
     seen_keys = {(p.pid, p.start) for p in seen}
     return [
         p
-        for p in processes().values()
+        for p in build_conda.processes().values()
         if p.state != "Z" and (p.session in sessions or (p.pid, p.start) in seen_keys)
     ]
 

@@ -4,14 +4,11 @@ which table to read again and where from."""
 
 from __future__ import annotations
 
-import importlib.metadata
 import re
 
 from packaging.requirements import Requirement
-from packaging.version import Version
 
 from tools.conda._common import ROOT, facts, load_toml, load_yaml
-from tools.conda.drift_check import conda_name
 
 
 def test_pixi_features_were_read_at_the_pinned_pixi() -> None:
@@ -40,34 +37,6 @@ def test_rattler_build_facts_were_read_at_the_pinned_py_rattler_build() -> None:
         "still merges -m files and recipe/variants.yaml as _common.cli_variant_files "
         "says (src/lib.rs), then set [rattler-build] read-at in tools/conda/facts.toml"
     )
-
-
-def test_known_releases_cover_every_build_and_run_requirement() -> None:
-    pyproject = load_toml(ROOT / "pyproject.toml")
-    releases = facts()["releases"]
-    for entry in (
-        pyproject["build-system"]["requires"] + pyproject["project"]["dependencies"]
-    ):
-        name = conda_name(Requirement(entry))
-        assert set(releases.get(name, {})) == {"conda-forge", "PyPI"}, (
-            f"add [releases.{name}] with the newest release on conda-forge and PyPI"
-        )
-        for index, known in releases[name].items():
-            assert known["seen"], (name, index)
-
-
-def test_known_releases_are_not_older_than_what_is_installed() -> None:
-    for name, indexes in facts()["releases"].items():
-        try:
-            installed = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            continue
-        known = indexes["PyPI"]["version"]
-        assert Version(installed) <= Version(known), (
-            f"{name} {installed} is installed from PyPI but tools/conda/facts.toml "
-            f"[releases.{name}] PyPI says the newest is {known}: update its version "
-            "and where it was seen (and look at conda-forge's feedstock too)"
-        )
 
 
 def test_run_exports_name_their_feedstock_and_a_bound() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -9,15 +11,10 @@ import pytest
 from tools.conda import _common as common
 from tools.conda import check_all
 from tools.conda import generate_meta_yaml as generate
-from tools.conda._common import ROOT, edit, repo_copy
+from tools.conda._common import ROOT
 
 CheckError = common.CheckError
 V0_DIR = common.CONDA_BUILD_DIR
-
-
-def test_committed_v0_form_is_current() -> None:
-    generate.check(ROOT / "recipe/recipe.yaml", ROOT / V0_DIR)
-    assert generate.default_directory(ROOT / "recipe/recipe.yaml") == ROOT / V0_DIR
 
 
 def test_each_form_has_its_own_folder() -> None:
@@ -75,12 +72,9 @@ def test_build_scripts_force_ninja_and_pass_the_version() -> None:
     assert "CMAKE_GENERATOR_PLATFORM" not in files["build.sh"]
 
 
-def test_a_recipe_change_makes_meta_yaml_stale(tmp_path: Path) -> None:
-    root = repo_copy(tmp_path)
-    edit(
-        root / "recipe/recipe.yaml",
-        "    - liblapack\n",
-        "    - liblapack\n    - liblapacke\n",
+def test_a_recipe_change_makes_meta_yaml_stale(broken: Callable[..., Path]) -> None:
+    root = broken(
+        "recipe/recipe.yaml", "    - liblapack\n", "    - liblapack\n    - liblapacke\n"
     )
     with pytest.raises(CheckError, match=r"meta\.yaml is out of date") as error:
         generate.check(root / "recipe/recipe.yaml", root / V0_DIR)
@@ -88,22 +82,23 @@ def test_a_recipe_change_makes_meta_yaml_stale(tmp_path: Path) -> None:
     assert check_all.main(["--root", str(root), "generated"]) == 1
 
 
-def test_a_hand_edit_of_meta_yaml_is_caught(tmp_path: Path) -> None:
-    root = repo_copy(tmp_path)
-    edit(root / V0_DIR / "meta.yaml", "    - ninja\n", "    - make\n")
-    with pytest.raises(CheckError, match=r"meta\.yaml is out of date"):
+@pytest.mark.parametrize(
+    ("name", "old", "new"),
+    [
+        ("meta.yaml", "    - ninja\n", "    - make\n"),
+        ("bld.bat", "Ninja", "NMake Makefiles"),
+    ],
+)
+def test_a_hand_edit_is_caught(
+    broken: Callable[..., Path], name: str, old: str, new: str
+) -> None:
+    root = broken(V0_DIR / name, old, new)
+    with pytest.raises(CheckError, match=rf"{re.escape(name)} is out of date"):
         generate.check(root / "recipe/recipe.yaml", root / V0_DIR)
 
 
-def test_a_hand_edit_of_bld_bat_is_caught(tmp_path: Path) -> None:
-    root = repo_copy(tmp_path)
-    edit(root / V0_DIR / "bld.bat", "Ninja", "NMake Makefiles")
-    with pytest.raises(CheckError, match=r"bld\.bat is out of date"):
-        generate.check(root / "recipe/recipe.yaml", root / V0_DIR)
-
-
-def test_windows_line_endings_are_not_drift(tmp_path: Path) -> None:
-    root = repo_copy(tmp_path)
+def test_windows_line_endings_are_not_drift(broken: Callable[..., Path]) -> None:
+    root = broken()
     meta = root / V0_DIR / "meta.yaml"
     meta.write_bytes(meta.read_bytes().replace(b"\n", b"\r\n"))
     generate.check(root / "recipe/recipe.yaml", root / V0_DIR)
@@ -131,18 +126,19 @@ def test_windows_line_endings_are_not_drift(tmp_path: Path) -> None:
     ],
 )
 def test_constructs_it_cannot_convert_stop_it(
-    tmp_path: Path, old: str, new: str, what: str
+    broken: Callable[..., Path], old: str, new: str, what: str
 ) -> None:
-    root = repo_copy(tmp_path)
-    edit(root / "recipe/recipe.yaml", old, new)
+    root = broken("recipe/recipe.yaml", old, new)
     with pytest.raises(CheckError, match=what.replace(".", r"\.")):
         generate.generate(root / "recipe/recipe.yaml")
 
 
-def test_a_v0_form_left_in_recipe_is_not_the_generated_one(tmp_path: Path) -> None:
+def test_a_v0_form_left_in_recipe_is_not_the_generated_one(
+    broken: Callable[..., Path],
+) -> None:
     # The old location is no longer written or checked: the drift check looks
     # at recipe/conda-build/ only, and a missing file there is drift.
-    root = repo_copy(tmp_path)
+    root = broken()
     (root / V0_DIR / "build.sh").unlink()
     with pytest.raises(CheckError, match=r"build\.sh is out of date"):
         generate.check(root / "recipe/recipe.yaml", root / V0_DIR)

@@ -8,7 +8,7 @@ and each rule must fire on a recipe broken the way it forbids.
 from __future__ import annotations
 
 import shutil
-import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,7 +16,7 @@ import pytest
 from tools.conda import _common as common
 from tools.conda import check_all
 from tools.conda import staged_recipe as staged
-from tools.conda._common import ROOT, edit, repo_copy
+from tools.conda._common import ROOT
 from tools.offline import conda_forge_lint as lint
 
 V0 = common.CONDA_BUILD_DIR / "meta.yaml"
@@ -36,28 +36,18 @@ def staged_folders(tmp_path: Path, root: Path = ROOT) -> list[Path]:
 def test_recipe_folders_have_no_lints_or_hints() -> None:
     folders = [ROOT / "recipe", ROOT / common.CONDA_BUILD_DIR]
     assert [f.rule for f in lint.lint_paths(folders)] == []
-    check_all.lint_recipe(ROOT)
 
 
-def _recipe_folders(root: Path) -> set[Path]:
-    """Every folder of the checkout (tracked or new files, nothing ignored) with a recipe file."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=root,
-        check=True,
-        capture_output=True,
-    ).stdout.decode()
-    return {
-        (root / name).parent
-        for name in filter(None, listed.split("\0"))
-        if Path(name).name in ("recipe.yaml", "meta.yaml") and (root / name).is_file()
-    }
-
-
-def test_no_folder_of_the_repository_holds_both_formats() -> None:
+def test_no_folder_of_the_repository_holds_both_formats(
+    worktree_files: list[Path],
+) -> None:
     # conda-forge's linter: "Recipe folder contains both meta.yaml and
     # recipe.yaml. Only one recipe file at a time is allowed." (R-051)
-    folders = _recipe_folders(ROOT)
+    folders = {
+        path.parent
+        for path in worktree_files
+        if path.name in ("recipe.yaml", "meta.yaml") and path.is_file()
+    }
     assert {ROOT / "recipe", ROOT / common.CONDA_BUILD_DIR} <= folders
     for folder in folders:
         assert "R-051" not in lints(lint.lint_folder(folder)), folder
@@ -77,8 +67,10 @@ def test_a_folder_with_both_formats_is_caught(tmp_path: Path) -> None:
     )
 
 
-def test_check_all_catches_meta_yaml_back_in_recipe(tmp_path: Path) -> None:
-    root = repo_copy(tmp_path)
+def test_check_all_catches_meta_yaml_back_in_recipe(
+    broken: Callable[..., Path],
+) -> None:
+    root = broken()
     shutil.copy2(root / V0, root / "recipe/meta.yaml")
     with pytest.raises(common.CheckError, match=r"R-051"):
         check_all.lint_recipe(root)
@@ -86,13 +78,9 @@ def test_check_all_catches_meta_yaml_back_in_recipe(tmp_path: Path) -> None:
 
 def test_staged_folders_have_no_lints(tmp_path: Path) -> None:
     v1, v0 = staged_folders(tmp_path)
-    assert lints(lint.lint_folder(v1, staged=True)) == []
-    assert lints(lint.lint_folder(v0, staged=True)) == []
     assert [f.rule for f in lint.lint_folder(v1, staged=True)] == []
-    assert [f.rule for f in lint.lint_folder(v0, staged=True)] == [
-        "S-008"
-    ]  # v0 is deprecated: a hint
-    staged.verify(ROOT, [v1, v0])
+    # v0 is deprecated: a hint
+    assert [f.rule for f in lint.lint_folder(v0, staged=True)] == ["S-008"]
 
 
 V1_BREAKS = [
@@ -124,19 +112,17 @@ V1_BREAKS = [
 @pytest.mark.parametrize(
     ("old", "new", "rule"), V1_BREAKS, ids=[b[2] for b in V1_BREAKS]
 )
-def test_v1_rule_fires(tmp_path: Path, old: str, new: str, rule: str) -> None:
-    root = repo_copy(tmp_path)
-    path = root / "recipe/recipe.yaml"
+def test_v1_rule_fires(
+    broken: Callable[..., Path], old: str, new: str, rule: str
+) -> None:
+    path = broken("recipe/recipe.yaml", old, new) / "recipe/recipe.yaml"
     if rule == "R-001":  # move schema_version below context
-        edit(path, old, new)
-        edit(path, "\npackage:\n", "\nschema_version: 1\n\npackage:\n")
-    else:
-        edit(path, old, new)
+        broken(path, "\npackage:\n", "\nschema_version: 1\n\npackage:\n")
     assert rule in lints(lint.lint_file(path))
 
 
-def test_v1_float_version_and_trailing_blank_lines(tmp_path: Path) -> None:
-    root = repo_copy(tmp_path)
+def test_v1_float_version_and_trailing_blank_lines(broken: Callable[..., Path]) -> None:
+    root = broken()
     path = root / "recipe/recipe.yaml"
     text = path.read_text(encoding="utf-8")
     start = text.index("  version: ${{ env.get")
@@ -170,12 +156,12 @@ V0_BREAKS = [
 @pytest.mark.parametrize(
     ("old", "new", "rule"), V0_BREAKS, ids=[b[2] for b in V0_BREAKS]
 )
-def test_v0_rule_fires(tmp_path: Path, old: str, new: str, rule: str) -> None:
-    root = repo_copy(tmp_path)
-    path = root / V0
-    edit(path, old, new)
+def test_v0_rule_fires(
+    broken: Callable[..., Path], old: str, new: str, rule: str
+) -> None:
+    path = broken(V0, old, new) / V0
     if rule == "R-005":
-        edit(
+        broken(
             path,
             "  commands:\n    - pip check\n    - h5linalg --version\n    - python recipe/test_covariance.py\n",
             "",
@@ -203,9 +189,11 @@ STAGED_BREAKS = [
 @pytest.mark.parametrize(
     ("old", "new", "rule"), STAGED_BREAKS, ids=[b[2] for b in STAGED_BREAKS]
 )
-def test_staged_rule_fires(tmp_path: Path, old: str, new: str, rule: str) -> None:
+def test_staged_rule_fires(
+    tmp_path: Path, broken: Callable[..., Path], old: str, new: str, rule: str
+) -> None:
     v1, _ = staged_folders(tmp_path)
-    edit(v1 / "recipe.yaml", old, new)
+    broken(v1 / "recipe.yaml", old, new)
     assert rule in lints(lint.lint_folder(v1, staged=True))
 
 

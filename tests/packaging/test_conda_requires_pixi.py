@@ -4,17 +4,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tools.conda import requires_pixi
-from tools.conda._common import ROOT, CheckError, edit, facts, load_toml, repo_copy
-
-
-def test_requires_pixi_matches_the_features_used() -> None:
-    assert requires_pixi.check(ROOT / "pixi.toml") == (0, 68, 0)
+from tools.conda._common import ROOT, CheckError, facts, load_toml
 
 
 def test_the_manifest_uses_workspace_not_project() -> None:
@@ -82,20 +79,18 @@ def test_paths_name_keys_items_and_tables() -> None:
     ],
 )
 def test_a_stale_or_unknown_requirement_fails(
-    tmp_path: Path, old: str, new: str, match: str
+    broken: Callable[..., Path], old: str, new: str, match: str
 ) -> None:
-    root = repo_copy(tmp_path)
-    edit(root / "pixi.toml", old, new)
+    root = broken("pixi.toml", old, new)
     with pytest.raises(CheckError, match=match):
         requires_pixi.check(root / "pixi.toml")
 
 
-def test_a_newer_feature_raises_the_requirement(tmp_path: Path) -> None:
+def test_a_newer_feature_raises_the_requirement(broken: Callable[..., Path]) -> None:
     # Pretend the lock file came from an older pixi: then a task's
     # default-environment (0.63.0) is the newest feature and must be required.
-    root = repo_copy(tmp_path)
-    edit(
-        root / "pixi.toml",
+    root = broken(
+        "pixi.toml",
         'cmd = "python -m tools.conda.check_all",',
         'cmd = "python -m tools.conda.check_all", default-environment = "packaging",',
     )
@@ -107,8 +102,8 @@ def test_a_newer_feature_raises_the_requirement(tmp_path: Path) -> None:
         patch.setattr(requires_pixi, "facts", lambda: table)
         with pytest.raises(CheckError, match=re.escape("task `default-environment`")):
             requires_pixi.check(root / "pixi.toml")
-        edit(
-            root / "pixi.toml",
+        broken(
+            "pixi.toml",
             'requires-pixi = ">=0.68.0"',
             'requires-pixi = ">=0.63.0"',
         )

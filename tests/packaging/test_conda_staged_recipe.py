@@ -23,10 +23,8 @@ import yaml
 
 from tools.conda import _common as common
 from tools.conda import check_all
-from tools.conda import render_check as render
 from tools.conda import staged_recipe as staged
 from tools.conda._common import ROOT
-from tools.offline import conda_forge_lint as lint
 
 GIT = [
     "git",
@@ -48,20 +46,16 @@ def git(cwd: Path, *args: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def checkout(
+    tmp_path_factory: pytest.TempPathFactory, worktree_files: list[Path]
+) -> Path:
     """The working tree (tracked and new files, nothing ignored) as a repository tagged v1.2.3."""
     root = tmp_path_factory.mktemp("release") / "h5linalg"
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    ).stdout.decode()
-    for name in filter(None, listed.split("\0")):
-        source = ROOT / name
+    for source in worktree_files:
         if source.is_file():
-            (root / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, root / name)
+            target = root / source.relative_to(ROOT)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
     git(root, "init", "-q")
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "Release 1.2.3")
@@ -108,17 +102,6 @@ def test_staged_recipe_from_the_clean_tagged_checkout(
         "https://github.com/h5linalg/h5linalg/releases/download/"
     )
     check_all.check_schema(v1 / "recipe.yaml")
-    assert [f for f in lint.lint_folder(v1, staged=True) if f.kind == "lint"] == []
-
-    # It renders like the project recipe, with the release version.
-    variants = ("variants/conda-forge/conda_build_config.yaml",)
-    platform = common.PLATFORMS[0]
-    cells = render.render_v1(
-        checkout, platform, "conda-forge", recipe=v1 / "recipe.yaml"
-    )
-    assert len(cells) == 4
-    assert {c.version for c in cells} == {"1.2.3"}
-    assert variants == common.MATRICES["conda-forge"]
 
     v0 = checkout / "staged-recipes/v0/recipes/h5linalg"
     assert sorted(p.name for p in v0.iterdir()) == [
@@ -131,7 +114,6 @@ def test_staged_recipe_from_the_clean_tagged_checkout(
     assert '{% set version = "1.2.3" %}' in meta
     assert f"sha256: {sha256}" in meta
     assert "justification" in meta
-    assert [f for f in lint.lint_folder(v0, staged=True) if f.kind == "lint"] == []
 
     # Everything it wrote is ignored by git: the checkout stays clean.
     assert git(checkout, "status", "--porcelain") == ""

@@ -1,11 +1,12 @@
 """The checks the real tools do: check-jsonschema on pixi.toml and recipe.yaml
 (the schemas they name, or the local copies H5LINALG_PIXI_SCHEMA /
-H5LINALG_RECIPE_SCHEMA point at), and on the workflows (GitHub's schema, a
-timeout per job, tools/conda/workflow-rules.yaml), the pinning comments, and
-`zizmor --offline`; each on the repository and on broken copies."""
+H5LINALG_RECIPE_SCHEMA point at), and on the workflows (a timeout per job,
+tools/conda/workflow-rules.yaml) with the pinning comments; each on broken
+copies. GitHub's schemas and zizmor are pre-commit hooks of the lint stage."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,10 +16,8 @@ from tools.conda._common import (
     MATRICES,
     ROOT,
     CheckError,
-    edit,
     load_toml,
     load_yaml,
-    repo_copy,
 )
 
 CI = ".github/workflows/ci.yml"
@@ -26,22 +25,19 @@ PACKAGES = ".github/workflows/conda-package.yml"
 CHECKOUT = "actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1"
 
 
-def test_the_repository_passes_every_check(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_all.main([]) == 0
-    assert f"{len(check_all.CHECKS)} of {len(check_all.CHECKS)} checks passed" in (
-        capsys.readouterr().out
-    )
+def test_the_command_line_names_its_checks() -> None:
+    # That the repository passes them is `python -m tools.conda.check_all` itself:
+    # .ci/run's recipe stage and the recipe-check job of ci.yml run it.
     assert check_all.main(["--list"]) == 0
     with pytest.raises(SystemExit):
         check_all.main(["no-such-check"])
 
 
 def test_a_broken_copy_fails_only_the_checks_it_breaks(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    broken: Callable[..., Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = repo_copy(tmp_path)
-    edit(root / "pixi.toml", "[environments]\n", "[enviroments]\n")
-    edit(root / CI, "    timeout-minutes: 60\n", "")
+    root = broken("pixi.toml", "[environments]\n", "[enviroments]\n")
+    broken(CI, "    timeout-minutes: 60\n", "")
     chosen = ["pixi-schema", "recipe-schema", "workflows"]
     assert check_all.main(["--root", str(root), *chosen]) == 1
     out = capsys.readouterr()
@@ -50,17 +46,8 @@ def test_a_broken_copy_fails_only_the_checks_it_breaks(
     assert "FAIL  GitHub workflows" in out.err
 
 
-def test_files_name_the_schema_versions_the_checks_use() -> None:
-    assert check_all.named_schema(ROOT / "pixi.toml") == (
-        "https://pixi.sh/v0.77.0/schema/manifest/schema.json"
-    )
-    assert check_all.named_schema(ROOT / "recipe/recipe.yaml") == (
-        "https://raw.githubusercontent.com/prefix-dev/recipe-format/main/schema.json"
-    )
-    first = (ROOT / "recipe/recipe.yaml").read_text(encoding="utf-8").splitlines()[0]
-    assert first.startswith("# yaml-language-server: $schema=")
-
-
+# One broken copy per file shows each schema is applied; what else the schemas
+# forbid is their authors' and check-jsonschema's to test.
 @pytest.mark.parametrize(
     ("file", "old", "new", "match"),
     [
@@ -70,56 +57,28 @@ def test_files_name_the_schema_versions_the_checks_use() -> None:
             'channels = "conda-forge"',
             r"workspace\.channels",
         ),
-        ("pixi.toml", "[feature.mkl]\n", "[feature.mkl]\nplatform = 1\n", r"mkl"),
-        ("pixi.toml", "[environments]\n", "[enviroments]\n", r"enviroments"),
-        (
-            "pixi.toml",
-            'depends-on = ["ctest"], description',
-            'depends-on = "ctest", descripton',
-            r"tasks\.test",
-        ),
         ("recipe/recipe.yaml", "  number: 0\n", "  numbr: 0\n", r"build"),
-        (
-            "recipe/recipe.yaml",
-            "  license_file: LICENSE\n",
-            "  license_file: LICENSE\n  licence: MIT\n",
-            r"about",
-        ),
-        (
-            "recipe/recipe.yaml",
-            "    overlinking_behavior: error\n",
-            "    overlinking_behavior: fatal\n",
-            r"dynamic_linking",
-        ),
-        (
-            "recipe/recipe.yaml",
-            "schema_version: 1\n",
-            "schema_version: 2\n",
-            r"schema_version",
-        ),
     ],
 )
 def test_a_broken_file_fails_its_schema(
-    tmp_path: Path, file: str, old: str, new: str, match: str
+    broken: Callable[..., Path], file: str, old: str, new: str, match: str
 ) -> None:
-    root = repo_copy(tmp_path)
-    edit(root / file, old, new)
+    root = broken(file, old, new)
     with pytest.raises(CheckError, match=match):
         check_all.check_schema(root / file)
 
 
-def test_files_must_name_their_schema(tmp_path: Path) -> None:
-    root = repo_copy(tmp_path)
-    edit(root / "pixi.toml", '"$schema" = ', "# ")
+def test_files_must_name_their_schema(broken: Callable[..., Path]) -> None:
+    root = broken("pixi.toml", '"$schema" = ', "# ")
     with pytest.raises(CheckError, match=r"no \"\$schema\" key"):
         check_all.check_schema(root / "pixi.toml")
-    edit(root / "recipe/recipe.yaml", "# yaml-language-server: $schema=", "# schema: ")
+    broken("recipe/recipe.yaml", "# yaml-language-server: $schema=", "# schema: ")
     with pytest.raises(CheckError, match=r"lacks the '# yaml-language-server"):
         check_all.check_schema(root / "recipe/recipe.yaml")
 
 
 def test_schema_path_comes_from_the_environment(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, broken: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     strict = tmp_path / "schema.json"
     strict.write_text(
@@ -130,8 +89,7 @@ def test_schema_path_comes_from_the_environment(
         check_all.check_schema(ROOT / "pixi.toml")
     # Without a local copy, only an https URL is fetched.
     monkeypatch.delenv("H5LINALG_PIXI_SCHEMA")
-    root = repo_copy(tmp_path)
-    edit(root / "pixi.toml", '"https://pixi.sh/', '"http://pixi.sh/')
+    root = broken("pixi.toml", '"https://pixi.sh/', '"http://pixi.sh/')
     with pytest.raises(CheckError, match=r"refusing to fetch"):
         check_all.check_schema(root / "pixi.toml")
 
@@ -204,8 +162,6 @@ def test_rattler_build_job_has_an_hdf5_2_cell() -> None:
 @pytest.mark.parametrize(
     ("old", "new", "match"),
     [
-        # zizmor's unpinned-uses, and the version comment
-        (CHECKOUT, "actions/checkout@v4", r"unpinned-uses"),
         (
             CHECKOUT,
             CHECKOUT.split(" #", maxsplit=1)[0],
@@ -215,11 +171,6 @@ def test_rattler_build_job_has_an_hdf5_2_cell() -> None:
             "          persist-credentials: false\n          fetch-depth: 0 # tags",
             "          fetch-depth: 0 # tags",
             r"persist-credentials",
-        ),
-        (
-            '        run: pixi run -e "$PIXI_ENV" test',
-            "        run: pixi run -e ${{ github.head_ref }} test",
-            r"template-injection",
         ),
         ("    timeout-minutes: 60\n", "", r"timeout-minutes"),
         ("permissions: {}\n", "", r"'permissions' is a required property"),
@@ -239,20 +190,11 @@ def test_rattler_build_job_has_an_hdf5_2_cell() -> None:
             "",
             r"'concurrency' is a required property",
         ),
-        ("    runs-on: ${{ matrix.os }}\n", "", r"runs-on|is not valid"),
     ],
 )
 def test_a_broken_workflow_fails(
-    tmp_path: Path, old: str, new: str, match: str
+    broken: Callable[..., Path], old: str, new: str, match: str
 ) -> None:
-    root = repo_copy(tmp_path)
-    edit(root / CI, old, new)
+    root = broken(CI, old, new)
     with pytest.raises(CheckError, match=match):
-        check_all.check_workflows(root / ".github")
-
-
-def test_a_broken_dependabot_file_fails(tmp_path: Path) -> None:
-    root = repo_copy(tmp_path)
-    edit(root / ".github/dependabot.yml", "interval: weekly", "interval: fortnightly")
-    with pytest.raises(CheckError, match=r"dependabot"):
         check_all.check_workflows(root / ".github")

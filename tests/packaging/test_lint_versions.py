@@ -1,11 +1,12 @@
 """One table owns the lint tools' versions: [dependency-groups] lint of
 pyproject.toml, exact pins. .pre-commit-config.yaml's revisions and
-additional_dependencies, pixi.toml's `lint` feature and the other dependency
-groups follow it; a copy where one of them disagrees fails, naming it."""
+additional_dependencies and the other dependency groups follow it; a copy
+where one of them disagrees fails, naming it. pixi.toml's `lint` feature is
+drift_check's (check_dependency_groups, run by tools.conda.check_all)."""
 
 from __future__ import annotations
 
-import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from tools.conda._common import ROOT, edit, load_toml, load_yaml
+from tools.conda._common import ROOT, load_toml, load_yaml
 
 #: Each hook repository: the PyPI package whose version its tags follow, and
 #: the tag of a version.
@@ -31,8 +32,6 @@ HOOK_REPOS = {
 }
 #: Hook repositories with no package on PyPI: their revision stands alone.
 UNVERSIONED = {"https://github.com/pre-commit/pygrep-hooks": "v1.10.0"}
-
-FILES = ["pyproject.toml", ".pre-commit-config.yaml", "pixi.toml"]
 
 
 def pins(requirements: list[str]) -> dict[str, str]:
@@ -54,80 +53,62 @@ def group_strings(pyproject: dict[str, Any]) -> dict[str, list[str]]:
     }
 
 
+def revision_problems(url: str, rev: str, lint: dict[str, str]) -> list[str]:
+    """Where a hook repository's revision is not the lint group's version."""
+    if url in UNVERSIONED:
+        known = UNVERSIONED[url]
+        return [] if rev == known else [f"{url}: rev {rev}, this test knows {known}"]
+    if url not in HOOK_REPOS:
+        return [f"{url}: a hook repository with no package in HOOK_REPOS"]
+    package, tag = HOOK_REPOS[url]
+    if package not in lint:
+        return [f"{url}: {package} has no exact pin in the lint group"]
+    if rev != tag.format(lint[package]):
+        wanted = tag.format(lint[package])
+        return [f"{url}: rev {rev}, but the lint group pins {package} (tag {wanted})"]
+    return []
+
+
+def extra_problems(
+    url: str, extras: list[str], groups: dict[str, list[str]], lint: dict[str, str]
+) -> list[str]:
+    """What a hook installs beside its tool is what CI installs: an exact pin
+    of the lint group, or a requirement as a dependency group writes it."""
+    every = {text for items in groups.values() for text in items}
+    # Exact pins of the other groups (pybind11-stubgen for the stubs) count too.
+    exact_pins = pins(sorted(every))
+    problems = []
+    for text in extras:
+        name = canonicalize_name(Requirement(text).name)
+        exact = pins([text])
+        pinned = lint.get(name, exact_pins.get(name))
+        if name in exact and pinned != exact[name]:
+            problems.append(
+                f"{url}: additional dependency {text}, the dependency groups pin "
+                f"{pinned or 'none'}"
+            )
+        elif name not in exact and text not in every:
+            problems.append(
+                f"{url}: additional dependency {text} is in no dependency group"
+            )
+    return problems
+
+
 def disagreements(root: Path) -> list[str]:
     """Every place that disagrees with the lint group's pins, one line each."""
-    pyproject = load_toml(root / "pyproject.toml")
-    config = load_yaml(root / ".pre-commit-config.yaml")
-    pixi = load_toml(root / "pixi.toml")
-    groups = group_strings(pyproject)
+    groups = group_strings(load_toml(root / "pyproject.toml"))
     lint = pins(groups["lint"])
-    # Exact pins of the other groups (pybind11-stubgen for the stubs) count too.
-    exact_pins = pins([text for items in groups.values() for text in items])
     problems = []
-
-    for repo in config["repos"]:
-        url = repo["repo"]
-        if url == "local":
-            continue
-        if url in UNVERSIONED:
-            if repo["rev"] != UNVERSIONED[url]:
-                problems.append(
-                    f"{url}: rev {repo['rev']}, this test knows {UNVERSIONED[url]}"
-                )
-            continue
-        if url not in HOOK_REPOS:
-            problems.append(f"{url}: a hook repository with no package in HOOK_REPOS")
-            continue
-        package, tag = HOOK_REPOS[url]
-        if package not in lint:
-            problems.append(f"{url}: {package} has no exact pin in the lint group")
-        elif repo["rev"] != tag.format(lint[package]):
-            problems.append(
-                f"{url}: rev {repo['rev']}, but the lint group pins "
-                f"{package}=={lint[package]} (tag {tag.format(lint[package])})"
-            )
-        # What a hook installs beside its tool is what CI installs: an exact pin
-        # of the lint group, or a requirement as a dependency group writes it.
-        every = {text for items in groups.values() for text in items}
-        extras = [
-            dep
-            for hook in repo["hooks"]
-            for dep in hook.get("additional_dependencies", [])
-        ]
-        for text in extras:
-            name = canonicalize_name(Requirement(text).name)
-            exact = pins([text])
-            pinned = lint.get(name, exact_pins.get(name))
-            if name in exact and pinned != exact[name]:
-                problems.append(
-                    f"{url}: additional dependency {text}, the dependency groups pin "
-                    f"{pinned or 'none'}"
-                )
-            elif name not in exact and text not in every:
-                problems.append(
-                    f"{url}: additional dependency {text} is in no dependency group"
-                )
-
-    feature = pixi["feature"]["lint"]
-    pixi_pins: dict[str, str] = {}
-    for name, spec in feature.get("pypi-dependencies", {}).items():
-        version = spec if isinstance(spec, str) else spec.get("version", "")
-        if version.startswith("=="):
-            pixi_pins[canonicalize_name(name)] = version[2:]
-    for name, spec in feature.get("dependencies", {}).items():
-        if isinstance(spec, str) and spec.startswith("=="):
-            pixi_pins[canonicalize_name(name)] = spec[2:]
-    for package, version in lint.items():
-        if pixi_pins.get(package) != version:
-            problems.append(
-                f"pixi.toml [feature.lint]: {package} {pixi_pins.get(package, 'not pinned')}, "
-                f"the lint group pins {version}"
-            )
-    problems.extend(
-        f"pixi.toml [feature.lint]: {name} pinned, not in the lint group"
-        for name in sorted(pixi_pins.keys() - lint.keys())
-    )
-
+    for repo in load_yaml(root / ".pre-commit-config.yaml")["repos"]:
+        if repo["repo"] != "local":
+            extras = [
+                dep
+                for hook in repo["hooks"]
+                for dep in hook.get("additional_dependencies", [])
+            ]
+            problems += revision_problems(repo["repo"], repo["rev"], lint)
+            if repo["repo"] not in UNVERSIONED:
+                problems += extra_problems(repo["repo"], extras, groups, lint)
     # Another group naming a lint tool must allow the pinned version.
     for group, items in groups.items():
         for text in items:
@@ -142,12 +123,6 @@ def disagreements(root: Path) -> list[str]:
                     f"[dependency-groups] {group}: {text} excludes the lint group's {lint[name]}"
                 )
     return problems
-
-
-def broken_copy(tmp_path: Path) -> Path:
-    for name in FILES:
-        shutil.copy2(ROOT / name, tmp_path / name)
-    return tmp_path
 
 
 def test_the_versions_agree() -> None:
@@ -188,12 +163,6 @@ def test_every_hook_repository_is_versioned() -> None:
             "additional dependency pytest>=8",
         ),
         (
-            "pixi.toml",
-            'mypy = "==2.4.1"',
-            'mypy = "==2.4.0"',
-            "mypy 2.4.0, the lint group pins 2.4.1",
-        ),
-        (
             "pyproject.toml",
             '"zizmor==1.33.1"',
             '"zizmor==1.33.0"',
@@ -208,10 +177,13 @@ def test_every_hook_repository_is_versioned() -> None:
     ],
 )
 def test_a_broken_copy_names_what_disagrees(
-    tmp_path: Path, file: str, old: str, new: str, named: str
+    broken: Callable[..., Path],
+    file: str,
+    old: str,
+    new: str,
+    named: str,
 ) -> None:
-    root = broken_copy(tmp_path)
-    edit(root / file, old, new)
+    root = broken(file, old, new)
     problems = disagreements(root)
     assert problems, "the broken copy passed"
     assert any(named in line for line in problems), problems

@@ -1,5 +1,5 @@
 """The one helper module of tools/conda: paths, loaders, the variant matrix,
-the hand-kept facts, running the real tools, and broken copies for the tests.
+the hand-kept facts and running the real tools.
 
 Every script in tools/conda (and the stand-ins of tools/offline) imports it as
 `tools.conda._common`: the scripts run from the repository root as
@@ -204,30 +204,3 @@ def cli_variant_files(root: Path, matrix: tuple[str, ...]) -> list[str | Path]:
         if p.is_file()
     ][:1]
     return [*given, *beside, *given] if beside else given
-
-
-# --- Broken copies (tests/packaging) ------------------------------------------------
-# Each check is run by tests/packaging on the repository (it must pass) and on
-# deliberately broken copies (it must fail, naming the problem).
-
-#: What the conda checks read: copied into a temporary "repository" to break it.
-CHECKED_FILES = ("pyproject.toml", "pixi.toml", "LICENSE", "README.md")
-CHECKED_DIRS = ("recipe", "variants", ".github")
-
-
-def repo_copy(tmp_path: Path) -> Path:
-    """A copy of the files the conda checks read, safe to break."""
-    root = tmp_path / "repo"
-    root.mkdir()
-    for name in CHECKED_FILES:
-        shutil.copy2(ROOT / name, root / name)
-    for name in CHECKED_DIRS:
-        shutil.copytree(ROOT / name, root / name)
-    return root
-
-
-def edit(path: Path, old: str, new: str, count: int = 1) -> None:
-    """Replace ``old`` by ``new`` in ``path``; the text must be there."""
-    text = path.read_text(encoding="utf-8")
-    assert old in text, f"{old!r} not in {path}"
-    path.write_text(text.replace(old, new, count), encoding="utf-8")

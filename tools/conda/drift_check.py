@@ -9,12 +9,13 @@ that disagree:
   fallback (check_version_source);
 * [project].dependencies <-> recipe `run` and pixi (check_run_requirements);
 * [build-system].requires <-> recipe `host` (names) and pixi [dependencies]
-  (lower bounds) (check_build_requirements), each lower bound satisfiable on
-  both PyPI and conda-forge (check_known_releases, from tools/conda/facts.toml);
+  (lower bounds) (check_build_requirements); that each bound exists is the
+  solvers' to say: ci.yml's `pixi lock` on conda-forge (pixi.toml holds the
+  same bounds), pip and cibuildwheel on PyPI;
 * the native libraries of the recipe `host` <-> pixi [dependencies];
 * requires-python <-> the Pythons of variants/ <-> the Python classifiers and
   the pixi pyXYZ environments; the oldest-NumPy environment <-> the NumPy bound;
-* the dependency groups test / packaging / lint <-> their pixi features;
+* the dependency groups test / packaging / lint <-> their pixi features, both ways;
 * compiler launchers (ccache) activated by pixi <-> pixi's dependencies.
 """
 
@@ -27,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 from packaging.requirements import Requirement
-from packaging.version import Version
 
 from tools.conda._common import (
     MATRICES,
@@ -254,22 +254,6 @@ def check_build_requirements(f: Files) -> list[str]:
     return problems
 
 
-def check_known_releases(f: Files) -> list[str]:
-    """Each lower bound of pyproject.toml exists on both indexes (facts.toml [releases])."""
-    releases = facts()["releases"]
-    problems = []
-    for req in map(
-        Requirement, f.pyproject["build-system"]["requires"] + f.project["dependencies"]
-    ):
-        bound = lower_bound(req.specifier)
-        for index, known in releases.get(conda_name(req), {}).items():
-            if bound and Version(bound) > Version(known["version"]):
-                problems.append(
-                    f"lower bound of {req.name}: pyproject.toml asks >={bound}, but the newest {req.name} known on {index} is {known['version']} ({known['seen']}; tools/conda/facts.toml)"
-                )
-    return list(dict.fromkeys(problems))
-
-
 def check_native_libraries(f: Files) -> list[str]:
     host = {spec_name(r) for r in requirement_strings(f.recipe["requirements"]["host"])}
     recipe_native = host - HOST_PYTHON
@@ -369,10 +353,15 @@ def check_dependency_groups(f: Files) -> list[str]:
     for group, feature in GROUP_FEATURES.items():
         tables = f.features.get(feature, {})
         pixi_deps = tables.get("dependencies", {}) | tables.get("pypi-dependencies", {})
-        for entry in f.get("pyproject.toml", f"dependency-groups.{group}") or []:
-            if not isinstance(entry, str):
-                continue
-            req = Requirement(entry)
+        entries = f.get("pyproject.toml", f"dependency-groups.{group}") or []
+        reqs = [Requirement(e) for e in entries if isinstance(e, str)]
+        problems += [
+            f"pixi.toml feature {feature}: {name} is not in [dependency-groups] {group}"
+            for name in sorted(
+                set(pixi_deps) - {n for r in reqs for n in (r.name, conda_name(r))}
+            )
+        ]
+        for req in reqs:
             name = req.name if req.name in pixi_deps else conda_name(req)
             if name not in pixi_deps:
                 problems.append(
@@ -411,7 +400,6 @@ CHECKS: tuple[Callable[[Files], list[str]], ...] = (
     check_version_source,
     check_run_requirements,
     check_build_requirements,
-    check_known_releases,
     check_native_libraries,
     check_pythons,
     check_oldest_numpy,

@@ -42,6 +42,7 @@ import tarfile
 import threading
 import time
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -215,41 +216,33 @@ NINJA_VARIABLES = re.compile(
 )
 
 
-def host_prefix_only(bld: Path) -> list[str]:
-    """Where CMake found HDF5, BLAS/LAPACK, zlib and the codec libraries in one
-    build folder, a line each; CheckError if any came from outside the host
-    prefix.
+#: CMake cache entries of the libraries, the codecs' in any case
+#: (find_package(zstd) sets zstd_DIR).
+CACHE_ENTRY = re.compile(
+    r"^((?:HDF5|BLAS|LAPACK|CBLAS|ZLIB|LIBDEFLATE|(?i:zstd|lz4|blosc|liblzf|lzf))"
+    r"_[A-Za-z_]*)(?::[A-Z]+)?=(.*)$"
+)
 
-    Two independent records: CMake's cache (what find_package() chose) and
-    build.ninja (the include folders and libraries the compiler and linker
-    really get). An include folder outside the prefix is allowed only if it
-    holds none of the libraries' headers (Debian's Python headers, say).
-    """
-    hosts = sorted(bld.glob("host_env*"))
-    caches = sorted(bld.glob("work/build/*/CMakeCache.txt"))
-    if len(hosts) != 1 or len(caches) != 1:
-        msg = f"{bld}: expected one host prefix and one CMakeCache.txt, found {hosts} {caches}"
-        raise CheckError(msg)
-    host, work = hosts[0], bld / "work"
+
+def _cache_outside(
+    cache: Path, host: Path, inside: Callable[[str], bool]
+) -> tuple[set[str], list[str]]:
+    """What CMake's cache found (paths shown under $PREFIX), and the entries outside."""
     found: set[str] = set()
     outside: list[str] = []
-
-    def inside(path: str) -> bool:
-        return Path(path).is_relative_to(host) or Path(path).is_relative_to(work)
-
-    # The codec libraries' variables in any case: find_package(zstd) sets zstd_DIR.
-    entry = re.compile(
-        r"^((?:HDF5|BLAS|LAPACK|CBLAS|ZLIB|LIBDEFLATE|(?i:zstd|lz4|blosc|liblzf|lzf))"
-        r"_[A-Za-z_]*)(?::[A-Z]+)?=(.*)$"
-    )
-    for line in caches[0].read_text().splitlines():
-        match = entry.match(line)
+    for line in cache.read_text().splitlines():
+        match = CACHE_ENTRY.match(line)
         for value in match.group(2).split(";") if match else ():
             if value.startswith("/"):
                 found.add(f"{match.group(1)}={value.replace(str(host), '$PREFIX')}")  # type: ignore[union-attr]
                 if not inside(value):
                     outside.append(f"CMakeCache.txt: {line}")
-    ninja = caches[0].parent / "build.ninja"
+    return found, outside
+
+
+def _ninja_outside(ninja: Path, inside: Callable[[str], bool]) -> list[str]:
+    """The include folders, libraries and library folders of build.ninja outside."""
+    outside: list[str] = []
     for line in ninja.read_text().splitlines():
         match = NINJA_VARIABLES.match(line)
         if not match:
@@ -271,6 +264,31 @@ def host_prefix_only(bld: Path) -> list[str]:
                 outside.append(f"build.ninja: {match.group(1)} {path}")
             elif token.startswith("-L") or "-rpath" in token:
                 outside.append(f"build.ninja: library folder {path}")
+    return outside
+
+
+def host_prefix_only(bld: Path) -> list[str]:
+    """Where CMake found HDF5, BLAS/LAPACK, zlib and the codec libraries in one
+    build folder, a line each; CheckError if any came from outside the host
+    prefix.
+
+    Two independent records: CMake's cache (what find_package() chose) and
+    build.ninja (the include folders and libraries the compiler and linker
+    really get). An include folder outside the prefix is allowed only if it
+    holds none of the libraries' headers (Debian's Python headers, say).
+    """
+    hosts = sorted(bld.glob("host_env*"))
+    caches = sorted(bld.glob("work/build/*/CMakeCache.txt"))
+    if len(hosts) != 1 or len(caches) != 1:
+        msg = f"{bld}: expected one host prefix and one CMakeCache.txt, found {hosts} {caches}"
+        raise CheckError(msg)
+    host, work = hosts[0], bld / "work"
+
+    def inside(path: str) -> bool:
+        return Path(path).is_relative_to(host) or Path(path).is_relative_to(work)
+
+    found, outside = _cache_outside(caches[0], host, inside)
+    outside += _ninja_outside(caches[0].parent / "build.ninja", inside)
     if not any(f.startswith(("HDF5_DIR", "BLAS_", "LAPACK_", "ZLIB_")) for f in found):
         outside.append("(CMake's cache names none of HDF5, BLAS, LAPACK, zlib)")
     if outside:
@@ -294,21 +312,8 @@ def phase(line: str) -> None:
     print(line, flush=True)
 
 
-def build(
-    output_dir: Path, work_dir: Path, *, channel_only: bool = False
-) -> list[Path]:
-    """Build the channel, then both cells; return the package files.
-
-    This runs the engine in the calling thread, where Ctrl-C waits for it:
-    build_in_child() runs it where Ctrl-C stops it."""
-    from rattler_build import (  # noqa: PLC0415
-        Package,
-        RenderConfig,
-        Stage0Recipe,
-        ToolConfiguration,
-        VariantConfig,
-    )
-
+def build_channel(work_dir: Path) -> tuple[Path, list[standin_channel.Standin]]:
+    """The stand-in channel of every package the recipe needs, built if needed."""
     started = time.monotonic()
     phase(
         f"building the stand-in channel in {_shown(work_dir)} "
@@ -321,19 +326,26 @@ def build(
     for standin in standins:
         print(f"  {standin.file_name:72} {standin.made_from}")
     print(f"  ({len(standins)} packages, {time.monotonic() - started:.0f} s)")
-    if channel_only:
-        return []
+    return channel, standins
 
-    variants, zip_keys, notes = final_variants(standins)
-    print("variant overrides:")
-    for note in notes:
-        print(f"  {note}")
+
+def build_cells(
+    output_dir: Path, work_dir: Path, channels: list[str], variants: Any
+) -> list[Path]:
+    """rattler-build's engine building both cells into ``output_dir``."""
+    from rattler_build import (  # noqa: PLC0415
+        RenderConfig,
+        Stage0Recipe,
+        ToolConfiguration,
+        VariantConfig,
+    )
+
+    variants, zip_keys = variants
     cells = render(variants, zip_keys)
     print(f"cells: {[c.variant.get('numpy') for c in cells]}")
     if len(cells) != 2:
         msg = f"expected two cells (NumPy 1.26 and 2), rendered {len(cells)}"
         raise CheckError(msg)
-
     if output_dir.exists():
         shutil.rmtree(output_dir)
     output_dir.mkdir(parents=True)
@@ -343,7 +355,6 @@ def build(
     cache = work_dir / "rattler-cache"
     shutil.rmtree(cache, ignore_errors=True)
     os.environ["RATTLER_CACHE_DIR"] = str(cache)
-    channels = [standin_channel.channel_url(channel)]
     numpys = " and ".join(str(c.variant.get("numpy")) for c in cells)
     phase(
         f"rattler-build: building {_shown(RECIPE)} for python {PYTHON} "
@@ -360,18 +371,15 @@ def build(
     if len(packages) != len(cells):
         msg = f"expected {len(cells)} packages in {output_dir}, found {packages}"
         raise CheckError(msg)
+    return packages
 
-    summary: dict[str, Any] = {
-        "variant_overrides": notes,
-        "discovery": {},
-        "packages": {},
-    }
-    print("discovery inside the host prefix (CMakeCache.txt, build.ninja):")
-    for bld in sorted((output_dir / "bld").glob("rattler-build_h5linalg_*")):
-        print(f"  {bld.name}:")
-        summary["discovery"][bld.name] = host_prefix_only(bld)
-        for line in summary["discovery"][bld.name]:
-            print(f"    {line}")
+
+def run_recipe_tests(
+    packages: list[Path], channels: list[str], summary: dict[str, Any]
+) -> list[str]:
+    """Every test of the recipe on each package, in rattler-build's test
+    environments; what failed (the results go into ``summary``)."""
+    from rattler_build import Package  # noqa: PLC0415
 
     phase(
         f"rattler-build: running the recipe's tests of {len(packages)} packages "
@@ -384,10 +392,7 @@ def build(
         print(f"  run requirements: {', '.join(package.index['depends'])}")
         # One test at a time: run_tests() stops at the first failure.
         built = Package.from_file(path)
-        test_channels = [*channels, standin_channel.channel_url(output_dir)]
-        results = [
-            built.run_test(i, channel=test_channels) for i in range(built.test_count)
-        ]
+        results = [built.run_test(i, channel=channels) for i in range(built.test_count)]
         for result in results:
             status = "passed" if result.success else "FAILED"
             print(f"  test {result.test_index}: {status}")
@@ -400,6 +405,39 @@ def build(
             "depends": package.index["depends"],
             "tests": {str(r.test_index): bool(r.success) for r in results},
         }
+    return failed
+
+
+def build(
+    output_dir: Path, work_dir: Path, *, channel_only: bool = False
+) -> list[Path]:
+    """Build the channel, then both cells; return the package files.
+
+    This runs the engine in the calling thread, where Ctrl-C waits for it:
+    build_in_child() runs it where Ctrl-C stops it."""
+    started = time.monotonic()
+    channel, standins = build_channel(work_dir)
+    if channel_only:
+        return []
+    variants, zip_keys, notes = final_variants(standins)
+    print("variant overrides:")
+    for note in notes:
+        print(f"  {note}")
+    channels = [standin_channel.channel_url(channel)]
+    packages = build_cells(output_dir, work_dir, channels, (variants, zip_keys))
+    summary: dict[str, Any] = {
+        "variant_overrides": notes,
+        "discovery": {},
+        "packages": {},
+    }
+    print("discovery inside the host prefix (CMakeCache.txt, build.ninja):")
+    for bld in sorted((output_dir / "bld").glob("rattler-build_h5linalg_*")):
+        print(f"  {bld.name}:")
+        summary["discovery"][bld.name] = host_prefix_only(bld)
+        for line in summary["discovery"][bld.name]:
+            print(f"    {line}")
+    test_channels = [*channels, standin_channel.channel_url(output_dir)]
+    failed = run_recipe_tests(packages, test_channels, summary)
     # What the tests of tests/packaging/test_conda_build_offline.py read back.
     (output_dir / SUMMARY).write_text(json.dumps(summary, indent=2) + "\n")
     if failed:
@@ -420,9 +458,22 @@ TERMINATE_GRACE = 3.0
 KILL_GRACE = 5.0
 
 
-def session_members(session: int) -> list[int]:
-    """The live processes of ``session`` (zombies left out), from /proc."""
-    members = []
+@dataclass(frozen=True)
+class Proc:
+    """A process as /proc/PID/stat shows it."""
+
+    pid: int
+    comm: str
+    state: str
+    ppid: int
+    session: int
+    #: Clock ticks after boot the process started at: a reused pid differs.
+    start: int
+
+
+def processes() -> dict[int, Proc]:
+    """Every process of the machine, from /proc (no psutil)."""
+    found = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -431,10 +482,21 @@ def session_members(session: int) -> list[int]:
         except OSError:  # gone meanwhile
             continue
         # "pid (comm) state ppid pgrp session ...": comm may hold ") ".
-        state, _ppid, _pgrp, sid = stat.rpartition(")")[2].split()[:4]
-        if state != "Z" and int(sid) == session:
-            members.append(int(entry.name))
-    return members
+        head, _, tail = stat.rpartition(")")
+        fields = tail.split()
+        pid = int(entry.name)
+        found[pid] = Proc(
+            pid, head.partition("(")[2], fields[0], int(fields[1]), int(fields[3]),
+            int(fields[19]),
+        )  # fmt: skip
+    return found
+
+
+def session_members(session: int) -> list[int]:
+    """The live processes of ``session`` (zombies left out)."""
+    return [
+        p.pid for p in processes().values() if p.state != "Z" and p.session == session
+    ]
 
 
 def stop_session(process: subprocess.Popen[bytes]) -> None:

@@ -93,7 +93,8 @@ def _v0_parse(text: str) -> dict[str, Any]:
     return yaml.safe_load(rendered) or {}
 
 
-def _common_rules(lt: _Linter, recipe: dict[str, Any], fmt: str, text: str) -> None:
+def _layout_rules(lt: _Linter, recipe: dict[str, Any], fmt: str, text: str) -> None:
+    """The top-level keys, their order, the end of the file (R-000, R-001, R-011)."""
     order = V1_SECTIONS if fmt == "v1" else V0_ORDER
     keys = list(recipe)
     for key in keys:
@@ -106,6 +107,12 @@ def _common_rules(lt: _Linter, recipe: dict[str, Any], fmt: str, text: str) -> N
             f"The top level meta keys are in an unexpected order. Expecting {[k for k in order if k in present]}.",
         )
 
+    if not text.endswith("\n") or text.endswith("\n\n"):
+        lt.lint("R-011", "There should be one empty line at the end of the file.")
+
+
+def _about_rules(lt: _Linter, recipe: dict[str, Any], fmt: str) -> None:
+    """about: and extra: (R-002, R-003, R-004, R-007, R-010, R-013, R-039)."""
     about = recipe.get("about") or {}
     for item in ("homepage" if fmt == "v1" else "home", "license", "summary"):
         if not about.get(item):
@@ -140,29 +147,9 @@ def _common_rules(lt: _Linter, recipe: dict[str, Any], fmt: str, text: str) -> N
             "The feedstock-name in the `extra` section must not end with `-feedstock`.",
         )
 
-    build = recipe.get("build") or {}
-    if "number" not in build:
-        lt.lint("R-008", "The recipe must have a `build/number` section.")
-    noarch = build.get("noarch")
-    if noarch is not None and noarch not in ("python", "generic"):
-        lt.lint(
-            "R-020",
-            f"Invalid `noarch` value `{noarch}`. Should be one of ['python', 'generic'].",
-        )
 
-    requirements = recipe.get("requirements") or {}
-    req_order = [k for k in requirements if k in ("build", "host", "run")]
-    if req_order != sorted(req_order, key=("build", "host", "run").index):
-        lt.lint(
-            "R-009",
-            "The `requirements/` sections should be defined in the following order: build, host, run; instead saw: "
-            + ", ".join(req_order)
-            + ".",
-        )
-
-    if not text.endswith("\n") or text.endswith("\n\n"):
-        lt.lint("R-011", "There should be one empty line at the end of the file.")
-
+def _package_rules(lt: _Linter, recipe: dict[str, Any], fmt: str) -> None:
+    """package: and build: (R-008, R-012, R-014, R-016, R-020, R-040)."""
     package = recipe.get("package") or {}
     context = recipe.get("context") or {}
     name = str(package.get("name", ""))
@@ -187,6 +174,19 @@ def _common_rules(lt: _Linter, recipe: dict[str, Any], fmt: str, text: str) -> N
     ):
         lt.lint("R-016", f"Package version {version} doesn't match conda spec")
 
+    build = recipe.get("build") or {}
+    if "number" not in build:
+        lt.lint("R-008", "The recipe must have a `build/number` section.")
+    noarch = build.get("noarch")
+    if noarch is not None and noarch not in ("python", "generic"):
+        lt.lint(
+            "R-020",
+            f"Invalid `noarch` value `{noarch}`. Should be one of ['python', 'generic'].",
+        )
+
+
+def _source_rules(lt: _Linter, recipe: dict[str, Any]) -> None:
+    """source: (R-019, R-028)."""
     sources = recipe.get("source") or {}
     for source in sources if isinstance(sources, list) else [sources]:
         if not isinstance(source, dict):
@@ -199,9 +199,21 @@ def _common_rules(lt: _Linter, recipe: dict[str, Any], fmt: str, text: str) -> N
         if str(source.get("url", "")).endswith(".whl"):
             lt.lint("R-028", "Compiled wheels are not allowed as a source.")
 
-    build_reqs = requirement_strings(requirements.get("build"))
-    host_reqs = requirement_strings(requirements.get("host"))
-    run_reqs = requirement_strings(requirements.get("run"))
+
+def _requirements(recipe: dict[str, Any]) -> tuple[list[str], list[str], list[str]]:
+    """The build, host and run requirements, every if/then/else branch."""
+    requirements = recipe.get("requirements") or {}
+    return (
+        requirement_strings(requirements.get("build")),
+        requirement_strings(requirements.get("host")),
+        requirement_strings(requirements.get("run")),
+    )
+
+
+def _compiler_rules(lt: _Linter, recipe: dict[str, Any], fmt: str) -> None:
+    """The compilers and the C library (R-033, R-034, R-035)."""
+    requirements = recipe.get("requirements") or {}
+    build_reqs, host_reqs, run_reqs = _requirements(recipe)
     compiler_re, stdlib_re = (
         (_V1_COMPILER, _V1_STDLIB)
         if fmt == "v1"
@@ -229,10 +241,22 @@ def _common_rules(lt: _Linter, recipe: dict[str, Any], fmt: str, text: str) -> N
                 "R-035",
                 "You're setting a constraint on the `__osx` virtual package directly; use `c_stdlib_version` instead.",
             )
-    for section, specs in (
-        ("build", build_reqs),
-        ("host", host_reqs),
-        ("run", run_reqs),
+
+
+def _spec_rules(lt: _Linter, recipe: dict[str, Any]) -> None:
+    """The order of the sections and how each requirement is written (R-009,
+    R-017, R-021, R-022)."""
+    requirements = recipe.get("requirements") or {}
+    req_order = [k for k in requirements if k in ("build", "host", "run")]
+    if req_order != sorted(req_order, key=("build", "host", "run").index):
+        lt.lint(
+            "R-009",
+            "The `requirements/` sections should be defined in the following order: build, host, run; instead saw: "
+            + ", ".join(req_order)
+            + ".",
+        )
+    for section, specs in zip(
+        ("build", "host", "run"), _requirements(recipe), strict=True
     ):
         for spec in specs:
             if "{{" in spec:
@@ -253,6 +277,13 @@ def _common_rules(lt: _Linter, recipe: dict[str, Any], fmt: str, text: str) -> N
                 "R-017",
                 "Using pinned numpy packages (numpy x.x) is a deprecated pattern.",
             )
+
+
+def _python_rules(lt: _Linter, recipe: dict[str, Any]) -> None:
+    """Python as a host and run requirement, and its build backend (R-023,
+    R-024, R-046)."""
+    noarch = (recipe.get("build") or {}).get("noarch")
+    _build, host_reqs, run_reqs = _requirements(recipe)
     names_host = [spec_name(s) for s in host_reqs]
     names_run = [spec_name(s) for s in run_reqs]
     if noarch is None and "python" in names_host and "python" not in names_run:
@@ -272,6 +303,16 @@ def _common_rules(lt: _Linter, recipe: dict[str, Any], fmt: str, text: str) -> N
             "R-046",
             "No valid build backend found for Python recipe for package using `pip`.",
         )
+
+
+def _common_rules(lt: _Linter, recipe: dict[str, Any], fmt: str, text: str) -> None:
+    _layout_rules(lt, recipe, fmt, text)
+    _about_rules(lt, recipe, fmt)
+    _package_rules(lt, recipe, fmt)
+    _source_rules(lt, recipe)
+    _compiler_rules(lt, recipe, fmt)
+    _spec_rules(lt, recipe)
+    _python_rules(lt, recipe)
 
 
 def _v1_rules(lt: _Linter, recipe: dict[str, Any], text: str) -> None:
@@ -351,6 +392,8 @@ def _v0_rules(lt: _Linter, recipe: dict[str, Any], text: str) -> None:
 def _staged_rules(
     lt: _Linter, recipe: dict[str, Any], fmt: str, package_name: str
 ) -> None:
+    """The staged-recipes checklist: where the recipe is and what it builds
+    from (S-001 to S-004), then what it requires and tests (S-005 to S-009)."""
     folder = lt.path.parent
     if folder.parent.name != "recipes" or folder.name != package_name:
         lt.lint(
@@ -373,6 +416,11 @@ def _staged_rules(
                 "S-004",
                 f"{variant_file}: the staged recipe builds against conda-forge's global pinning only; remove local variant files.",
             )
+    _staged_requirement_rules(lt, recipe, fmt)
+
+
+def _staged_requirement_rules(lt: _Linter, recipe: dict[str, Any], fmt: str) -> None:
+    build = recipe.get("build") or {}
     requirements = recipe.get("requirements") or {}
     build_specs = requirement_strings(requirements.get("build"))
     build_names = [spec_name(s) for s in build_specs]
@@ -393,6 +441,10 @@ def _staged_rules(
         lt.lint("S-006", "Remember to always add `pip` to the host requirements.")
     if compiled and build.get("noarch"):
         lt.lint("S-007", "A package with compiled code cannot be noarch.")
+    _staged_test_rules(lt, recipe, fmt)
+
+
+def _staged_test_rules(lt: _Linter, recipe: dict[str, Any], fmt: str) -> None:
     if fmt == "v1":
         python_tests = [
             t["python"]
