@@ -1,9 +1,10 @@
-"""What tools/reliability/valgrind.py counts against h5linalg, on synthetic reports.
+"""What tools/reliability/memcheck.py counts against h5linalg, on synthetic reports.
 
-The valgrind run itself takes a minute (``python -m tools.reliability.valgrind``);
-these tests pin down its verdicts: invalid accesses fail wherever they are,
-definite leaks fail when h5linalg's code made the allocation, uninitialised
-values fail when h5linalg's code used them, and CPython/NumPy noise does not.
+The valgrind run itself takes a minute or two (``python -m
+tools.reliability.memcheck valgrind``); these tests pin down its verdicts:
+invalid accesses fail wherever they are, definite leaks fail when h5linalg's
+code made the allocation, uninitialised values fail when h5linalg's code used
+them, and CPython/NumPy noise does not.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ MALLOC = "/usr/libexec/valgrind/vgpreload_memcheck-amd64-linux.so"
 
 
 def valgrind_tool() -> ModuleType:
-    return importlib.import_module("tools.reliability.valgrind")
+    return importlib.import_module("tools.reliability.memcheck")
 
 
 def error(kind: str, *frames: tuple[str, str]) -> str:
