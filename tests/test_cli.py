@@ -37,6 +37,7 @@ def data_file(tmp_path):
     return path, x
 
 
+@pytest.mark.memcheck
 def test_describe(data_file, capsys):
     path, x = data_file
     assert main(["describe", f"{path}:/group/x"]) == 0
@@ -62,6 +63,7 @@ def test_cov_to_npy(data_file, tmp_path):
     assert "--overwrite" in again.stderr
 
 
+@pytest.mark.memcheck
 def test_cov_to_hdf5(data_file, tmp_path):
     path, x = data_file
     out = tmp_path / "results.h5"
@@ -391,6 +393,7 @@ def survey(tmp_path):
     return path
 
 
+@pytest.mark.memcheck
 def test_missing_dataset_suggests_close_names_in_the_cli(survey, capsys):
     status, captured = run_main(["describe", f"{survey}:/sample"], capsys)
     assert status == 1

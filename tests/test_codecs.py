@@ -133,6 +133,7 @@ def test_reads_what_h5py_reads(tmp_path, pipeline, dtype, shape_name):
             assert decoded(codec) - before == chunk_rows * bands
 
 
+@pytest.mark.memcheck
 @pytest.mark.parametrize(
     "pipeline", ["shuffle-zstd", "lz4", "blosc-lz4-byteshuffle", "lzf", "shuffle-gzip"]
 )
@@ -202,6 +203,7 @@ def damage(path: Path, chunk: int = 0) -> None:
         file.write(b"\xff" * (info.byte_offset + info.size - start))
 
 
+@pytest.mark.memcheck
 @pytest.mark.parametrize(
     "pipeline",
     ["gzip", "zstd", "shuffle-zstd", "lz4", "blosc-lz4-byteshuffle", "blosc-zstd-bitshuffle",

@@ -38,7 +38,13 @@ def values(dtype: np.dtype) -> np.ndarray:
 @pytest.mark.parametrize("order", BYTE_ORDERS)
 @pytest.mark.parametrize("kind", ["array", "string"])
 @pytest.mark.parametrize(
-    "layout", ["contiguous", "chunked-gzip", "narrow-chunks-shuffle-gzip"]
+    "layout",
+    [
+        "contiguous",
+        "chunked-gzip",
+        # Every conversion once, and the gzip and shuffle paths with it.
+        pytest.param("narrow-chunks-shuffle-gzip", marks=pytest.mark.memcheck),
+    ],
 )
 def test_numeric_dtypes(make_source, name, order, kind, layout):
     dtype = np.dtype(name).newbyteorder(order)
@@ -69,6 +75,7 @@ UNSUPPORTED = {
 }
 
 
+@pytest.mark.memcheck
 @pytest.mark.parametrize("name", list(UNSUPPORTED))
 def test_unsupported_array_dtypes(name):
     data = UNSUPPORTED[name]
@@ -84,6 +91,7 @@ def test_unsupported_array_dtypes_unicode_and_object():
         h5linalg.gram(np.array([[object(), 1]], dtype=object))
 
 
+@pytest.mark.memcheck
 @pytest.mark.parametrize(
     ("name", "expected"),
     [

@@ -3,11 +3,13 @@ with no thread and no open HDF5 object left behind."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -23,6 +25,10 @@ RUNS = {
     "pca": lambda s, **kw: h5linalg.pca(s, 2, **kw),
     "lstsq": lambda s, **kw: h5linalg.lstsq(s, np.ones(300), **kw),
     "matmul": lambda s, **kw: h5linalg.matmul(s, np.ones((4, 2)), **kw),
+    # Into a file next to the source (overwrite: some tests run it twice).
+    "matmul(out=...)": lambda s, **kw: h5linalg.matmul(
+        s, np.ones(4), out=s.replace(".h5:/x", "-out.h5:/v"), overwrite=True, **kw
+    ),
 }
 each_run = pytest.mark.parametrize("run", list(RUNS.values()), ids=list(RUNS))
 
@@ -53,7 +59,7 @@ class Abort(Exception):
 
 
 @each_run
-@pytest.mark.parametrize("after", [0, 3])
+@pytest.mark.parametrize("after", [0, pytest.param(3, marks=pytest.mark.memcheck)])
 def test_failing_progress_callback_stops_the_run_cleanly(run, source, after):
     run(source, block_rows=10)  # start any pools, so only leaks would change the count
     threads = native_threads()
@@ -70,6 +76,35 @@ def test_failing_progress_callback_stops_the_run_cleanly(run, source, after):
     assert len(calls) == after + 1
     assert _testing.open_hdf5_objects() == objects
     assert settled_threads(threads) == threads
+
+
+@pytest.fixture
+def sigint_raises() -> Iterator[None]:
+    """SIGINT raises KeyboardInterrupt, even where pytest started with it ignored
+    (a background job of a shell), which Python then leaves ignored."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.memcheck
+@pytest.mark.usefixtures("sigint_raises")
+@each_run
+def test_ctrl_c_in_the_process_stops_the_run_cleanly(run, source, tmp_path):
+    sent: list[int] = []
+
+    def progress(done: int, _total: int) -> None:
+        if done > 0 and not sent:
+            sent.append(done)
+            os.kill(
+                os.getpid(), signal.SIGINT
+            )  # seen by the core's check at the next block
+
+    with pytest.raises(KeyboardInterrupt):
+        run(source, block_rows=10, progress=progress)
+    assert sent == [10]
+    assert _testing.open_hdf5_objects() == 0
+    assert [path.name for path in tmp_path.iterdir()] == ["data0.h5"]  # no output
 
 
 def test_progress_true_without_a_terminal_prints_nothing(source, capsys):

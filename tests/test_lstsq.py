@@ -62,6 +62,7 @@ def test_ill_conditioned_where_normal_equations_fail(block_rows):
     assert np.abs(normal - expected).max() > 100 * np.abs(result - expected).max()
 
 
+@pytest.mark.memcheck
 def test_rank_deficient_x_raises_linalgerror():
     x = sample((50, 4), "float64")
     x[:, 3] = 2 * x[:, 0] - x[:, 1]
@@ -74,17 +75,20 @@ def test_zero_x_is_rank_deficient():
         h5linalg.lstsq(np.zeros((5, 2)), np.ones(5))
 
 
+@pytest.mark.memcheck
 def test_fewer_rows_than_columns():
     with pytest.raises(ValueError, match=r"at least as many rows as columns.*\(3, 4\)"):
         h5linalg.lstsq(np.ones((3, 4)), np.ones(3))
 
 
+@pytest.mark.memcheck
 def test_row_counts_must_match(make_source):
     x = make_source("string", sample((10, 2), "float64"))
     with pytest.raises(ValueError, match=r"same number of rows.*\(10, 2\).*\(9, 1\)"):
         h5linalg.lstsq(x, np.ones(9))
 
 
+@pytest.mark.memcheck
 @pytest.mark.parametrize("where", ["x", "y"])
 @pytest.mark.parametrize("value", [np.nan, np.inf])
 def test_non_finite_input(where, value):

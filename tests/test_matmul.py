@@ -42,6 +42,7 @@ def test_b_of_any_numeric_dtype(b_dtype):
     assert_close(result, a @ b.astype(np.float64))
 
 
+@pytest.mark.memcheck
 @pytest.mark.parametrize("b_shape", [(5, 3), (5,)])
 @pytest.mark.parametrize("block_rows", [None, 7])
 def test_into_a_new_file(tmp_path, make_source, b_shape, block_rows):
@@ -61,6 +62,7 @@ def test_into_a_new_file(tmp_path, make_source, b_shape, block_rows):
     assert sorted(p.name for p in out.parent.iterdir()) == ["result.h5"]
 
 
+@pytest.mark.memcheck
 def test_into_an_existing_file_leaves_other_objects_alone(tmp_path):
     out = tmp_path / "existing.h5"
     with h5py.File(out, "w") as file:
@@ -76,6 +78,7 @@ def test_into_an_existing_file_leaves_other_objects_alone(tmp_path):
         assert_close(file[result.dataset][()], a)
 
 
+@pytest.mark.memcheck
 def test_existing_output_needs_overwrite(tmp_path):
     out = tmp_path / "out.h5"
     a = sample((20, 3), "float64")
@@ -90,12 +93,14 @@ def test_existing_output_needs_overwrite(tmp_path):
         assert list(file) == ["c"]
 
 
+@pytest.mark.memcheck
 def test_output_may_not_be_the_input_file(make_source):
     source = make_source("H5Source", sample((10, 2), "float64"))
     with pytest.raises(ValueError, match="input file"):
         h5linalg.matmul(source, np.eye(2), f"{source.path}:/c")
 
 
+@pytest.mark.memcheck
 def test_inner_dimensions_must_match(tmp_path):
     with pytest.raises(ValueError, match=r"\(10, 3\) and \(4, 2\) not aligned"):
         h5linalg.matmul(np.ones((10, 3)), np.ones((4, 2)))
@@ -120,6 +125,7 @@ def stop_after(blocks: int):
     return progress
 
 
+@pytest.mark.memcheck
 def test_failure_leaves_no_new_file(tmp_path):
     out = tmp_path / "new.h5"
     with pytest.raises(Stop):
@@ -133,6 +139,7 @@ def test_failure_leaves_no_new_file(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.memcheck
 def test_failure_inside_an_existing_file_rolls_back(tmp_path):
     out = tmp_path / "existing.h5"
     with h5py.File(out, "w") as file:
@@ -186,6 +193,7 @@ def test_large_output_in_many_blocks(tmp_path, make_source, layout):
         assert_close(file["c"][()], reference(a) @ b)
 
 
+@pytest.mark.memcheck
 def test_zero_columns_in_b_gives_an_empty_result(tmp_path):
     a = sample((6, 3), "float64")
     result = h5linalg.matmul(a, np.zeros((3, 0)))

@@ -109,6 +109,7 @@ def test_objects_that_are_not_sources():
         h5linalg.gram(object())  # type: ignore[arg-type]
 
 
+@pytest.mark.memcheck
 @pytest.mark.parametrize(
     "view",
     [
@@ -125,6 +126,7 @@ def test_any_memory_order_or_strides(view):
     assert_close(h5linalg.covariance(a), np.cov(a, rowvar=False))
 
 
+@pytest.mark.memcheck
 def test_unaligned_array():
     buffer = bytearray(8 * 20 + 1)
     a = np.frombuffer(buffer, dtype=np.float64, count=20, offset=1).reshape(10, 2)

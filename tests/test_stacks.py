@@ -18,7 +18,7 @@ import pytest
 from conftest import assert_close, sample
 
 import h5linalg
-from h5linalg import H5Source
+from h5linalg import H5Source, _core
 from h5linalg.cli import main
 
 #: (file name, rows, dtype, create_dataset keywords): what one stack may mix.
@@ -67,7 +67,9 @@ def paths(runs: Path) -> list[str]:
     return [f"{runs / name}:/samples" for name in NATURAL]
 
 
-@pytest.mark.parametrize("block_rows", [None, 1, 13, 400])
+@pytest.mark.parametrize(
+    "block_rows", [None, 1, pytest.param(13, marks=pytest.mark.memcheck), 400]
+)
 def test_every_function_over_a_pattern_matches_numpy(mixed, tmp_path, block_rows):
     runs, x = mixed
     source = pattern(runs)
@@ -87,6 +89,9 @@ def test_every_function_over_a_pattern_matches_numpy(mixed, tmp_path, block_rows
     product = h5linalg.matmul(source, b, **kw)
     assert isinstance(product, np.ndarray)
     assert_close(product, x @ b)
+    vector = h5linalg.matmul(source, b[:, 0], **kw)
+    assert isinstance(vector, np.ndarray)
+    assert_close(vector, x @ b[:, 0])
     out = h5linalg.matmul(source, b, out=f"{tmp_path}/product.h5:/p", **kw)
     assert isinstance(out, H5Source)
     with h5py.File(out.path, "r") as file:
@@ -94,6 +99,7 @@ def test_every_function_over_a_pattern_matches_numpy(mixed, tmp_path, block_rows
         assert_close(file["p"][()], x @ b)
 
 
+@pytest.mark.memcheck
 def test_a_list_or_tuple_of_every_kind_is_a_stack(mixed):
     runs, x = mixed
     with h5py.File(runs / "day-2.h5", "r") as file:
@@ -115,6 +121,7 @@ def test_lists_of_numbers_keep_their_numpy_meaning():
     assert_close(h5linalg.gram(vectors), np.asarray(vectors).T @ np.asarray(vectors))
 
 
+@pytest.mark.memcheck
 def test_lstsq_needs_equal_total_rows_however_they_are_split(mixed, tmp_path):
     runs, x = mixed
     coefficients = np.arange(1.0, COLS + 1)
@@ -128,8 +135,28 @@ def test_lstsq_needs_equal_total_rows_however_they_are_split(mixed, tmp_path):
     result = h5linalg.lstsq(pattern(runs), parts)
     assert result.shape == (COLS,)
     assert_close(result, np.linalg.lstsq(x, y, rcond=None)[0], rtol=1e-8)
+    two = np.column_stack([y, 1 - 2 * y])
+    assert_close(
+        h5linalg.lstsq(pattern(runs), two),
+        np.linalg.lstsq(x, two, rcond=None)[0],
+        rtol=1e-8,
+    )
     with pytest.raises(ValueError, match="same number of rows"):
         h5linalg.lstsq(pattern(runs), parts[:2])
+
+
+@pytest.mark.memcheck
+def test_row_ranges_of_one_dataset_as_a_distributed_task_reads_them(mixed):
+    runs, x = mixed
+    path = str(runs / "day-10.h5")  # shuffle and gzip, chunks of 7 rows
+    # The core's row ranges: what h5linalg.distributed hands each task.
+    ranges: list[Any] = [
+        _core.DatasetRef(path, "/samples", first=0, count=100),
+        _core.DatasetRef(path, "/samples", first=100, count=151),
+    ]
+    rows = x[158:409]  # day-10's rows
+    assert_close(h5linalg.gram(ranges), rows.T @ rows)
+    assert_close(h5linalg.covariance(ranges), np.cov(rows, rowvar=False))
 
 
 def test_matches_are_taken_in_natural_order(mixed):

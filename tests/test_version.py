@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib.metadata
 import os
 
+import pytest
+
 import h5linalg
 from h5linalg import _core
 
@@ -26,6 +28,13 @@ def test_build_info_reports_the_linked_libraries():
     assert info["hdf5_built"].count(".") == 2
     assert info["hdf5_running"].split(".")[:2] == info["hdf5_built"].split(".")[:2]
     assert info["numpy_built"] == "1.25"
+
+
+@pytest.mark.memcheck
+def test_show_config_prints_the_build_info(capsys):
+    h5linalg.show_config()
+    info = _core.build_info()
+    assert f"hdf5_running: {info['hdf5_running']}" in capsys.readouterr().out
 
 
 def test_gzip_chunks_are_inflated_by_the_expected_library():

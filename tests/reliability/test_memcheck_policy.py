@@ -1,14 +1,16 @@
-"""What tools/reliability/valgrind.py counts against h5linalg, on synthetic reports.
+"""What tools/reliability/memcheck.py counts against h5linalg, on synthetic reports.
 
-The valgrind run itself takes a minute (``python -m tools.reliability.valgrind``);
-these tests pin down its verdicts: invalid accesses fail wherever they are,
-definite leaks fail when h5linalg's code made the allocation, uninitialised
-values fail when h5linalg's code used them, and CPython/NumPy noise does not.
+The valgrind run itself takes a minute or two (``python -m
+tools.reliability.memcheck valgrind``); these tests pin down its verdicts:
+invalid accesses fail wherever they are, definite leaks fail when h5linalg's
+code made the allocation, uninitialised values fail when h5linalg's code used
+them, and CPython/NumPy noise does not.
 """
 
 from __future__ import annotations
 
 import importlib
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -28,7 +30,7 @@ MALLOC = "/usr/libexec/valgrind/vgpreload_memcheck-amd64-linux.so"
 
 
 def valgrind_tool() -> ModuleType:
-    return importlib.import_module("tools.reliability.valgrind")
+    return importlib.import_module("tools.reliability.memcheck")
 
 
 def error(kind: str, *frames: tuple[str, str]) -> str:
@@ -92,3 +94,15 @@ def test_every_suppression_is_explained():
         name = lines[start + 1].strip()
         assert "h5linalg" not in name
         assert "_core" not in "".join(lines[start : start + 12])
+
+
+def test_a_run_ended_by_exit_0_fails(tmp_path):
+    """The reference BLAS ends the process with exit(0) on a bad argument: pytest's
+    exit status is then 0, and only its missing report shows the run stopped."""
+    test = tmp_path / "test_exit.py"
+    test.write_text("import os\n\n\ndef test_exit():\n    os._exit(0)\n")
+    support = importlib.import_module("tools.reliability._support")
+    problem = support.run_pytest(
+        Path(sys.executable), ["-q", str(test)], env=support.clean_env()
+    )
+    assert problem == "the process ended before pytest finished (no report written)"

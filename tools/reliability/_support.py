@@ -1,9 +1,13 @@
-"""Helpers shared by the reliability scripts: running commands, side venvs, sanitizer runtimes."""
+"""Helpers shared by the reliability scripts: running commands, side venvs, sanitizer runtimes.
+
+Why here: subprocess cannot end a timed-out command's whole session, and venv
+cannot make an environment that sees this one's packages but not its editable
+h5linalg; the rest (pip, ctest, pytest, readelf) are called as they are.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shlex
 import shutil
@@ -11,6 +15,7 @@ import signal
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -37,15 +42,11 @@ def run(
     check: bool = True,
     log_file: Path | None = None,
     timeout: float | None = None,
-    tee: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Runs a command, echoing it.
 
-    With `log_file`, its output goes there (and its end is shown on failure); with
-    `tee`, its output is shown and also saved there (stdout and stderr merged).
+    With `log_file`, its output goes there (and its end is shown on failure).
     """
-    if tee is not None:
-        return _run_tee(command, cwd=cwd, env=env, check=check, tee=tee)
     text = shlex.join(os.fspath(part) for part in command)
     log(f"$ {text}" + (f"   (in {cwd})" if cwd else ""))
     started = time.monotonic()
@@ -100,45 +101,6 @@ def kill_session(process: subprocess.Popen[str]) -> None:
                 if os.getsid(int(entry.name)) == session:
                     os.kill(int(entry.name), signal.SIGKILL)
     process.wait()
-
-
-def _run_tee(
-    command: Sequence[str | os.PathLike[str]],
-    *,
-    cwd: str | os.PathLike[str] | None,
-    env: Mapping[str, str] | None,
-    check: bool,
-    tee: Path,
-) -> subprocess.CompletedProcess[str]:
-    text = shlex.join(os.fspath(part) for part in command)
-    log(f"$ {text}" + (f"   (in {cwd})" if cwd else ""))
-    started = time.monotonic()
-    with tee.open("w") as saved:
-        process = subprocess.Popen(
-            [os.fspath(part) for part in command],
-            cwd=cwd,
-            env=None if env is None else dict(env),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            errors="replace",
-            start_new_session=True,
-        )
-        try:
-            assert process.stdout is not None
-            for line in process.stdout:
-                sys.stdout.write(line)
-                saved.write(line)
-            process.wait()
-        except BaseException:
-            kill_session(process)
-            raise
-        sys.stdout.flush()
-    log(f"  exit status {process.returncode} after {time.monotonic() - started:.1f}s")
-    if check and process.returncode != 0:
-        msg = f"command failed with status {process.returncode}: {text}"
-        raise CheckFailed(msg)
-    return subprocess.CompletedProcess(process.args, process.returncode, None, None)
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -262,23 +224,41 @@ def exit_on_sigterm() -> None:
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
-def smoke_summary(result: Path, status: int) -> str | None:
-    """Why a smoke.py run failed (None if it passed): its exit status, or a missing
-    or failing JSON summary. A run ended early by a library calling exit(0) (as the
-    reference BLAS does on a bad argument) leaves no summary, so it fails too."""
-    if status != 0:
-        return f"exit status {status}"
-    if not result.exists():
-        return "the process ended before the smoke test finished (no summary written)"
-    summary = json.loads(result.read_text())
-    if summary.get("failed"):
-        return f"failed checks: {', '.join(summary['failed'])}"
+def memcheck_modules() -> list[str]:
+    """The test modules that hold tests marked memcheck. Naming them spares a run
+    of those tests collecting (importing) the rest of the suite: minutes under
+    valgrind."""
+    return sorted(
+        str(path)
+        for path in (REPO / "tests").rglob("test_*.py")
+        if "pytest.mark.memcheck" in path.read_text()
+    )
+
+
+def run_pytest(
+    python: Path,
+    args: Sequence[str],
+    *,
+    env: Mapping[str, str],
+    wrapper: Sequence[str] = (),
+    timeout: float | None = None,
+) -> str | None:
+    """Runs the repository's pytest (behind `wrapper`, e.g. valgrind) with `python`,
+    from a scratch folder so that only the h5linalg installed for `python` can be
+    imported; returns why the run failed, or None.
+
+    A run some library ended with exit(0) (the reference BLAS does on a bad
+    argument) has exit status 0: it counts as finished only if pytest wrote its
+    JUnit report, which it does at the very end."""
+    with tempfile.TemporaryDirectory(prefix="h5linalg-pytest-") as scratch:
+        junit = Path(scratch) / "junit.xml"
+        command: list[str | os.PathLike[str]] = [
+            *wrapper, python, "-m", "pytest", "-c", REPO / "pyproject.toml",
+            "--rootdir", REPO, "-p", "no:cacheprovider", f"--junitxml={junit}", *args,
+        ]  # fmt: skip
+        result = run(command, cwd=scratch, env=env, check=False, timeout=timeout)
+        if result.returncode != 0:
+            return f"exit status {result.returncode}"
+        if not junit.exists():
+            return "the process ended before pytest finished (no report written)"
     return None
-
-
-#: Reads 16 bytes past the end of a 16-byte malloc block from uninstrumented code
-#: (ctypes -> memcpy): ASan's memcpy interceptor and valgrind must both report it.
-CANARY = (
-    "import ctypes; libc = ctypes.CDLL(None); libc.malloc.restype = ctypes.c_void_p; "
-    "block = libc.malloc(16); print(len(ctypes.string_at(block, 32)))"
-)
