@@ -16,6 +16,7 @@ debootstrap --variant=minbase sid "$root" "$mirror" >"$root.debootstrap.log" 2>&
 # The host's own certificate authorities and pip configuration: a machine behind a
 # proxy that re-signs TLS needs them for pip to reach the package index.
 if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+  mkdir -p "$root/usr/local/share/ca-certificates"
   cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
 fi
 for conf in /etc/pip.conf /etc/xdg/pip; do
