@@ -24,7 +24,7 @@ python -c "import h5linalg; h5linalg.show_config()"
 python - <<'PY'
 # The point of this stage: HDF5 2, and one libhdf5 for h5py and h5linalg.
 import h5py, h5linalg
-running = h5linalg.build_info()["hdf5_running"]
+running = h5linalg._core.build_info()["hdf5_running"]
 assert running.split(".")[0] == "2", f"HDF5 {running}, not HDF5 2"
 assert h5py.version.hdf5_version == running, (h5py.version.hdf5_version, running)
 PY
