@@ -75,55 +75,71 @@ def close(actual: np.ndarray, expected: np.ndarray, rtol: float = 1e-9) -> None:
 B = np.random.default_rng(99).normal(size=(6, 3))
 
 
-def one_call(kind: int, data: DataFile, source: Any, out: Path) -> str:
-    """Runs function number `kind` on `source` and checks it against NumPy."""
+NAMES = ("moments", "gram", "covariance", "pca", "lstsq", "matmul", "matmul_out")
+
+
+def one_call(kind: int, data: DataFile, source: Any, out: Path) -> list[np.ndarray]:
+    """Runs function number `kind` on `source`, checks it against NumPy, returns its arrays."""
     x, y = data.x, data.y
     block_rows = 97 + 13 * kind  # many blocks, not aligned with the chunks
-    name = ("moments", "gram", "covariance", "pca", "lstsq", "matmul", "matmul_out")[
-        kind
-    ]
+    name = NAMES[kind]
     if name == "moments":
         stats = h5linalg.moments(source, block_rows=block_rows)
         close(stats.mean, x.mean(axis=0))
         close(stats.var, x.var(axis=0, ddof=1))
         np.testing.assert_array_equal(stats.min, x.min(axis=0))
-    elif name == "gram":
-        close(h5linalg.gram(source, block_rows=block_rows), x.T @ x)
+        return [stats.mean, stats.var, stats.min, stats.max]
+    if name == "gram":
+        result = h5linalg.gram(source, block_rows=block_rows)
+        close(result, x.T @ x)
     elif name == "covariance":
-        close(
-            h5linalg.covariance(source, block_rows=block_rows), np.cov(x, rowvar=False)
-        )
+        result = h5linalg.covariance(source, block_rows=block_rows)
+        close(result, np.cov(x, rowvar=False))
     elif name == "pca":
-        result = h5linalg.pca(source, 2, block_rows=block_rows)
+        pca = h5linalg.pca(source, 2, block_rows=block_rows)
         values = np.linalg.eigvalsh(np.cov(x, rowvar=False))[::-1][:2]
-        close(result.explained_variance, values, rtol=1e-8)
+        close(pca.explained_variance, values, rtol=1e-8)
+        return [pca.explained_variance, pca.components, pca.mean]
     elif name == "lstsq":
-        close(
-            h5linalg.lstsq(source, y, block_rows=block_rows),
-            np.linalg.lstsq(x, y, rcond=None)[0],
-            rtol=1e-7,
-        )
+        result = h5linalg.lstsq(source, y, block_rows=block_rows)
+        close(result, np.linalg.lstsq(x, y, rcond=None)[0], rtol=1e-7)
     elif name == "matmul":
-        close(np.asarray(h5linalg.matmul(source, B, block_rows=block_rows)), x @ B)
+        result = np.asarray(h5linalg.matmul(source, B, block_rows=block_rows))
+        close(result, x @ B)
     else:
         h5linalg.matmul(source, B, out=f"{out}:/product", block_rows=block_rows)
         with h5py.File(out, "r") as file:
-            close(file["product"][()], x @ B)
+            result = file["product"][()]
+        close(result, x @ B)
         out.unlink()
-    return name
+    return [np.asarray(result)]
 
 
-def test_eight_threads_with_h5py_alongside(tmp_path):
+def test_every_function_from_eight_threads_with_h5py_alongside(tmp_path):
+    """Every public function at once from 8 threads, on shared and separate files
+    and arrays, while h5py reads and writes: each result equal bit for bit to the
+    same call made alone, and to NumPy's within the suite's tolerances."""
     files = write_files(tmp_path)
     # h5py may share h5linalg's HDF5 library (conda-forge), so only a change counts.
     objects = _testing.open_hdf5_objects()
-    # Sources of every kind, including open h5py datasets shared by all threads.
+    # Sources of every kind: names, open h5py datasets and one array shared by all
+    # threads, and an array of each thread's own.
     handles = [h5py.File(f.path, "r") for f in files]
     kinds: list[Callable[[int], Any]] = [
         lambda i: f"{files[i].path}:/x",
         lambda i: h5linalg.H5Source(files[i].path, "x"),
         lambda i: handles[i]["x"],
+        lambda i: files[i].x,
+        lambda i: files[i].x.copy(),
     ]
+    alone = {
+        (kind, i, source): one_call(
+            kind, files[i], kinds[source](i), tmp_path / "alone.h5"
+        )
+        for kind in range(len(NAMES))
+        for i in range(len(files))
+        for source in range(len(kinds))
+    }
     stop = threading.Event()
     counts: dict[str, int] = {}
     lock = threading.Lock()
@@ -131,13 +147,15 @@ def test_eight_threads_with_h5py_alongside(tmp_path):
     def worker(thread: int) -> None:
         for call in range(CALLS):
             i = (thread + call) % len(files)
-            kind = (thread * 3 + call) % 7
-            source = kinds[(thread + 2 * call) % len(kinds)](i)
-            name = one_call(
-                kind, files[i], source, tmp_path / f"out-{thread}-{call}.h5"
+            kind = (thread * 3 + call) % len(NAMES)
+            source = (thread + 2 * call) % len(kinds)
+            got = one_call(
+                kind, files[i], kinds[source](i), tmp_path / f"out-{thread}-{call}.h5"
             )
+            for array, expected in zip(got, alone[kind, i, source], strict=True):
+                np.testing.assert_array_equal(array, expected)
             with lock:
-                counts[name] = counts.get(name, 0) + 1
+                counts[NAMES[kind]] = counts.get(NAMES[kind], 0) + 1
 
     h5py_rounds = itertools.count()
 
@@ -181,15 +199,7 @@ def test_eight_threads_with_h5py_alongside(tmp_path):
             handle.close()
     elapsed = time.monotonic() - started
     assert sum(counts.values()) == THREADS * CALLS
-    assert set(counts) == {
-        "moments",
-        "gram",
-        "covariance",
-        "pca",
-        "lstsq",
-        "matmul",
-        "matmul_out",
-    }
+    assert set(counts) == set(NAMES)
     assert next(h5py_rounds) > 1, "the h5py thread did not run alongside"
     assert _testing.open_hdf5_objects() == objects
     print(f"{THREADS} threads x {CALLS} calls in {elapsed:.1f} s, {counts}")
