@@ -354,4 +354,40 @@ void check_chunk_layout(hid_t file, const std::string& path, const std::string& 
     }
 }
 
+namespace {
+#if H5_VERSION_GE(1, 14, 4)
+int find_empty_chunk(const hsize_t* offset, unsigned, haddr_t, hsize_t size, void* found) {
+    if (size == 0) {
+        *static_cast<std::optional<hsize_t>*>(found) = offset[0];
+        return 1;  // stop: one is enough
+    }
+    return 0;
+}
+#endif
+}  // namespace
+
+void check_chunk_index(hid_t dataset, const std::string& label) {
+#if H5_VERSION_GE(1, 14, 4)
+    Hid dcpl = checked(H5Dget_create_plist(dataset), "cannot read the storage of " + label);
+    H5D_chunk_index_t index{};
+    if (H5Pget_layout(dcpl.get()) != H5D_CHUNKED || H5Dget_chunk_index_type(dataset, &index) < 0 ||
+        index != H5D_CHUNK_IDX_BTREE) {
+        H5Eclear2(H5E_DEFAULT);
+        return;
+    }
+    std::optional<hsize_t> empty_row;
+    if (H5Dchunk_iter(dataset, H5P_DEFAULT, find_empty_chunk, &empty_row) < 0) {
+        hdf5_error_detail();
+        return;  // an index HDF5 cannot walk: its read reports that
+    }
+    if (empty_row) {
+        fail(ErrorKind::IO, label + " is damaged: its chunk index gives the chunk at row " +
+                                std::to_string(*empty_row) + " a size of 0 bytes");
+    }
+#else
+    static_cast<void>(dataset);
+    static_cast<void>(label);
+#endif
+}
+
 }  // namespace h5linalg

@@ -10,6 +10,10 @@
 // Only what that check needs is decoded (object header versions 1 and 2, their
 // continuation blocks, layout message versions 1 to 4); anything this reader
 // does not understand is left for HDF5 to judge, as before.
+//
+// A second check, after opening: a version 1 B-tree chunk index whose record
+// gives a chunk 0 bytes stops HDF5 builds with assertions on (Debian's HDF5 2)
+// in the middle of H5Dread (H5D__btree_found), so such an index is refused first.
 #pragma once
 
 #include <string>
@@ -21,5 +25,10 @@ namespace h5linalg {
 /// Throws an IO error when the object `name` in the open `file` at `path` is a
 /// dataset whose chunk shape has a zero dimension. Call with the HDF5 lock held.
 void check_chunk_layout(hid_t file, const std::string& path, const std::string& name, hid_t lapl);
+
+/// Throws an IO error when the open chunked `dataset`'s version 1 B-tree index
+/// lists a chunk of 0 bytes (HDF5 1.14.4 and newer, which can walk an index in
+/// one pass). Call with the HDF5 lock held.
+void check_chunk_index(hid_t dataset, const std::string& label);
 
 }  // namespace h5linalg
