@@ -184,7 +184,7 @@ def _build_lines(build: dict[str, Any]) -> list[str]:
         lines.append("  error_overdepending: true")
     if "missing_dso_allowlist" in linking:
         lines += [
-            "  missing_dso_whitelist:",
+            "  missing_dso_allowlist:",
             *list_lines(linking["missing_dso_allowlist"], 4),
         ]
     return lines
