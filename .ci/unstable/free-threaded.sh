@@ -35,7 +35,7 @@ python -m pip install -q -U pip
 python -m pip install -q "numpy<2.5" --only-binary numpy
 HDF5_DIR=/usr/lib/x86_64-linux-gnu/hdf5/serial python -m pip install -q --no-binary h5py h5py \
   >/tmp/h5py-build.log 2>&1 || { tail -40 /tmp/h5py-build.log; exit 1; }
-python -m pip install -q --group build --group test
+python -m pip install -q --prefer-binary --group build --group test
 python -m pip install -q --no-build-isolation --no-deps -Cbuild-dir=build/free-threaded \
   -Ccmake.define.H5LINALG_WERROR=ON -e .
 python - <<'PY'
