@@ -576,7 +576,9 @@ OpenDataset open_dataset(const std::string& path, const std::string& name_in,
     }
     opened.dataset = std::move(handle);
     read_info(object, opened.label(), opened.info, options, false);
-    check_chunk_index(object, opened.label());
+    if (opened.info.layout == "chunked") {
+        check_chunk_index(object, opened.label());
+    }
     return opened;
 }
 

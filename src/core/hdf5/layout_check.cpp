@@ -368,10 +368,8 @@ int find_empty_chunk(const hsize_t* offset, unsigned, haddr_t, hsize_t size, voi
 
 void check_chunk_index(hid_t dataset, const std::string& label) {
 #if H5_VERSION_GE(1, 14, 4)
-    Hid dcpl = checked(H5Dget_create_plist(dataset), "cannot read the storage of " + label);
     H5D_chunk_index_t index{};
-    if (H5Pget_layout(dcpl.get()) != H5D_CHUNKED || H5Dget_chunk_index_type(dataset, &index) < 0 ||
-        index != H5D_CHUNK_IDX_BTREE) {
+    if (H5Dget_chunk_index_type(dataset, &index) < 0 || index != H5D_CHUNK_IDX_BTREE) {
         H5Eclear2(H5E_DEFAULT);
         return;
     }

@@ -28,7 +28,7 @@ void check_chunk_layout(hid_t file, const std::string& path, const std::string& 
 
 /// Throws an IO error when the open chunked `dataset`'s version 1 B-tree index
 /// lists a chunk of 0 bytes (HDF5 1.14.4 and newer, which can walk an index in
-/// one pass). Call with the HDF5 lock held.
+/// one pass). Call only for a chunked dataset, with the HDF5 lock held.
 void check_chunk_index(hid_t dataset, const std::string& label);
 
 }  // namespace h5linalg
