@@ -1,4 +1,8 @@
-"""Counting this process's native threads, for the tests that check no run leaves one behind."""
+"""This process's native threads, for the tests that check no run leaves one behind.
+
+Threads are compared by id, not counted: a thread of earlier work (a pool's idle
+worker timing out) may end during the run, and must not hide a leaked one.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +10,20 @@ import os
 import time
 
 
-def native_threads() -> int:
-    return len(os.listdir("/proc/self/task"))
+def native_threads() -> set[int]:
+    return {int(tid) for tid in os.listdir("/proc/self/task")}
 
 
-def settled_threads(expected: int, seconds: float = 5.0) -> int:
-    """The native thread count, once it is back to `expected` or `seconds` have passed.
+def threads_left_behind(
+    before: set[int], allowed: int = 0, seconds: float = 5.0
+) -> set[int]:
+    """The threads started since `before` that still run, once at most `allowed`
+    are left or `seconds` have passed.
 
     A joined thread may still be listed for a moment: the kernel wakes the joiner
     when the thread clears its id, before it removes the task from /proc.
     """
     deadline = time.monotonic() + seconds
-    while native_threads() > expected and time.monotonic() < deadline:
+    while len(native_threads() - before) > allowed and time.monotonic() < deadline:
         time.sleep(0.01)
-    return native_threads()
+    return native_threads() - before

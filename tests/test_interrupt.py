@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
-from native_threads import native_threads, settled_threads
+from native_threads import native_threads, threads_left_behind
 
 import h5linalg
 from h5linalg import _testing
@@ -75,7 +75,7 @@ def test_failing_progress_callback_stops_the_run_cleanly(run, source, after):
         run(source, block_rows=10, progress=progress)
     assert len(calls) == after + 1
     assert _testing.open_hdf5_objects() == objects
-    assert settled_threads(threads) == threads
+    assert threads_left_behind(threads) == set()
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from typing import Any
 from unittest import mock
 
 import numpy as np
-from native_threads import native_threads, settled_threads
+from native_threads import native_threads, threads_left_behind
 
 #: Rows a child lets one call stream, and seconds it lets one case's calls run,
 #: before the progress callback stops them: a damaged shape can claim billions
@@ -197,14 +197,13 @@ def _h5linalg_case(case: dict[str, Any], work: Path) -> dict[str, Any]:
     open_objects = _testing.open_hdf5_objects() - objects
     if open_objects:
         problems.append(f"{open_objects} HDF5 objects left open")
-    after = settled_threads(threads if POOL[1] else threads + POOL[0], 2.0)
-    grown = after - threads
-    if grown == POOL[0] and not POOL[1]:
+    started = threads_left_behind(threads, 0 if POOL[1] else POOL[0], 2.0)
+    if len(started) == POOL[0] and not POOL[1]:
         POOL[1] = (
             True  # the inflating pool started, once (it lives as long as the process)
         )
-    elif grown > 0:  # fewer threads than before is a thread of earlier work ending
-        problems.append(f"native threads {threads} -> {after}")
+    elif started:
+        problems.append(f"{len(started)} native threads left running")
     stat = os.stat(path)
     if (stat.st_mtime_ns, stat.st_size, Path(path).read_bytes()) != before:
         problems.append("the input file changed")
@@ -276,11 +275,13 @@ def _warm_up(warmup: list[str]) -> None:
 
     POOL[0] = int(_core.build_info()["worker_threads"])
     h5linalg.covariance(np.ones((10, 3)))
-    time.sleep(0.2)  # the warm-up's joined threads leave /proc (see settled_threads)
+    time.sleep(
+        0.2
+    )  # the warm-up's joined threads leave /proc (see threads_left_behind)
     before = native_threads()
     for path in warmup:
         h5linalg.moments(f"{path}:/x")
-    POOL[1] = native_threads() > before
+    POOL[1] = bool(native_threads() - before)
 
 
 def serve(kind: str, connection: Connection, work: str, warmup: list[str]) -> None:
