@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 RESULT_PREFIX = "H5LINALG-BENCH-RESULT "
 #: The script each measurement runs in (it imports the variants; this module does not).
@@ -78,7 +78,7 @@ class Clock:
         self._start_wall = 0.0
         self._start_cpu = 0.0
 
-    def __enter__(self) -> Clock:  # noqa: PYI034 - Python 3.10 has no typing.Self
+    def __enter__(self) -> Self:
         if self.used:
             msg = "a Clock times one region only"
             raise RuntimeError(msg)

@@ -9,18 +9,13 @@ from __future__ import annotations
 import ast
 import math
 import operator
-import sys
+import tomllib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from workloads import WORKLOADS
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # Python 3.10
-    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 TABLE = Path(__file__).resolve().with_name("targets.toml")
 MIB = 1024 * 1024

@@ -18,12 +18,8 @@ import re
 import subprocess
 import sys
 import tempfile
+import tomllib
 from pathlib import Path
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "src" / "h5linalg"
@@ -34,7 +30,7 @@ def pinned_versions() -> dict[str, str]:
     groups = tomllib.loads((ROOT / "pyproject.toml").read_text())["dependency-groups"]
     pins = {}
     for requirement in groups["stubs"]:
-        # Only the exact pins shape the output (not, say, tomli on Python 3.10).
+        # Only the exact pins shape the output.
         name, pinned, version = requirement.partition("==")
         if pinned:
             pins[name.strip()] = version.strip()

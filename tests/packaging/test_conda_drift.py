@@ -113,9 +113,9 @@ from tools.conda._common import CheckError
         ),
         (
             "pyproject.toml",
-            'requires-python = ">=3.10"',
             'requires-python = ">=3.11"',
-            r"oldest Python: pyproject\.toml requires-python says '3\.11', variants/",
+            'requires-python = ">=3.12"',
+            r"oldest Python: pyproject\.toml requires-python says '3\.12', variants/",
         ),
         (
             "pyproject.toml",

@@ -3,8 +3,9 @@
 Platforms: native linux-64, osx-64, osx-arm64, win-64 and the cross builds
 osx-64 -> osx-arm64 and linux-64 -> linux-aarch64. Matrices: `rattler-build
 build -r recipe` as typed (recipe/variants.yaml), and -m variants/conda-forge,
-+ python314, + numpy (the full grid), + hdf5 (the full grid against HDF5 2 and
-1.14.6, conda-forge's hdf52 migration).
++ python314, + python314t (free-threaded 3.14t), + numpy (the full grid), + hdf5
+(the full grid against HDF5 2 and 1.14.6, conda-forge's hdf52 migration). Each
+stack is merged by conda-build's rules too, and must give the same cells.
 """
 
 from __future__ import annotations
@@ -16,13 +17,21 @@ from typing import Any
 import pytest
 
 from tools.conda import _common as common
+from tools.conda import conda_build_variants as conda_build
 from tools.conda import render_check as render
 from tools.conda._common import ROOT
 
 CheckError = common.CheckError
 
 PLATFORMS = {p.label: p for p in common.PLATFORMS}
-COUNTS = {"recipe": 4, "conda-forge": 4, "python314": 5, "full": 8, "hdf5": 16}
+COUNTS = {
+    "recipe": 5,
+    "conda-forge": 3,
+    "python314": 4,
+    "python314t": 5,
+    "full": 7,
+    "hdf5": 14,
+}
 
 HOST = [
     "python",
@@ -87,6 +96,7 @@ def test_each_axis_is_a_conda_build_config_named_in_the_readme() -> None:
         "variants/hdf5/conda_build_config.yaml",
         "variants/numpy/conda_build_config.yaml",
         "variants/python314/conda_build_config.yaml",
+        "variants/python314t/conda_build_config.yaml",
     ]
     readme = (ROOT / "variants/README.md").read_text(encoding="utf-8")
     for name in files:
@@ -123,7 +133,38 @@ def test_each_cell_requirements(
         assert cell.number == 0
 
 
-@pytest.mark.parametrize("matrix", ["conda-forge", "python314", "full"])
+@pytest.mark.parametrize("matrix", list(COUNTS))
+@pytest.mark.parametrize("platform", list(PLATFORMS))
+def test_each_matrix_has_its_cells(
+    rendered: dict[tuple[str, str], list[Any]], platform: str, matrix: str
+) -> None:
+    cells = rendered[platform, matrix]
+    assert len(cells) == len({c.key for c in cells}) == COUNTS[matrix]
+    pythons = {c.python for c in cells}
+    assert min(pythons) == "3.11"  # conda-forge dropped 3.10 on 2026-08-31
+    free_threaded = [c for c in cells if c.python == "3.14t"]
+    if matrix in ("conda-forge", "python314"):
+        assert not free_threaded
+    else:  # the cp314t cells of conda-forge's python314t migration
+        assert free_threaded
+        assert {c.variant["python"] for c in free_threaded} == {"3.14.* *_cp314t"}
+
+
+@pytest.mark.parametrize("matrix", [m for m in COUNTS if m != "recipe"])
+@pytest.mark.parametrize("platform", list(PLATFORMS))
+def test_conda_build_makes_the_same_cells(
+    rendered: dict[tuple[str, str], list[Any]], platform: str, matrix: str
+) -> None:
+    # conda-build adds the files' zip_keys up and checks each file on its own;
+    # rattler-build lets a later file's zip_keys win: the same files must give
+    # the same packages under both.
+    merged = conda_build.variants(ROOT, common.MATRICES[matrix], PLATFORMS[platform])
+    assert sorted(
+        (render.python_label(v["python"]), v["numpy"], v["hdf5"]) for v in merged
+    ) == sorted((c.python, c.numpy, c.hdf5) for c in rendered[platform, matrix])
+
+
+@pytest.mark.parametrize("matrix", ["conda-forge", "python314", "python314t", "full"])
 @pytest.mark.parametrize("platform", list(PLATFORMS))
 def test_host_pins_come_from_the_global_pinning(
     rendered: dict[tuple[str, str], list[Any]], platform: str, matrix: str
@@ -148,7 +189,7 @@ def test_hdf5_axis_doubles_the_full_grid(
 ) -> None:
     # conda-forge's hdf52 migration: every package against HDF5 2 and 1.14.6.
     cells = rendered[platform, "hdf5"]
-    assert len(cells) == len({c.key for c in cells}) == 16
+    assert len(cells) == len({c.key for c in cells}) == 14
     assert {c.variant["hdf5"] for c in cells} == {"2", "1.14.6"}
     full = sorted((c.python, c.numpy) for c in rendered[platform, "full"])
     for hdf5 in ("2", "1.14.6"):
@@ -222,9 +263,9 @@ def test_numpy_126_on_python_313_breaks_the_grid(broken: Callable[..., Path]) ->
     text = text.replace(
         "  - 3.13.* *_cp313\n", "  - 3.13.* *_cp313\n  - 3.13.* *_cp313\n"
     )
-    text = text.replace("numpy:\n", "numpy:\n  - '1.26'\n").replace(
-        "is_python_min:\n", "is_python_min:\n  - false\n"
-    )
+    for key, value in (("numpy", "'1.26'"), ("is_python_min", "false")):
+        text = text.replace(f"{key}:\n", f"{key}:\n  - {value}\n")
+    text = text.replace("is_freethreading:\n", "is_freethreading:\n  - false\n")
     path.write_text(text, encoding="utf-8")
     _fails(root, r"Python x NumPy x HDF5 grid")
 
@@ -249,16 +290,39 @@ def test_an_hdf5_file_with_its_own_zip_keys_breaks_the_grid(
     _fails(root, r"variants/hdf5/conda_build_config\.yaml: Python x NumPy x HDF5 grid")
 
 
-def test_a_file_that_does_not_restate_zip_keys_breaks_the_grid(
+def test_numpy_left_out_of_the_zip_breaks_the_grid(
     broken: Callable[..., Path],
 ) -> None:
-    # Later variant files replace zip_keys as a whole: without its own zip group
-    # the NumPy file would cross every Python with every NumPy.
-    root = broken()
-    path = root / "variants/numpy/conda_build_config.yaml"
-    text = path.read_text(encoding="utf-8")
-    path.write_text(text[: text.index("zip_keys:")], encoding="utf-8")
+    # Unzipped, the NumPy file would cross every Python with every NumPy.
+    root = broken(
+        "variants/numpy/conda_build_config.yaml",
+        "    - python\n    - numpy\n",
+        "    - python\n",
+    )
     _fails(root, r"Python x NumPy x HDF5 grid")
+
+
+def test_a_compiler_zip_without_its_versions_is_refused_by_conda_build(
+    broken: Callable[..., Path],
+) -> None:
+    # conda-build checks each file on its own: a file naming the compiler zip
+    # group must set both versions (rattler-build would accept it).
+    root = broken(
+        "variants/python314/conda_build_config.yaml",
+        "zip_keys:\n",
+        "zip_keys:\n  -\n    - c_compiler_version\n    - cxx_compiler_version\n",
+    )
+    _fails(root, r"conda-build rejects variants/python314/.*c_compiler_version")
+
+
+def test_python_zipped_differently_in_two_files_is_refused_by_conda_build(
+    broken: Callable[..., Path],
+) -> None:
+    # conda-build adds zip_keys up: Python would sit in two groups.
+    root = broken(
+        "variants/numpy/conda_build_config.yaml", "    - is_freethreading\n", ""
+    )
+    _fails(root, r"variants/numpy/.*python ends in 2 groups")
 
 
 def test_missing_cross_compilation_block_is_found(broken: Callable[..., Path]) -> None:

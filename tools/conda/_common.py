@@ -5,8 +5,7 @@ Every script in tools/conda (and the stand-ins of tools/offline) imports it as
 `tools.conda._common`: the scripts run from the repository root as
 `python -m tools.conda.NAME`, and the tests have the root on their path through
 `pythonpath` in pyproject.toml's [tool.pytest].
-It needs only the Python standard library, PyYAML and (for tomllib on Python
-3.10) tomli.
+It needs only the Python standard library and PyYAML.
 """
 
 from __future__ import annotations
@@ -16,16 +15,12 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 #: The repository root (tools/conda/_common.py -> ../..).
 ROOT = Path(__file__).resolve().parents[2]
@@ -145,15 +140,22 @@ MATRICES: dict[str, tuple[str, ...]] = {
         "variants/conda-forge/conda_build_config.yaml",
         "variants/python314/conda_build_config.yaml",
     ),
+    "python314t": (
+        "variants/conda-forge/conda_build_config.yaml",
+        "variants/python314/conda_build_config.yaml",
+        "variants/python314t/conda_build_config.yaml",
+    ),
     "full": (
         "variants/conda-forge/conda_build_config.yaml",
         "variants/python314/conda_build_config.yaml",
+        "variants/python314t/conda_build_config.yaml",
         "variants/numpy/conda_build_config.yaml",
     ),
     # The full grid twice, against HDF5 2 and 1.14.6 (conda-forge's hdf52 migration).
     "hdf5": (
         "variants/conda-forge/conda_build_config.yaml",
         "variants/python314/conda_build_config.yaml",
+        "variants/python314t/conda_build_config.yaml",
         "variants/numpy/conda_build_config.yaml",
         "variants/hdf5/conda_build_config.yaml",
     ),

@@ -8,6 +8,10 @@
 * Each matrix must give the expected HDF5 x Python x NumPy grid, one distinct
   package per cell, with the cross-compilation block exactly in cross builds.
 
+* conda-build must make the same cells from the same -m files: its merge rules
+  differ (conda_build_variants.py), so each stack is merged its way too and
+  the (Python, NumPy, HDF5) cells compared.
+
 recipe/conda-build/meta.yaml is not rendered here: it is generated from
 recipe.yaml (check_all's `generated` check keeps it current), and the
 conda-package workflow renders it with conda-build's own `conda render` and
@@ -31,10 +35,12 @@ from rattler_build import (
     VariantConfig,
 )
 
+from tools.conda import conda_build_variants
 from tools.conda._common import (
     MATRICES,
     PLATFORMS,
     ROOT,
+    CheckError,
     Platform,
     cli_variant_files,
     fail_if,
@@ -43,16 +49,16 @@ from tools.conda._common import (
 #: The (Python, NumPy, HDF5) cells each matrix must produce, one package each;
 #: None means "not a variant" (rattler-build build -r recipe lets the solver
 #: pick NumPy and HDF5).
-PYTHONS_CF = ("3.10", "3.11", "3.12", "3.13")
-PYTHONS_ALL = (*PYTHONS_CF, "3.14")
+PYTHONS_CF = ("3.11", "3.12", "3.13")
+PYTHONS_314 = (*PYTHONS_CF, "3.14")
+PYTHONS_ALL = (*PYTHONS_314, "3.14t")
 HDF5_CF = "1.14.6"
-_FULL = {(py, "2") for py in PYTHONS_ALL} | {
-    (py, "1.26") for py in ("3.10", "3.11", "3.12")
-}
+_FULL = {(py, "2") for py in PYTHONS_ALL} | {(py, "1.26") for py in ("3.11", "3.12")}
 EXPECTED_GRID: dict[str, set[tuple[str, str | None, str | None]]] = {
-    "recipe": {(py, None, None) for py in PYTHONS_CF},
+    "recipe": {(py, None, None) for py in PYTHONS_ALL},
     "conda-forge": {(py, "2", HDF5_CF) for py in PYTHONS_CF},
-    "python314": {(py, "2", HDF5_CF) for py in PYTHONS_ALL},
+    "python314": {(py, "2", HDF5_CF) for py in PYTHONS_314},
+    "python314t": {(py, "2", HDF5_CF) for py in PYTHONS_ALL},
     "full": {(py, np, HDF5_CF) for py, np in _FULL},
     "hdf5": {(py, np, hdf5) for py, np in _FULL for hdf5 in ("2", HDF5_CF)},
 }
@@ -78,7 +84,8 @@ class Cell:
 
     @property
     def python(self) -> str:
-        return str(self.variant["python"]).split(".*")[0]
+        """ "3.14" or, for the free-threaded interpreter (``3.14.* *_cp314t``), "3.14t"."""
+        return python_label(str(self.variant["python"]))
 
     @property
     def numpy(self) -> str | None:
@@ -94,6 +101,18 @@ class Cell:
     def key(self) -> tuple[str, str, str]:
         """What makes a package distinct in a channel subdir."""
         return (self.name, self.version, self.build_string)
+
+
+def python_label(spec: str) -> str:
+    """ "3.12" for ``3.12.* *_cpython``, "3.14t" for the free-threaded ``3.14.* *_cp314t``."""
+    version = spec.split(".*", maxsplit=1)[0]
+    return f"{version}t" if spec.endswith("t") and "_cp" in spec else version
+
+
+def digits(version: str) -> str:
+    """How a build string spells a version: "314" for 3.14 and 3.14t alike (the
+    free-threaded package differs by its hash and its python_abi requirement)."""
+    return version.rstrip("t").replace(".", "")
 
 
 def platform_config(platform: Platform) -> PlatformConfig:
@@ -166,14 +185,14 @@ def check_cells(cells: list[Cell], matrix: str, platform: Platform) -> list[str]
                 f"{where} {cell.build_string}: cross-compilation block {'present' if has_cross else 'missing'}: {cell.build}"
             )
         if (
-            not cell.build_string.startswith(f"py{cell.python.replace('.', '')}")
+            not cell.build_string.startswith(f"py{digits(cell.python)}")
             and cell.numpy is None
         ):
             problems.append(
                 f"{where}: build string {cell.build_string} lacks the Python prefix"
             )
         if cell.numpy is not None and not cell.build_string.startswith(
-            f"np{cell.numpy.replace('.', '')}py{cell.python.replace('.', '')}"
+            f"np{digits(cell.numpy)}py{digits(cell.python)}"
         ):
             problems.append(
                 f"{where}: build string {cell.build_string} lacks the NumPy/Python prefix"
@@ -181,21 +200,41 @@ def check_cells(cells: list[Cell], matrix: str, platform: Platform) -> list[str]
     return problems
 
 
+def check_builders_agree(
+    cells: list[Cell], root: Path, platform: Platform, matrix: str
+) -> list[str]:
+    """conda-build, given the same -m files, must build the cells rattler-build renders."""
+    where = f"{platform.label} -m {' -m '.join(MATRICES[matrix])}"
+    try:
+        merged = conda_build_variants.variants(root, MATRICES[matrix], platform)
+    except CheckError as error:
+        return [f"{where}: {error}"]
+    theirs = sorted(
+        {(python_label(v["python"]), v.get("numpy"), v.get("hdf5")) for v in merged}
+    )
+    ours = sorted((c.python, c.numpy, c.hdf5) for c in cells)
+    if theirs != ours:
+        return [f"{where}: conda-build would build {theirs}, rattler-build {ours}"]
+    return []
+
+
 def check_recipe_variants(root: Path = ROOT) -> list[str]:
-    """recipe/variants.yaml must equal variants/conda-forge on every key it sets, on every platform."""
+    """recipe/variants.yaml must equal variants/conda-forge, python314 and python314t
+    stacked on every key it sets, on every platform."""
     problems = []
     for platform in PLATFORMS:
         config = JinjaConfig(platform=platform_config(platform))
         minimal = VariantConfig.from_file_with_context(
             root / "recipe/variants.yaml", config
         ).to_dict()
+        stack = MATRICES["python314t"]
         pinned = VariantConfig.from_files_with_context(
-            [root / MATRICES["conda-forge"][0]], config
+            [root / m for m in stack], config
         ).to_dict()
         for key, values in sorted(minimal.items()):
             if [str(v) for v in values] != [str(v) for v in pinned.get(key, [])]:
                 problems.append(
-                    f"{platform.label}: recipe/variants.yaml {key} = {values} but {MATRICES['conda-forge'][0]} has {pinned.get(key)}"
+                    f"{platform.label}: recipe/variants.yaml {key} = {values} but {' + '.join(stack)} has {pinned.get(key)}"
                 )
     return problems
 
@@ -220,6 +259,8 @@ def check(root: Path = ROOT) -> int:
                 continue
             total += len(cells)
             problems += check_cells(cells, matrix, platform)
+            if MATRICES[matrix]:  # conda-build reads no recipe/variants.yaml
+                problems += check_builders_agree(cells, root, platform, matrix)
     # Each problem once, however many cells show it.
     fail_if(list(dict.fromkeys(problems)), "render check failed")
     return total
