@@ -14,7 +14,7 @@ namespace {
 using InfoDict = py::typing::Dict<py::str, py::object>;
 
 /// The fields describe and list_datasets share, last in both: layout, chunks,
-/// filters and stored size.
+/// filters, stored size and CF encoding attributes.
 void add_layout(InfoDict& out, const DatasetInfo& info) {
     out["layout"] = info.layout;
     out["chunks"] = info.chunk_shape.empty() ? py::object(py::none())
@@ -25,6 +25,7 @@ void add_layout(InfoDict& out, const DatasetInfo& info) {
     }
     out["filters"] = filters;
     out["storage_bytes"] = info.storage_bytes;
+    out["cf_encoding"] = py::cast(info.cf_encoding);
 }
 
 void register_dataset_ref(py::module_& m) {

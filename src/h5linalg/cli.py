@@ -132,7 +132,12 @@ def _layout_text(info: dict[str, Any]) -> str:
 
 def _readable(info: dict[str, Any]) -> bool:
     shape = tuple(info["shape"])
-    return bool(info["numeric"]) and len(shape) == 2 and 0 not in shape
+    return (
+        bool(info["numeric"])
+        and len(shape) == 2
+        and 0 not in shape
+        and not info["cf_encoding"]
+    )
 
 
 def _listing_line(entry: ListedDataset, widths: tuple[int, int, int]) -> str:
@@ -206,6 +211,8 @@ def _describe(args: argparse.Namespace) -> None:
         print(f"  dtype   {info['dtype']}")
         print(f"  layout  {_layout_text(info)}")
         print(f"  stored  {_human_bytes(info['storage_bytes'])}")
+        if info["cf_encoding"]:
+            print(f"  CF      {', '.join(info['cf_encoding'])}")
     else:
         # One line per file, in the order the rows are read, then the totals.
         width = max(len(str(part)) for part in parts)
@@ -222,6 +229,12 @@ def _describe(args: argparse.Namespace) -> None:
         print("total")
         print(f"  shape   {(rows, *first_columns)}")
         print(f"  stored  {_human_bytes(sum(info['storage_bytes'] for info in infos))}")
+    if any(info["cf_encoding"] for info in infos):
+        print(
+            "  (no column statistics: h5linalg does not decode CF encoding attributes "
+            "yet; read the data decoded with xarray)"
+        )
+        return
     if not all(_readable(info) for info in infos):
         print("  (no column statistics: h5linalg reads 2-D numeric datasets with rows)")
         return

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "core/base/errors.hpp"
+#include "core/hdf5/cf_encoding.hpp"
 #include "core/hdf5/layout_check.hpp"
 #include "core/hdf5/lzf_filter.hpp"
 #include "core/hdf5/plugins.hpp"
@@ -513,6 +514,7 @@ void read_info(hid_t object, const std::string& label, DatasetInfo& info,
     }
     Hid type = checked(H5Dget_type(object), "cannot read the datatype of " + label);
     info.type = classify_type(type.get());
+    info.cf_encoding = read_cf_encoding(object, info.type);
     const Extent extent = read_shape(object, label, info);
     check_shape_within_maximum(label, info, extent);
     read_chunk_shape(dcpl.get(), label, info, extent.maxdims);
@@ -607,6 +609,9 @@ void judge(ListedDataset& entry) {
     }
     if (!info.type.element) {
         entry.problem = "not numeric (dtype " + info.type.name + ")";
+    } else if (!info.cf_encoding.empty()) {
+        entry.problem = "CF-encoded (" + info.cf_encoding.front() +
+                        (info.cf_encoding.size() > 1 ? ", ..." : "") + "), not decoded yet";
     } else if (info.shape.size() != 2) {
         entry.problem = info.shape.empty() ? std::string("a scalar, not 2-D")
                         : info.shape.size() == 1
@@ -736,6 +741,7 @@ OpenDataset open_matrix(const std::string& path, const std::string& name,
         fail(ErrorKind::Value,
              opened.label() + " has shape " + shape_text(info.shape) + ": it has no columns");
     }
+    refuse_cf_encoding(opened.label(), info);
     return opened;
 }
 

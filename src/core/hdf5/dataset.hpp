@@ -50,6 +50,8 @@ struct DatasetInfo {
     std::vector<Filter> filters;           // empty when the data is stored as is
     bool external_storage = false;         // raw data in other files
     std::size_t storage_bytes = 0;         // bytes the data occupies in the file
+    std::vector<std::string>
+        cf_encoding;  // CF attributes a netCDF reader applies (cf_encoding.hpp)
 };
 
 /// An open, validated dataset. Movable, closes itself.
