@@ -14,6 +14,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
+from wheel_data import PYART_PPI, PYART_RHI
 
 import h5linalg
 from h5linalg import _core
@@ -147,3 +148,18 @@ def test_describe_lists_the_attributes_and_computes_nothing(climate):
         "(not read: CF-encoded (scale_factor=0.01, ...), not decoded yet)"
         in listing.stdout
     )
+
+
+@pytest.mark.parametrize("scan", [PYART_PPI, PYART_RHI], ids=["ppi", "rhi"])
+def test_a_real_radar_scan_with_fill_values_is_refused(wheel_file, scan):
+    # Read raw, column 39 of the PPI scan has a mean of -984.71 (fill values
+    # included); masked as xarray masks it, 16.88.
+    path = wheel_file(scan)
+    with pytest.raises(
+        ValueError,
+        match=r"reflectivity_horizontal has CF encoding attributes \(_FillValue=-9999\)",
+    ):
+        h5linalg.moments(f"{path}:/reflectivity_horizontal")
+    with h5py.File(path, "r") as file:
+        raw = file["reflectivity_horizontal"][()]
+    assert (raw == -9999).any()  # the fill value is really there

@@ -55,6 +55,20 @@ SCANPY_PBMC68K = WheelFile(
 )
 
 
+#: Py-ART's CF/Radial test scans (netCDF-4): reflectivity_horizontal, float32,
+#: with _FillValue = -9999 where the radar saw nothing.
+PYART_PPI, PYART_RHI = (
+    WheelFile(
+        package="arm-pyart",
+        version="2.3.0",
+        member=f"pyart/testing/data/example_cfradial_{scan}.nc",
+        licence="BSD-3-Clause",
+        platform="manylinux2014_x86_64",
+    )
+    for scan in ("ppi", "rhi")
+)
+
+
 def _download(wheel: WheelFile, folder: Path) -> Path:
     command = [
         sys.executable,
