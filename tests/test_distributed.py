@@ -451,3 +451,14 @@ def test_the_merge_tree_has_a_shape_fixed_by_the_count():
     cluster: Any = pytest.importorskip("h5linalg.distributed._cluster")
     tree = cluster.merge_tree(Recorder(), "gram", [0, 1, 2, 3, 4])
     assert tree == (((0, 1), (2, 3)), 4)
+
+
+def test_a_cf_encoded_dataset_is_refused_as_in_a_local_run(client, tmp_path):
+    path = tmp_path / "packed.nc"
+    with h5py.File(path, "w") as file:
+        packed = file.create_dataset("t", data=np.ones((50, COLS), dtype=np.int16))
+        packed.attrs["scale_factor"] = 0.5
+    with pytest.raises(
+        ValueError, match=r"CF encoding attributes \(scale_factor=0\.5\)"
+    ):
+        hd.moments(f"{path}:/t", client=client, partition_rows=20)
