@@ -29,12 +29,15 @@ cp /etc/resolv.conf "$root/etc/resolv.conf"
 
 # The README's packages, and NumPy and h5py built against the root's HDF5.
 # Unstable's Release file may be past its Valid-Until date on a mirror snapshot.
-packages="g++ git pkg-config python3-dev python3-venv libhdf5-dev libopenblas-dev libblas-dev
-  liblapack-dev zlib1g-dev libdeflate-dev libzstd-dev liblz4-dev libblosc-dev liblzf-dev
-  libgtest-dev strace python3-numpy python3-h5py ca-certificates"
+readme_packages="$(sed -n 's/^sudo apt-get update && sudo apt-get install -y //p' "$here/../../README.md")"
+if [ -z "$readme_packages" ]; then
+  echo "make-root.sh: no 'sudo apt-get install -y' line found in README.md" >&2
+  exit 1
+fi
+packages="$readme_packages python3-numpy python3-h5py ca-certificates"
 "$here/in-root.sh" "$root" sh -c "
   apt-get -o Acquire::Check-Valid-Until=false update -qq &&
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ${packages//$'\n'/ } >/dev/null &&
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $packages >/dev/null &&
   update-ca-certificates >/dev/null"
 # shellcheck disable=SC2016  # expanded inside the root
 "$here/in-root.sh" "$root" sh -c 'echo "root: $(. /etc/os-release; echo "$PRETTY_NAME"), $(g++ --version | head -1), $(python3 --version), HDF5 $(dpkg-query -W -f "\${Version}" libhdf5-dev)"'
