@@ -10,9 +10,14 @@ minutes; the stand-in channel is reused from build/conda-standin.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import os
 import re
+import shutil
+import subprocess
+import tarfile
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -21,6 +26,7 @@ import pytest
 
 # Without py-rattler-build, tests/conftest.py makes this module one skip.
 import rattler_build
+import zstandard
 
 from tools.conda._common import CheckError, spec_name
 from tools.offline import build_conda, standin_channel
@@ -359,3 +365,132 @@ def test_a_library_linked_but_left_out_of_host_fails_the_link_check(
     # requirement provides: overlinking, an error as the recipe configures it.
     with pytest.raises(rattler_build.RattlerBuildError, match=r"(?i)overlinking.*libz"):
         build_tiny(tmp_path / "without", zlib_probe(host=[]), channel)
+
+
+# --- The build tools' stand-ins work when an installer copies them -------------------
+
+#: The stand-ins whose executables a build runs from the build prefix.
+BUILD_TOOLS = ("gcc_linux-64", "gxx_linux-64", "cmake", "ninja", "python")
+
+
+def install_by_copying(package: Path, prefix: Path) -> None:
+    """Install ``package`` into ``prefix`` as an installer that copies does
+    (conda's --copy, or one that resolves symbolic links): every file of
+    paths.json written, its prefix placeholder replaced, and each link then
+    replaced by a copy of what it points to.
+
+    As conda does on extraction, each file must match its sha256 and size."""
+    with zipfile.ZipFile(package) as archive:
+        info = build_conda._tar_members(archive, "info-")
+        name = next(n for n in archive.namelist() if n.startswith("pkg-"))
+        raw = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(archive.read(name)))
+        entries = {p["_path"]: p for p in json.loads(info["info/paths.json"])["paths"]}
+        with tarfile.open(fileobj=raw, mode="r|") as tar:
+            members = []
+            for member in tar:  # a stream: each file is read as it comes
+                if not member.isdir():
+                    extract(tar, member, prefix)
+                    members.append(member)
+    assert sorted(m.name for m in members) == sorted(entries), package.name
+    for member in members:
+        entry, target = entries[member.name], prefix / member.name
+        assert entry["path_type"] == ("softlink" if member.issym() else "hardlink")
+        if member.isfile():
+            content = target.read_bytes()
+            assert (hashlib.sha256(content).hexdigest(), len(content)) == (
+                entry["sha256"], entry["size_in_bytes"],
+            ), member.name  # fmt: skip
+            if "prefix_placeholder" in entry:
+                assert entry["file_mode"] == "text", member.name
+                old = entry["prefix_placeholder"].encode()
+                target.write_bytes(content.replace(old, bytes(prefix)))
+    for member in members:
+        if member.issym():
+            # Raises for a link to nothing, as copying one does.
+            source = (prefix / member.name).resolve(strict=True)
+            (prefix / member.name).unlink()
+            shutil.copy2(source, prefix / member.name)
+
+
+def extract(tar: tarfile.TarFile, member: tarfile.TarInfo, prefix: Path) -> None:
+    """Write one file or link of a package's tarball under ``prefix``."""
+    target = prefix / member.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if member.issym():
+        target.symlink_to(member.linkname)
+    else:
+        source = tar.extractfile(member)
+        assert source is not None, member.name
+        target.write_bytes(source.read())
+        target.chmod(member.mode & 0o777)
+
+
+@pytest.fixture(scope="module")
+def copied_prefix(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The build tools' stand-ins, installed into one prefix by copying."""
+    channel, standins = standin_channel.ensure_channel(
+        build_conda.required_names(), standin_channel.DEFAULT_WORK_DIR
+    )
+    prefix = tmp_path_factory.mktemp("copied") / "prefix"
+    for standin in standins:
+        if standin.name in BUILD_TOOLS:
+            subdir = "noarch" if standin.noarch else standin_channel.SUBDIR
+            install_by_copying(channel / subdir / standin.file_name, prefix)
+    return prefix
+
+
+HELLO = {
+    "CMakeLists.txt": (
+        "cmake_minimum_required(VERSION 3.15)\nproject(hello C CXX)\n"
+        "add_executable(hello_c hello.c)\nadd_executable(hello_cxx hello.cpp)\n"
+    ),
+    "hello.c": '#include <stdio.h>\nint main(void) { puts("C ok"); return 0; }\n',
+    "hello.cpp": '#include <iostream>\nint main() { std::cout << "C++ ok\\n"; }\n',
+}
+
+
+def test_copied_compilers_build_and_run_c_and_cxx_with_copied_cmake_and_ninja(
+    copied_prefix: Path, tmp_path: Path
+) -> None:
+    for alias in ("cc", "gcc", "c++", "g++"):
+        wrapper = copied_prefix / "bin" / f"{standin_channel.TRIPLET}-{alias}"
+        assert wrapper.stat().st_mode & 0o777 == 0o755, wrapper
+        assert wrapper.read_text().startswith("#!/bin/sh\n"), wrapper
+    for file, text in HELLO.items():
+        (tmp_path / file).write_text(text)
+    # The compilers come from the packages' own activation, as in a build.
+    activation = copied_prefix / "etc/conda/activate.d"
+    script = (
+        f'. "{activation}/activate-gcc_linux-64.sh" && '
+        f'. "{activation}/activate-gxx_linux-64.sh" && '
+        "cmake -G Ninja -S . -B build -DCMAKE_BUILD_TYPE=Release && "
+        "cmake --build build && build/hello_c && build/hello_cxx"
+    )
+    environment = {
+        "PATH": f"{copied_prefix / 'bin'}:/usr/bin:/bin",
+        "CONDA_PREFIX": str(copied_prefix),
+        "HOME": str(tmp_path),
+    }
+    done = subprocess.run(
+        ["/bin/sh", "-c", script], cwd=tmp_path, env=environment,
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.endswith("C ok\nC++ ok\n"), done.stdout
+    # Each tool the build ran is the copy in the prefix.
+    cache = (tmp_path / "build/CMakeCache.txt").read_text()
+    for language, alias in (("C", "cc"), ("CXX", "c++")):
+        compiler = f"{copied_prefix}/bin/{standin_channel.TRIPLET}-{alias}"
+        assert f"CMAKE_{language}_COMPILER:FILEPATH={compiler}" in cache
+    assert f"CMAKE_COMMAND:INTERNAL={copied_prefix}/bin/cmake" in cache
+    assert f"CMAKE_MAKE_PROGRAM:FILEPATH={copied_prefix}/bin/ninja" in cache
+
+
+def test_copied_python_runs_as_its_prefixs_interpreter(copied_prefix: Path) -> None:
+    python = copied_prefix / "bin/python"
+    assert not python.is_symlink()
+    shown = subprocess.run(
+        [str(python), "-c", "import sys, zlib; print(sys.prefix)"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert shown.strip() == str(copied_prefix)

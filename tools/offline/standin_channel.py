@@ -18,7 +18,8 @@ packages declare them):
   (facts.toml [run-exports]) and, where its library links others, the
   requirements conda-forge's package has for them.
 * cmake and ninja: the executables inside their PyPI wheels.
-* the compilers: activation packages over the machine's gcc and g++.
+* the compilers: activation packages over the machine's gcc and g++, their
+  conda-forge names sh scripts that exec them.
 
 The stand-ins work on machines like the one that made them only (Debian 12,
 x86_64): the native libraries still load their own dependencies (libcurl,
@@ -45,6 +46,7 @@ import json
 import os
 import platform
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -470,7 +472,13 @@ class Maker:
             "python",
             self.python_version,
             f"Debian's python{self.python_xy} ({interpreter}) as a venv --copies prefix",
-            script=[f'{interpreter} -m venv --copies --without-pip "$PREFIX"'],
+            script=[
+                f'{interpreter} -m venv --copies --without-pip "$PREFIX"',
+                # venv's lib64 -> lib link points at a folder this package has
+                # no files in: an installer that copies what links point to
+                # finds nothing there. conda-forge's python has no lib64.
+                'rm "$PREFIX/lib64"',
+            ],
             run_exports={"weak": [f"python_abi {self.python_xy}.* *_{abi}"]},
             build_suffix="_cpython",
             inputs=[interpreter.resolve()],
@@ -782,7 +790,16 @@ class Maker:
         staged = self.stage(name)
         (staged / "bin").mkdir()
         for alias in aliases:
-            (staged / "bin" / f"{TRIPLET}-{alias}").symlink_to(executable)
+            # A script, not a link to the compiler: an installer that copies
+            # (conda's --copy, tools that resolve links) would copy the
+            # compiler's binary itself, which then cannot find cc1 and
+            # collect2, looked for relative to its own location.
+            wrapper = staged / "bin" / f"{TRIPLET}-{alias}"
+            wrapper.write_text(
+                f"#!/bin/sh\n# {name}'s {alias}: the machine's {tool}.\n"
+                f'exec {shlex.quote(str(executable))} "$@"\n'
+            )
+            wrapper.chmod(0o755)
         c = tool == "gcc"
         activate = staged / "etc/conda/activate.d" / f"activate-{name}.sh"
         activate.parent.mkdir(parents=True)
