@@ -107,15 +107,27 @@ from tools.conda._common import CheckError
         ),
         (
             "pixi.toml",
-            'py-rattler-build = "==0.73.0"',
-            'py-rattler-build = ">=0.73"',
-            r"\[dependency-groups\] packaging: py-rattler-build",
+            'py-rattler-build = ">=0.73.0"',
+            'py-rattler-build = ">=0.72.0"',
+            r"\[dependency-groups\] packaging: py-rattler-build: pyproject\.toml \(as a lower bound\) says '>=0\.73\.0'",
+        ),
+        (
+            "pixi.toml",
+            "[feature.checks.pypi-dependencies]\n",
+            '[feature.checks.pypi-dependencies]\npy-rattler-build = "==0.73.0"\n',
+            r"feature checks: py-rattler-build must come from conda, not PyPI",
         ),
         (
             "pyproject.toml",
             'requires-python = ">=3.11"',
             'requires-python = ">=3.12"',
             r"oldest Python: pyproject\.toml requires-python says '3\.12', variants/",
+        ),
+        (
+            "pixi.toml",
+            'python-freethreading = "*"\n',
+            "",
+            r"supported Pythons: pixi\.toml features pyXYZ\(t\) says \[.*'3\.14', '3\.14'\]",
         ),
         (
             "pyproject.toml",

@@ -19,7 +19,12 @@ def test_the_manifest_uses_workspace_not_project() -> None:
     assert "workspace" in manifest
     assert "project" not in manifest
     used = {row["name"] for row in requires_pixi.used_features(manifest)}
-    assert {"`[workspace]` table", "`requires-pixi`", "task `description`"} <= used
+    assert {
+        "`[workspace]` table",
+        "`requires-pixi`",
+        "task `description`",
+        "`solve-strategy`",
+    } <= used
     assert "task `args`" not in used
 
 

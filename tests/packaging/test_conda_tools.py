@@ -103,13 +103,14 @@ def test_ci_runs_the_test_environments_on_three_systems() -> None:
     assert matrix["os"] == ["ubuntu-latest", "macos-latest", "windows-latest"]
     tested = set(matrix["environment"]) | {i["environment"] for i in matrix["include"]}
     assert tested == {
-        "py310",
         "py311",
         "py312",
         "py313",
         "py314",
+        "py314t",
         "np-oldest",
         "np-latest",
+        "lowest",
         "mkl",
     }
     assert tested <= set(load_toml(ROOT / "pixi.toml")["environments"])

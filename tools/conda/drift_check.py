@@ -14,8 +14,10 @@ that disagree:
   same bounds), pip and cibuildwheel on PyPI;
 * the native libraries of the recipe `host` <-> pixi [dependencies];
 * requires-python <-> the Pythons of variants/ <-> the Python classifiers and
-  the pixi pyXYZ environments; the oldest-NumPy environment <-> the NumPy bound;
-* the dependency groups test / packaging / lint <-> their pixi features, both ways;
+  the pixi pyXYZ(t) environments, the free-threaded ones included; the
+  oldest-NumPy environment <-> the NumPy bound;
+* the dependency groups test / packaging / lint <-> their pixi features, both ways
+  (py-rattler-build: from conda in pixi, the group's pin as its lower bound);
 * compiler launchers (ccache) activated by pixi <-> pixi's dependencies.
 """
 
@@ -71,6 +73,10 @@ SAME_METADATA = [
 ]
 #: Each dependency group of pyproject.toml and the pixi feature with the same packages.
 GROUP_FEATURES = {"test": "test", "packaging": "checks", "lint": "lint"}
+#: Packages that conda-build itself depends on: pixi takes them from conda, with
+#: the group's exact version as their lower bound (an exact or PyPI pin could
+#: fight conda-build's requirement in the `packaging` environment).
+FROM_CONDA = {"py-rattler-build"}
 
 
 @dataclass
@@ -134,7 +140,8 @@ def pixi_version(spec: Any) -> str:
 
 
 def _version_key(python: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in python.split("."))
+    """Sort key of "3.14" and of free-threaded "3.14t" (after "3.14")."""
+    return (*(int(p) for p in python.removesuffix("t").split(".")), python[-1] == "t")
 
 
 def check_metadata(f: Files) -> list[str]:
@@ -274,27 +281,34 @@ def _variant_pythons(root: Path) -> list[str]:
         *(root / m for ms in MATRICES.values() for m in ms),
     ]:
         for value in load_yaml(path).get("python", []):
-            text = value["then"] if isinstance(value, dict) else value
-            pythons.add(str(text).split(".*")[0])
+            text = str(value["then"] if isinstance(value, dict) else value)
+            free_threaded = re.search(r"_cp3\d+t$", text)
+            pythons.add(
+                text.split(".*", maxsplit=1)[0] + ("t" if free_threaded else "")
+            )
+    return sorted(pythons, key=_version_key)
+
+
+def _pixi_pythons(f: Files) -> list[str]:
+    """The Pythons of the pixi features pyXYZ and, free-threaded, pyXYZt."""
+    pythons = []
+    for name, feature in f.features.items():
+        if re.fullmatch(r"py3\d+t?", name):
+            deps = feature["dependencies"]
+            version = pixi_version(deps["python"]).removesuffix(".*")
+            pythons.append(version + ("t" if "python-freethreading" in deps else ""))
     return sorted(pythons, key=_version_key)
 
 
 def check_pythons(f: Files) -> list[str]:
     requires_python = lower_bound(f.project["requires-python"])
     pythons = _variant_pythons(f.root)
+    with_gil = [p for p in pythons if not p.endswith("t")]
     classifiers = sorted(
         (
             c.rsplit(":: ", 1)[1]
             for c in f.project.get("classifiers", [])
             if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", c)
-        ),
-        key=_version_key,
-    )
-    pixi_pythons = sorted(
-        (
-            pixi_version(feature["dependencies"]["python"]).removesuffix(".*")
-            for name, feature in f.features.items()
-            if re.fullmatch(r"py3\d+", name)
         ),
         key=_version_key,
     )
@@ -317,13 +331,13 @@ def check_pythons(f: Files) -> list[str]:
             "supported Pythons",
             "pyproject.toml classifiers",
             classifiers,
-            "variants/",
-            pythons,
+            "variants/ (with the GIL)",
+            with_gil,
         ),
         *differ(
             "supported Pythons",
-            "pixi.toml features pyXYZ",
-            pixi_pythons,
+            "pixi.toml features pyXYZ(t)",
+            _pixi_pythons(f),
             "variants/",
             pythons,
         ),
@@ -368,10 +382,21 @@ def check_dependency_groups(f: Files) -> list[str]:
                     f"[dependency-groups] {group}: {req.name} is not in pixi.toml feature {feature}"
                 )
                 continue
+            wanted = str(req.specifier) or "*"
+            where = "pyproject.toml"
+            if name in FROM_CONDA:
+                wanted, where = (
+                    f">={wanted.removeprefix('==')}",
+                    f"{where} (as a lower bound)",
+                )
+                if name in tables.get("pypi-dependencies", {}):
+                    problems.append(
+                        f"pixi.toml feature {feature}: {name} must come from conda, not PyPI"
+                    )
             problems += differ(
                 f"[dependency-groups] {group}: {req.name}",
-                "pyproject.toml",
-                str(req.specifier) or "*",
+                where,
+                wanted,
                 f"pixi.toml feature {feature}",
                 pixi_version(pixi_deps[name]).replace(" ", "") or "*",
             )
