@@ -38,7 +38,14 @@ def test_platforms_and_pythons_agree_with_pyproject():
         for c in pyproject["project"]["classifiers"]
         if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", c)
     }
-    assert {f"cp{v.replace('.', '')}-*" for v in classifiers} == set(cibw["build"])
+    # Free-threaded CPython: only 3.14t, which NumPy and h5py publish wheels for.
+    assert {f"cp{v.replace('.', '')}-*" for v in classifiers} | {"cp314t-*"} == set(
+        cibw["build"]
+    )
+    assert "cp313t-*" in cibw["skip"]
+    (free_threaded,) = [o for o in cibw["overrides"] if o["select"] == "cp314t-*"]
+    assert free_threaded["inherit"]["test-command"] == "prepend"
+    assert "assert not sys._is_gil_enabled()" in free_threaded["test-command"]
     assert cibw["linux"]["manylinux-x86_64-image"] == "manylinux_2_28"
     assert cibw["linux"]["manylinux-aarch64-image"] == "manylinux_2_28"
     platforms = {
