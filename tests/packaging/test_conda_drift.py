@@ -46,9 +46,9 @@ from tools.conda._common import CheckError
         ),
         (
             "recipe/recipe.yaml",
-            'default="0.0.0"',
-            'default="0.1.0"',
-            r"version without a tag",
+            'version: "0.0.0"',
+            'version: "0.1.0"',
+            r"version without a tag: .* '0\.0\.0', recipe\.yaml context\.version says '0\.1\.0'",
         ),
         (
             "recipe/recipe.yaml",

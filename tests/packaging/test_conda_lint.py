@@ -106,6 +106,12 @@ V1_BREAKS = [
     ("    - numpy >=1.25\n", "    - numpy x.x\n", "R-017"),
     ("  number: 0\n", "  number: 0\n  noarch: pure\n", "R-020"),
     ("  name: h5linalg\n", "  name: H5Linalg\n", "R-012"),
+    # conda-smithy 2026.8.5 read this as `env_"H5LINALG_VERSION"`: invalid version.
+    (
+        '  version: "0.0.0"\n',
+        '  version: ${{ env.get("H5LINALG_VERSION", default="0.0.0") }}\n',
+        "R-016",
+    ),
 ]
 
 
@@ -125,7 +131,7 @@ def test_v1_float_version_and_trailing_blank_lines(broken: Callable[..., Path]) 
     root = broken()
     path = root / "recipe/recipe.yaml"
     text = path.read_text(encoding="utf-8")
-    start = text.index("  version: ${{ env.get")
+    start = text.index('  version: "0.0.0"')
     end = text.index("\n", start)
     path.write_text(
         text[:start] + "  version: 1.10" + text[end:] + "\n", encoding="utf-8"

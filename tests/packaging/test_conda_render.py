@@ -235,19 +235,6 @@ def test_build_script_forces_ninja_and_the_version(
         assert list(linking.get("missing_dso_allowlist") or []) == windows_only
 
 
-def test_version_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("H5LINALG_VERSION", "4.5.6")
-    cells = render.render_v1(ROOT, PLATFORMS["linux-64"], "conda-forge")
-    assert {c.version for c in cells} == {"4.5.6"}
-    assert {
-        c.recipe["build"]["script"]["env"]["SETUPTOOLS_SCM_PRETEND_VERSION"]
-        for c in cells
-    } == {"4.5.6"}
-    # meta.yaml reads the same variable, with the same default (conda-build's environ).
-    meta = (ROOT / common.CONDA_BUILD_DIR / "meta.yaml").read_text(encoding="utf-8")
-    assert '{% set version = environ.get("H5LINALG_VERSION", "0.0.0") %}' in meta
-
-
 # --- failing counterparts -----------------------------------------------------------------
 
 

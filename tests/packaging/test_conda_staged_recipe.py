@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -146,6 +147,39 @@ def test_sdist_contains_what_builds_and_tests_the_package(
     assert not any(
         name.startswith((".github/", "build/", "staged-recipes/")) for name in names
     )
+
+
+def test_a_release_writes_its_version(
+    broken: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """recipe/ holds a literal version conda-forge's linter reads; a release tag's
+    package builds first write the tag's version into both recipe forms."""
+    from tools.conda import render_check
+
+    root = broken()
+    assert staged.main(["--root", str(root), "--set-version", "4.5.6"]) == 0
+    cells = render_check.render_v1(root, common.PLATFORMS[0], "conda-forge")
+    assert {c.version for c in cells} == {"4.5.6"}
+    assert {
+        c.recipe["build"]["script"]["env"]["SETUPTOOLS_SCM_PRETEND_VERSION"]
+        for c in cells
+    } == {"4.5.6"}
+    meta = (root / common.CONDA_BUILD_DIR / "meta.yaml").read_text(encoding="utf-8")
+    assert '{% set version = "4.5.6" %}' in meta
+    # The comment saying how stays; a tag name is not a version.
+    recipe = (root / "recipe/recipe.yaml").read_text(encoding="utf-8")
+    assert "--set-version" in recipe
+    assert staged.main(["--root", str(root), "--set-version", "v4.5.7"]) == 1
+    assert "'v4.5.7' is not a release version" in capsys.readouterr().err
+
+
+def test_names_what_the_sdist_needs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(staged.SDIST_NEEDS, "h5linalg_no_such_module", "no-such-dist")
+    with pytest.raises(common.CheckError, match=r"needs no-such-dist: pixi run"):
+        staged.build_sdist(ROOT, tmp_path, "1.2.3")
+    assert not any(tmp_path.iterdir())
 
 
 def test_refuses_a_dirty_tree(clone: Path, capsys: pytest.CaptureFixture[str]) -> None:

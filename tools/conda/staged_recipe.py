@@ -19,12 +19,23 @@ From a clean checkout of a release tag vX.Y.Z this script
 It refuses a dirty or untagged tree unless --allow-dirty / --allow-untagged.
 Attach the sdist to the GitHub release before opening the pull request: the
 recipe's sha256 is that of dist/h5linalg-X.Y.Z.tar.gz.
+
+    python -m tools.conda.staged_recipe --set-version 1.2.3
+
+only writes a release's version into recipe/recipe.yaml's literal
+context.version (and the generated recipe/conda-build/), for the package
+builds of a release tag.
+
+It needs git, scikit-build-core and setuptools-scm (the sdist), PyYAML, Jinja2
+and py-rattler-build (the checks): the `packaging` pixi environment has them
+all; with pip, `pip install --group build --group packaging`.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib.util
 import os
 import re
 import shutil
@@ -36,6 +47,7 @@ from typing import Any
 import yaml
 
 from tools.conda._common import (
+    CONDA_BUILD_DIR,
     PACKAGE,
     PLATFORMS,
     RELEASE_URL,
@@ -55,7 +67,14 @@ meta.yaml format is deprecated for new recipes and should only be used in except
 circumstances where v1 cannot support the recipe. Explain the exception in the pull
 request." (staged-recipes README). Submit this form only with that justification."""
 
-_TAG = re.compile(r"^v(\d+(?:\.\d+)*(?:(?:a|b|rc)\d+)?)$")
+_VERSION = r"\d+(?:\.\d+)*(?:(?:a|b|rc)\d+)?"
+_TAG = re.compile(rf"^v({_VERSION})$")
+#: Import name -> distribution of what building the sdist needs besides git
+#: ([build-system].requires less what only compiling needs).
+SDIST_NEEDS = {
+    "scikit_build_core": "scikit-build-core",
+    "setuptools_scm": "setuptools-scm",
+}
 
 
 def git(root: Path, *args: str) -> str:
@@ -88,6 +107,10 @@ def check_clean(root: Path) -> None:
 
 def build_sdist(root: Path, out_dir: Path, version: str) -> Path:
     """A reproducible sdist: scikit-build-core sorts and normalises the archive, SOURCE_DATE_EPOCH fixes the times."""
+    missing = [d for m, d in SDIST_NEEDS.items() if importlib.util.find_spec(m) is None]
+    if missing:
+        msg = f"building the sdist needs {', '.join(missing)}: pixi run -e packaging, or pip install --group build"
+        raise CheckError(msg)
     out_dir.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
     env["SOURCE_DATE_EPOCH"] = (
@@ -111,6 +134,27 @@ def build_sdist(root: Path, out_dir: Path, version: str) -> Path:
 
 def sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def set_version(root: Path, version: str) -> None:
+    """Write ``version`` into recipe/recipe.yaml's context.version (comments kept)
+    and regenerate recipe/conda-build/ from it."""
+    if not re.fullmatch(_VERSION, version):
+        msg = f"{version!r} is not a release version (X.Y.Z, optionally aN, bN or rcN)"
+        raise CheckError(msg)
+    path = root / "recipe/recipe.yaml"
+    text, count = re.subn(
+        r"^(context:\n(?:  .*\n)*?)  version: .*$",
+        rf'\g<1>  version: "{version}"',
+        path.read_text(encoding="utf-8"),
+        count=1,
+        flags=re.MULTILINE,
+    )
+    if count != 1:
+        msg = f"{path}: no context.version to set"
+        raise CheckError(msg)
+    path.write_text(text, encoding="utf-8")
+    write_v0(generate_v0(path), root / CONDA_BUILD_DIR)
 
 
 def staged_recipe_text(
@@ -256,10 +300,19 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="package a commit without a release tag (trial runs only)",
     )
+    parser.add_argument(
+        "--set-version",
+        metavar="X.Y.Z",
+        help="only write this version into recipe/ (a release tag's package builds)",
+    )
     args = parser.parse_args(argv)
     root = args.root.resolve()
     out_dir = args.output_dir or root / "staged-recipes"
     try:
+        if args.set_version:
+            set_version(root, args.set_version)
+            print(f"recipe/ now builds version {args.set_version}")
+            return 0
         if not args.allow_dirty:
             check_clean(root)
         version = release_version(root, args.allow_untagged)

@@ -44,6 +44,10 @@ LICENSE_FAMILIES = set(_FACTS["license-families"])
 BUILD_BACKENDS = set(_FACTS["build-backends"])
 _NAME = re.compile(r"^[a-z0-9_.\-]+$")
 _VERSION = re.compile(r"^[A-Za-z0-9_.+!]+$")
+#: A ${{ }} that is more than a variable's name: conda-smithy (2026.8.5, through
+#: rattler-build-conda-compat) cannot evaluate it in a version and renders e.g.
+#: env.get("X", default=...) as `env_"X"`, then rejects that version (R-016).
+_V1_COMPUTED = re.compile(r"\$\{\{(?!\s*\w+\s*\}\})")
 _V1_COMPILER = re.compile(
     r"^\$\{\{ compiler\(['\"](m2w64_)?(c|cxx|fortran|rust|go-cgo)['\"]\) \}\}$"
 )
@@ -164,6 +168,13 @@ def _package_rules(lt: _Linter, recipe: dict[str, Any], fmt: str) -> None:
     if isinstance(raw_version, float):
         lt.lint(
             "R-040", f"The version {raw_version!r} is parsed as a number; quote it."
+        )
+    computed = [str(v) for v in {raw_version, version} if _V1_COMPUTED.search(str(v))]
+    if fmt == "v1" and computed:
+        lt.lint(
+            "R-016",
+            f"The version {computed[0]} is computed: conda-smithy cannot read it "
+            "(it renders env.get() as a placeholder). Write it literally in context.version.",
         )
     if version in (None, ""):
         lt.lint("R-014", "Package version is missing.")
