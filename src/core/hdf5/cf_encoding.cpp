@@ -1,9 +1,11 @@
 // Copyright (c) 2026, the h5linalg developers. BSD-3-Clause license (see LICENSE).
 #include "core/hdf5/cf_encoding.hpp"
+
 #include <cmath>
 #include <cstddef>
 #include <optional>
 #include <sstream>
+
 #include "core/base/errors.hpp"
 #include "core/hdf5/handles.hpp"
 
@@ -87,8 +89,8 @@ bool is_integer(ElementType type) {
 }
 
 bool is_signed_integer(ElementType type) {
-    return type == ElementType::Int8 || type == ElementType::Int16 ||
-           type == ElementType::Int32 || type == ElementType::Int64;
+    return type == ElementType::Int8 || type == ElementType::Int16 || type == ElementType::Int32 ||
+           type == ElementType::Int64;
 }
 
 bool all_nan(const Attribute& attribute) {

@@ -7,8 +7,10 @@
 // such datasets rather than compute from fill values and packed integers.
 #pragma once
 #include <hdf5.h>
+
 #include <string>
 #include <vector>
+
 #include "core/hdf5/dataset.hpp"
 
 namespace h5linalg {
