@@ -90,8 +90,8 @@ def validate(name: str, spec: dict[str, Any]) -> None:
         raise CheckError(f"conda-build rejects {name}: " + "; ".join(errors))
 
 
-def combine(specs: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """The files merged into one spec, conda-build's way."""
+def _added_up_zip_keys(specs: dict[str, dict[str, Any]]) -> list[tuple[str, ...]]:
+    """Every file's zip groups, each once; a key in two groups is an error."""
     zips = list(
         dict.fromkeys(tuple(g) for spec in specs.values() for g in _groups(spec))
     )
@@ -103,32 +103,56 @@ def combine(specs: dict[str, dict[str, Any]]) -> dict[str, Any]:
                 f"{len(holding)} groups: {holding}; zip it the same way in every file"
             )
             raise CheckError(msg)
+    return zips
+
+
+def _set_group(
+    values: dict[str, Any], name: str, spec: dict[str, Any], group: tuple[str, ...]
+) -> None:
+    """A file that sets a whole zip group replaces it, every key the same length."""
+    lengths = {k: len(spec[k]) for k in group}
+    if len(set(lengths.values())) > 1:
+        msg = (
+            f"conda-build rejects {name}: all entries associated by a zip_key "
+            f"field must be the same length, and {lengths} are not"
+        )
+        raise CheckError(msg)
+    values.update({k: spec[k] for k in group})
+
+
+def _set_part_of_group(
+    values: dict[str, Any],
+    name: str,
+    spec: dict[str, Any],
+    key: str,
+    group: tuple[str, ...],
+) -> None:
+    """A file that sets part of a zip group may only narrow it, and it changes
+    the key only where its length still fits the group."""
+    value = spec[key]
+    if not set(value) <= set(values[key]):
+        msg = (
+            f"conda-build rejects {name}: {key} is zipped with "
+            f"{[k for k in group if k not in spec]}, which it does not set"
+        )
+        raise CheckError(msg)
+    if all(len(values.get(k, value)) == len(value) for k in group):
+        values[key] = value
+
+
+def combine(specs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The files merged into one spec, conda-build's way."""
+    zips = _added_up_zip_keys(specs)
     values: dict[str, Any] = {"zip_keys": [list(g) for g in zips]}
     for name, spec in specs.items():
-        for key, value in spec.items():
+        for key in spec:
             if key == "zip_keys":
                 continue
             group = next((g for g in zips if key in g), (key,))
             if all(k in spec for k in group):
-                for k in group:
-                    if len(spec[k]) != len(value):
-                        msg = (
-                            f"conda-build rejects {name}: all entries associated by a zip_key "
-                            f"field must be the same length; {key} and {k} are different "
-                            f"({len(value)} and {len(spec[k])})"
-                        )
-                        raise CheckError(msg)
-                    values[k] = spec[k]
+                _set_group(values, name, spec, group)
             elif key in values:
-                # Part of a group: kept only where its length still fits the group.
-                if not set(value) <= set(values[key]):
-                    msg = (
-                        f"conda-build rejects {name}: {key} is zipped with "
-                        f"{[k for k in group if k not in spec]}, which it does not set"
-                    )
-                    raise CheckError(msg)
-                if all(len(values.get(k, value)) == len(value) for k in group):
-                    values[key] = value
+                _set_part_of_group(values, name, spec, key, group)
     return values
 
 
