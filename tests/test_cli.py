@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import sysconfig
 import warnings
 from pathlib import Path
 from typing import Any
@@ -137,8 +138,9 @@ def test_a_closed_pipe_ends_quietly(data_file):
 def test_console_script_and_version():
     import h5linalg
 
-    # The console script sits next to the interpreter running the tests.
-    script = Path(sys.executable).parent / (
+    # Where the interpreter's installs put scripts: beside it in a venv, but in
+    # Scripts\\ of a conda environment on Windows (the recipe runs this test).
+    script = Path(sysconfig.get_path("scripts")) / (
         "h5linalg.exe" if sys.platform == "win32" else "h5linalg"
     )
     result = subprocess.run(
