@@ -15,8 +15,10 @@ import io
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
+import sys
 import tarfile
 import zipfile
 from pathlib import Path
@@ -28,7 +30,7 @@ import pytest
 import rattler_build
 import zstandard
 
-from tools.conda._common import CheckError, spec_name
+from tools.conda._common import ROOT, CheckError, spec_name
 from tools.offline import build_conda, standin_channel
 
 pytestmark = pytest.mark.slow
@@ -158,12 +160,80 @@ def test_the_recipe_tests_passed_in_rattler_builds_test_environment(
     output_dir: Path,
 ) -> None:
     summary = json.loads((output_dir / build_conda.SUMMARY).read_text())
-    recipe_tests = len(
-        rattler_build.Stage0Recipe.from_file(build_conda.RECIPE).to_dict()["tests"]
-    )
+    recipe_tests = len(packaged_tests())
     assert len(summary["packages"]) == 2
     for name, record in summary["packages"].items():
         assert record["tests"] == {str(i): True for i in range(recipe_tests)}, name
+
+
+def packaged_tests() -> list[dict[str, Any]]:
+    """The recipe's tests that the package carries: rattler-build runs the
+    package_contents tests when it packages (a failure fails the build)."""
+    tests = rattler_build.Stage0Recipe.from_file(build_conda.RECIPE).to_dict()["tests"]
+    return [t for t in tests if "package_contents" not in t]
+
+
+def suite_subset() -> tuple[str, list[str]]:
+    """The index of the packaged test that runs pytest, and pytest's arguments
+    there (the source files it copies, test modules among them, select the tests)."""
+    ((index, test),) = [(i, t) for i, t in enumerate(packaged_tests()) if "files" in t]
+    (command,) = test["script"]["content"]
+    arguments = shlex.split(command.removeprefix("python -m pytest"))
+    modules = [f for f in test["files"]["source"] if Path(f).name.startswith("test_")]
+    return str(index), arguments + modules
+
+
+def test_the_recipe_runs_the_suite_subset_and_every_test_passes(
+    output_dir: Path,
+) -> None:
+    # The subset collected here, from the repository: the tests the recipe's
+    # pytest ran, each passed or skipped, none failed.
+    index, arguments = suite_subset()
+    collected = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", *arguments],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    selected = sum(1 for line in collected.splitlines() if "::" in line)
+    assert selected > 1000, collected[-2000:]
+    summary = json.loads((output_dir / build_conda.SUMMARY).read_text())
+    for name, record in summary["packages"].items():
+        counts = record["pytest"]
+        assert list(counts) == [index], name
+        assert set(counts[index]) <= {"passed", "skipped", "deselected"}, counts
+        assert counts[index] == {"passed": selected, "deselected": 1}, name
+
+
+def test_the_v0_file_checks_pass_on_the_package_and_fail_on_a_missing_file(
+    packages: dict[str, Any], tmp_path: Path
+) -> None:
+    # The conda-build form's stand-in for package_contents (`test -f` lines),
+    # run by bash on the files of a package rattler-build's checks passed.
+    package = packages["2"]
+    meta = (ROOT / "recipe/conda-build/meta.yaml").read_text(encoding="utf-8")
+    checks = [
+        line.removeprefix("    - ").removesuffix("  # [unix]")
+        for line in meta.splitlines()
+        if line.startswith("    - test -f ")
+    ]
+    script = "set -e\n" + "\n".join(checks).replace(
+        "{{ version }}", package.index["version"]
+    )
+    assert len(checks) >= 5, meta
+    for name, content in package.files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(content)
+    site = tmp_path / "lib/python3.11/site-packages"
+    env = {"PATH": os.environ["PATH"], "PREFIX": str(tmp_path), "SP_DIR": str(site)}
+
+    def run() -> int:
+        return subprocess.run(["bash", "-c", script], env=env, check=False).returncode
+
+    assert run() == 0
+    (site / "h5linalg/py.typed").unlink()
+    assert run() != 0
 
 
 # --- The codec stand-ins: conda-forge's run_exports and what their libraries link ---
@@ -331,6 +401,27 @@ def test_a_failing_test_command_fails_and_a_passing_one_passes(
     results = [probe.run_test(i, channel=[channel[0]]) for i in range(probe.test_count)]
     assert [r.success for r in results] == [True, False]
     assert "fails on purpose" in "\n".join(results[1].output)
+
+
+def test_a_missing_file_of_package_contents_fails_the_build(
+    tmp_path: Path, channel: tuple[str, dict[str, list[Any]]]
+) -> None:
+    recipe = {
+        "package": {"name": "probe-contents", "version": "1.0"},
+        "build": {
+            "noarch": "generic",
+            "script": [
+                'mkdir -p "$PREFIX/share" && echo ok > "$PREFIX/share/probe.txt"'
+            ],
+        },
+        "tests": [{"package_contents": {"files": ["share/probe.txt"]}}],
+    }
+    build_tiny(tmp_path / "present", recipe, channel)
+    recipe["tests"] = [{"package_contents": {"files": ["share/missing.txt"]}}]
+    with pytest.raises(
+        rattler_build.RattlerBuildError, match="No match for files glob: share/missing"
+    ):
+        build_tiny(tmp_path / "missing", recipe, channel)
 
 
 def zlib_probe(*, host: list[str]) -> dict[str, Any]:

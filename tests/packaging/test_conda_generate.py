@@ -23,8 +23,8 @@ def test_each_form_has_its_own_folder() -> None:
         "build.sh",
         "meta.yaml",
     ]
-    # `rattler-build build -r recipe` as typed: the v1 recipe, its variants and test.
-    assert {"recipe.yaml", "variants.yaml", "test_covariance.py"} <= {
+    # `rattler-build build -r recipe` as typed: the v1 recipe and its variants.
+    assert {"recipe.yaml", "variants.yaml"} <= {
         p.name for p in (ROOT / "recipe").iterdir()
     }
     assert not {"meta.yaml", "build.sh", "bld.bat"} & {
@@ -32,23 +32,50 @@ def test_each_form_has_its_own_folder() -> None:
     }
 
 
-def test_v0_form_takes_the_test_script_from_the_source_tree() -> None:
-    # One test script: meta.yaml's source is the repository, which holds it.
+def test_both_forms_run_the_same_suite_subset_from_the_source() -> None:
+    recipe = common.load_yaml(ROOT / "recipe/recipe.yaml")
+    (suite,) = [t for t in recipe["tests"] if "files" in t]
+    files = suite["files"]["source"]
     meta = (ROOT / V0_DIR / "meta.yaml").read_text(encoding="utf-8")
     assert "source:\n  path: ../..\n" in meta
     assert (ROOT / V0_DIR / "../..").resolve() == ROOT
-    assert "  source_files:\n    - recipe/test_covariance.py\n" in meta
-    assert "    - python recipe/test_covariance.py\n" in meta
-    assert "\n  files:" not in meta
-    assert (ROOT / "recipe/test_covariance.py").is_file()
+    assert "  source_files:\n" + "".join(f"    - {f}\n" for f in files) in meta
+    # The subset: what it needs is in the source, and its pytest settings too.
+    assert {"pyproject.toml", "tests/conftest.py"} <= set(files)
+    assert all((ROOT / f).is_file() for f in files)
+    (command,) = suite["script"]["content"]
+    assert command.startswith("python -m pytest ")
+    assert f"    - {command}\n" in meta
+    # Each expectation is set for bash and for cmd, before pytest runs.
+    for key, value in suite["script"]["env"].items():
+        unix = meta.index(f'    - export {key}="{value}"  # [unix]\n')
+        win = meta.index(f'    - set "{key}={value}"  # [win]\n')
+        assert max(unix, win) < meta.index(command)
 
 
-def test_generated_beside_the_recipe_the_form_is_unchanged() -> None:
-    # Where the files are beside meta.yaml (the staged v0 folder), test: files.
-    files = generate.generate(ROOT / "recipe/recipe.yaml", directory=ROOT / "recipe")
-    assert "source:\n  path: ..\n" in files["meta.yaml"]
-    assert "  files:\n    - test_covariance.py\n" in files["meta.yaml"]
-    assert "    - python test_covariance.py\n" in files["meta.yaml"]
+def test_package_contents_become_file_checks_for_each_shell() -> None:
+    meta = (ROOT / V0_DIR / "meta.yaml").read_text(encoding="utf-8")
+    for unix, win in [
+        ('test -f "$SP_DIR"/h5linalg/_core.*.so', None),
+        (None, r"if not exist %SP_DIR%\h5linalg\_core.*.pyd exit 1"),
+        (
+            'test -f "$SP_DIR"/h5linalg/py.typed',
+            r"if not exist %SP_DIR%\h5linalg\py.typed exit 1",
+        ),
+        (
+            'test -f "$SP_DIR"/h5linalg-{{ version }}.dist-info/licenses/LICENSE',
+            r"if not exist %SP_DIR%\h5linalg-{{ version }}.dist-info\licenses\LICENSE exit 1",
+        ),
+        (
+            'test -f "$PREFIX"/bin/h5linalg',
+            r"if not exist %PREFIX%\Scripts\h5linalg.exe exit 1",
+        ),
+    ]:
+        for line, selector in ((unix, "unix"), (win, "win")):
+            if line is not None:
+                assert f"    - {line}  # [{selector}]\n" in meta
+    assert "_core.*.pyd  # [unix]" not in meta
+    assert "_core.*.so exit 1" not in meta
 
 
 def test_build_scripts_force_ninja_and_pass_the_version() -> None:
@@ -123,13 +150,28 @@ def test_windows_line_endings_are_not_drift(broken: Callable[..., Path]) -> None
             "      - if: osx\n        then:\n          # Visual",
             "build.script.content item",
         ),
+        (
+            "      source:\n        - pyproject.toml\n",
+            "      recipe:\n        - check.py\n      source:\n        - pyproject.toml\n",
+            "tests[].files.recipe",
+        ),
+        (
+            "        - if: unix\n          then: h5linalg/_core.*.so\n",
+            "        - if: osx\n          then: h5linalg/_core.*.so\n",
+            "the package_contents condition 'osx'",
+        ),
+        (
+            "      bin:\n        - h5linalg\n",
+            "      lib:\n        - hdf5\n",
+            "tests[].package_contents.lib",
+        ),
     ],
 )
 def test_constructs_it_cannot_convert_stop_it(
     broken: Callable[..., Path], old: str, new: str, what: str
 ) -> None:
     root = broken("recipe/recipe.yaml", old, new)
-    with pytest.raises(CheckError, match=what.replace(".", r"\.")):
+    with pytest.raises(CheckError, match=re.escape(what)):
         generate.generate(root / "recipe/recipe.yaml")
 
 

@@ -7,9 +7,11 @@ this script writes the v0 form into a folder of its own, recipe/conda-build/
     python -m tools.conda.generate_meta_yaml            # rewrite them
     python -m tools.conda.check_all generated           # fail, with a diff, if stale
 
-A local `source: path` is rewritten relative to the new folder, and the test
-files of the v1 folder (tests[].files.recipe) are named from the source tree
-(test: source_files), so the v0 form references them instead of copying them.
+A local `source: path` is rewritten relative to the new folder. The tests take
+their files from the source (tests[].files.source, test: source_files), so
+neither form keeps copies beside the recipe. rattler-build's package_contents
+test has no conda-build counterpart: it becomes shell checks (`test -f` on
+Unix, `if not exist` on Windows) that fail when a file is missing.
 
 It converts the subset of the v1 format the recipe uses and stops with an error
 on anything else, so a new construct in recipe.yaml cannot be dropped silently.
@@ -22,7 +24,7 @@ import difflib
 import os
 import re
 import sys
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -137,28 +139,16 @@ def _context_lines(context: dict[str, Any]) -> list[str]:
 
 def relocate(
     recipe_path: Path, directory: Path, source: dict[str, Any]
-) -> tuple[dict[str, Any], str | None]:
-    """The source of the v0 recipe written to ``directory``, and the v1 recipe
-    folder's place in that source tree (None: its test files sit beside meta.yaml).
-
-    A local `path` source is rewritten relative to ``directory``. It contains the
-    v1 recipe folder, so the v0 test names that folder's test files in the source
-    tree (test: source_files) rather than keeping copies of them. An archive
-    (`url`, the staged recipe) is left alone: its test files must be copied beside
-    meta.yaml, as staged_recipe.py does.
-    """
-    recipe_dir = recipe_path.parent.resolve()
-    target = directory.resolve()
-    if "path" not in source or target == recipe_dir:
-        return source, None
-    tree = (recipe_dir / source["path"]).resolve()
-    if not recipe_dir.is_relative_to(tree):
-        what = (
-            f"a source path ({source['path']}) that does not contain the recipe folder"
-        )
-        raise _unsupported(what)
-    moved = {**source, "path": Path(os.path.relpath(tree, target)).as_posix()}
-    return moved, recipe_dir.relative_to(tree).as_posix()
+) -> dict[str, Any]:
+    """The source of the v0 recipe written to ``directory``: a local `path` is
+    rewritten relative to it; an archive (`url`, the staged recipe) is left alone."""
+    if "path" not in source:
+        return source
+    tree = (recipe_path.parent / source["path"]).resolve()
+    return {
+        **source,
+        "path": Path(os.path.relpath(tree, directory.resolve())).as_posix(),
+    }
 
 
 def _source_lines(source: dict[str, Any]) -> list[str]:
@@ -206,13 +196,52 @@ def _requirements_lines(requirements: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _test_lines(tests: list[dict[str, Any]], recipe_in_source: str | None) -> list[str]:
+#: package_contents sections -> the file a Unix and a Windows check test for a glob.
+CONTENTS_PATHS = {
+    "site_packages": ('"$SP_DIR"/{}', "%SP_DIR%\\{}"),
+    # pip writes console scripts to Scripts\ as .exe launchers on Windows.
+    "bin": ('"$PREFIX"/bin/{}', "%PREFIX%\\Scripts\\{}.exe"),
+}
+
+
+def _contents_checks(contents: dict[str, Any]) -> list[Any]:
+    """package_contents as commands: ``test -f`` (bash, whose glob stays
+    unexpanded and fails when nothing matches) and ``if not exist`` (cmd)."""
+    _check_keys("tests[].package_contents", contents, set(CONTENTS_PATHS))
+    checks: list[Any] = []
+    for key, (unix, win) in CONTENTS_PATHS.items():
+        for glob, condition in flatten(contents.get(key, [])):
+            if condition not in {None, "unix", "win"}:
+                what = f"the package_contents condition {condition!r}"
+                raise _unsupported(what)
+            if condition != "win":
+                checks.append({"if": "unix", "then": f"test -f {unix.format(glob)}"})
+            if condition != "unix":
+                path = win.format(glob.replace("/", "\\"))
+                checks.append({"if": "win", "then": f"if not exist {path} exit 1"})
+    return checks
+
+
+def _script_commands(script: Any) -> list[Any]:
+    """A test script's lines, its environment set first (conda-build runs the
+    commands as one script, so the variables reach the later lines)."""
+    if not isinstance(script, dict):
+        return script if isinstance(script, list) else [script]
+    _check_keys("tests[].script", script, {"env", "content"})
+    env = script.get("env", {})
+    content = script["content"]
+    return [
+        *({"if": "unix", "then": line} for line in _env_lines(env, "unix")),
+        *({"if": "win", "then": line} for line in _env_lines(env, "win")),
+        *(content if isinstance(content, list) else [content]),
+    ]
+
+
+def _test_lines(tests: list[dict[str, Any]]) -> list[str]:
     imports: list[Any] = []
     requires: list[Any] = []
     commands: list[Any] = []
-    files: list[Any] = []
     source_files: list[Any] = []
-    referenced: list[str] = []  # recipe-folder files named in the source tree
     for test in tests:
         if "python" in test:
             python = test["python"]
@@ -221,47 +250,28 @@ def _test_lines(tests: list[dict[str, Any]], recipe_in_source: str | None) -> li
             if python.get("pip_check", True):
                 requires.append("pip")
                 commands.insert(0, "pip check")
+        elif "package_contents" in test:
+            _check_keys("tests[]", test, {"package_contents"})
+            commands += _contents_checks(test["package_contents"])
         elif "script" in test:
             _check_keys("tests[]", test, {"script", "requirements", "files"})
             _check_keys("tests[].requirements", test.get("requirements", {}), {"run"})
-            _check_keys("tests[].files", test.get("files", {}), {"recipe", "source"})
+            _check_keys("tests[].files", test.get("files", {}), {"source"})
             requires += test.get("requirements", {}).get("run", [])
-            recipe_files = test.get("files", {}).get("recipe", [])
+            # conda-build copies source_files into the test folder under their
+            # path in the source, as rattler-build does with files.source.
             source_files += test.get("files", {}).get("source", [])
-            script = test["script"]
-            script = script if isinstance(script, list) else [script]
-            if recipe_in_source is None:
-                files += recipe_files
-            elif recipe_files:
-                # conda-build copies source_files into the test folder under
-                # their path in the source tree: name them by that path.
-                moved = {
-                    f: (PurePosixPath(recipe_in_source) / f).as_posix()
-                    for f in recipe_files
-                }
-                source_files += list(moved.values())
-                referenced += list(moved.values())
-                script = [
-                    " ".join(moved.get(word, word) for word in str(line).split(" "))
-                    for line in script
-                ]
-            commands += script
+            commands += _script_commands(test["script"])
         else:
             what = f"the test {sorted(test)}"
             raise _unsupported(what)
     lines = ["test:"]
     for key, values in (
         ("imports", imports),
-        ("files", files),
         ("source_files", source_files),
         ("requires", requires),
         ("commands", commands),
     ):
-        if key == "source_files" and referenced:
-            lines += [
-                "  # The source tree holds recipe.yaml's test files: source_files copies",
-                f"  # {', '.join(referenced)} from it, so no copy is kept beside meta.yaml.",
-            ]
         if values:
             lines += [f"  {key}:", *list_lines(values, 4)]
     return lines
@@ -300,9 +310,7 @@ def _about_lines(about: dict[str, Any]) -> list[str]:
     return lines
 
 
-def meta_yaml(
-    recipe: dict[str, Any], note: str = "", recipe_in_source: str | None = None
-) -> str:
+def meta_yaml(recipe: dict[str, Any], note: str = "") -> str:
     """The meta.yaml text for a parsed recipe.yaml (source already relocated)."""
     _check_keys("the recipe", recipe, set(V1_SECTIONS))
     header = [f"# {GENERATED}"] + [f"# {line}".rstrip() for line in note.splitlines()]
@@ -313,7 +321,7 @@ def meta_yaml(
         _source_lines(recipe["source"]),
         _build_lines(recipe["build"]),
         _requirements_lines(recipe["requirements"]),
-        _test_lines(recipe["tests"], recipe_in_source),
+        _test_lines(recipe["tests"]),
         _about_lines(recipe["about"]),
         [
             "extra:",
@@ -324,20 +332,23 @@ def meta_yaml(
     return "\n\n".join("\n".join(section) for section in sections) + "\n"
 
 
-def _script_env(recipe: dict[str, Any], style: str) -> list[tuple[str, str]]:
-    """The build script's environment with ${{ version }} as conda-build's PKG_VERSION."""
-    env = recipe["build"]["script"].get("env", {})
+def _env_lines(env: dict[str, Any], family: str) -> list[str]:
+    """A script's environment as bash (``family`` "unix") or cmd ("win") lines,
+    ${{ version }} as conda-build's PKG_VERSION."""
     out = []
     for key, value in env.items():
 
         def repl(m: re.Match[str]) -> str:
             names = {"version": "PKG_VERSION", "name": "PKG_NAME"}
             if m[1] not in names:
-                what = f"the build script variable {m[0]!r}"
+                what = f"the script variable {m[0]!r}"
                 raise _unsupported(what)
-            return f"${{{names[m[1]]}}}" if style == "bash" else f"%{names[m[1]]}%"
+            return f"${{{names[m[1]]}}}" if family == "unix" else f"%{names[m[1]]}%"
 
-        out.append((key, _JINJA.sub(repl, str(value))))
+        text = _JINJA.sub(repl, str(value))
+        out.append(
+            f'export {key}="{text}"' if family == "unix" else f'set "{key}={text}"'
+        )
     return out
 
 
@@ -368,14 +379,14 @@ def _script_content(recipe: dict[str, Any], family: str) -> list[str]:
 
 def build_sh(recipe: dict[str, Any]) -> str:
     lines = ["#!/usr/bin/env bash", f"# {GENERATED}", "set -euxo pipefail"]
-    lines += [f'export {key}="{value}"' for key, value in _script_env(recipe, "bash")]
+    lines += _env_lines(recipe["build"]["script"].get("env", {}), "unix")
     lines += _script_content(recipe, "unix")
     return "\n".join(lines) + "\n"
 
 
 def bld_bat(recipe: dict[str, Any]) -> str:
     lines = ["@echo on", f":: {GENERATED}"]
-    lines += [f'set "{key}={value}"' for key, value in _script_env(recipe, "cmd")]
+    lines += _env_lines(recipe["build"]["script"].get("env", {}), "win")
     for line in _script_content(recipe, "win"):
         # No check after `set`: clearing a variable that is not set leaves errorlevel 1.
         lines += [line] if line.startswith("set ") else [line, "if errorlevel 1 exit 1"]
@@ -393,11 +404,11 @@ def generate(
     """{file name: content} of the conda-build form of ``recipe_path``, to be
     written to ``directory`` (default: default_directory)."""
     recipe = load_yaml(recipe_path)
-    recipe["source"], recipe_in_source = relocate(
+    recipe["source"] = relocate(
         recipe_path, directory or default_directory(recipe_path), recipe["source"]
     )
     return {
-        "meta.yaml": meta_yaml(recipe, note, recipe_in_source),
+        "meta.yaml": meta_yaml(recipe, note),
         "build.sh": build_sh(recipe),
         "bld.bat": bld_bat(recipe),
     }

@@ -42,9 +42,6 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 from tools.conda._common import (
     CONDA_BUILD_DIR,
@@ -200,12 +197,6 @@ def staged_recipe_text(
     return text
 
 
-def _test_files(recipe: dict[str, Any]) -> list[str]:
-    """The recipe-folder files the tests use (copied beside the staged recipe)."""
-    tests = recipe.get("tests") or []
-    return [f for t in tests for f in (t.get("files") or {}).get("recipe", [])]
-
-
 def write_staged(
     root: Path,
     out_dir: Path,
@@ -222,14 +213,12 @@ def write_staged(
         sha256,
         maintainers,
     )
-    recipe = yaml.safe_load(text)
     v1_dir = out_dir / STAGED_RECIPE_SUBDIR
     if v1_dir.exists():
         shutil.rmtree(v1_dir)
     v1_dir.mkdir(parents=True)
+    # The tests take their files from the sdist (files.source): nothing to copy.
     (v1_dir / "recipe.yaml").write_text(text, encoding="utf-8")
-    for name in _test_files(recipe):
-        shutil.copy2(recipe_dir / name, v1_dir / name)
     folders = [v1_dir]
     if v0:
         v0_dir = out_dir / "v0" / STAGED_RECIPE_SUBDIR
@@ -238,10 +227,6 @@ def write_staged(
         write_v0(
             generate_v0(v1_dir / "recipe.yaml", note=V0_NOTE, directory=v0_dir), v0_dir
         )
-        # The source is the sdist, not this tree: the test files go beside meta.yaml
-        # (test: files), as beside recipe.yaml.
-        for name in _test_files(recipe):
-            shutil.copy2(recipe_dir / name, v0_dir / name)
         folders.append(v0_dir)
     return folders
 

@@ -9,7 +9,8 @@ NumPy 2. The variant keys the machine cannot match are overridden by the
 versions of the stand-ins (standin_channel.py), each override printed. The build
 runs the recipe's post-build checks (overlinking is an error there), then
 every test of the recipe's `tests:` section in the test environment
-rattler-build creates; and CMake's cache and build.ninja must show HDF5,
+rattler-build creates (the counts of the suite's subset it runs are recorded);
+and CMake's cache and build.ninja must show HDF5,
 BLAS/LAPACK, zlib, libdeflate and the codec libraries (zstd, LZ4, Blosc, LZF)
 taken from the host prefix, never from /usr.
 
@@ -374,6 +375,20 @@ def build_cells(
     return packages
 
 
+#: pytest's summary line: "==== 2150 passed, 3 skipped, 1 deselected in 40.12s ====".
+PYTEST_SUMMARY = re.compile(r"=+ (\d+ \w+(?:, \d+ \w+)*) in [\d.]+s")
+
+
+def pytest_counts(output: list[str]) -> dict[str, int]:
+    """The outcomes of the last pytest summary line in a test's output (none: {})."""
+    for line in reversed(output):
+        match = PYTEST_SUMMARY.search(line)
+        if match:
+            pairs = (part.split() for part in match[1].split(", "))
+            return {word: int(count) for count, word in pairs}
+    return {}
+
+
 def run_recipe_tests(
     packages: list[Path], channels: list[str], summary: dict[str, Any]
 ) -> list[str]:
@@ -393,8 +408,13 @@ def run_recipe_tests(
         # One test at a time: run_tests() stops at the first failure.
         built = Package.from_file(path)
         results = [built.run_test(i, channel=channels) for i in range(built.test_count)]
+        counts = {}
         for result in results:
             status = "passed" if result.success else "FAILED"
+            found = pytest_counts(result.output)
+            if found:
+                counts[str(result.test_index)] = found
+                status += f" (pytest: {found})"
             print(f"  test {result.test_index}: {status}")
             if not result.success:
                 failed.append(f"{path.name} test {result.test_index}")
@@ -404,6 +424,8 @@ def run_recipe_tests(
         summary["packages"][path.name] = {
             "depends": package.index["depends"],
             "tests": {str(r.test_index): bool(r.success) for r in results},
+            # What pytest reported, for the tests that run it.
+            "pytest": counts,
         }
     return failed
 

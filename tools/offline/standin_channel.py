@@ -84,6 +84,12 @@ WHEELS: dict[str, tuple[str, tuple[str, ...]]] = {
     "pybind11": ("pybind11", ("3.1.0",)),
     "numpy": ("numpy", ("1.26.4", "2.4.6")),
     "h5py": ("h5py", ("3.16.0",)),
+    # The recipe's test of the suite's subset, and what pytest requires.
+    "pytest": ("pytest", ("9.2.0",)),
+    "iniconfig": ("iniconfig", ("2.3.1",)),
+    "pluggy": ("pluggy", ("1.7.0",)),
+    "pygments": ("pygments", ("2.21.0",)),
+    "threadpoolctl": ("threadpoolctl", ("3.8.0",)),
 }
 
 #: The build tools' versions: the executables inside their PyPI wheels.
