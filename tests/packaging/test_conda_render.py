@@ -160,7 +160,7 @@ def test_conda_build_makes_the_same_cells(
     # the same packages under both.
     merged = conda_build.variants(ROOT, common.MATRICES[matrix], PLATFORMS[platform])
     assert sorted(
-        (render.python_label(v["python"]), v["numpy"], v["hdf5"]) for v in merged
+        (common.python_label(v["python"]), v["numpy"], v["hdf5"]) for v in merged
     ) == sorted((c.python, c.numpy, c.hdf5) for c in rendered[platform, matrix])
 
 

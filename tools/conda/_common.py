@@ -133,33 +133,28 @@ def run_tool(name: str, *args: str) -> str:
 #: Variant files, in the order `-m` passes them, for each named matrix.
 #: "recipe" is `rattler-build build -r recipe` with no -m file: only
 #: recipe/variants.yaml applies.
+#: Every variant file, in the one order they stack in: each matrix below is the
+#: first few of them.
+VARIANT_STACK = tuple(
+    f"variants/{axis}/conda_build_config.yaml"
+    for axis in ("conda-forge", "python314", "python314t", "numpy", "hdf5")
+)
 MATRICES: dict[str, tuple[str, ...]] = {
     "recipe": (),
-    "conda-forge": ("variants/conda-forge/conda_build_config.yaml",),
-    "python314": (
-        "variants/conda-forge/conda_build_config.yaml",
-        "variants/python314/conda_build_config.yaml",
-    ),
-    "python314t": (
-        "variants/conda-forge/conda_build_config.yaml",
-        "variants/python314/conda_build_config.yaml",
-        "variants/python314t/conda_build_config.yaml",
-    ),
-    "full": (
-        "variants/conda-forge/conda_build_config.yaml",
-        "variants/python314/conda_build_config.yaml",
-        "variants/python314t/conda_build_config.yaml",
-        "variants/numpy/conda_build_config.yaml",
-    ),
+    "conda-forge": VARIANT_STACK[:1],
+    "python314": VARIANT_STACK[:2],
+    "python314t": VARIANT_STACK[:3],
+    "full": VARIANT_STACK[:4],
     # The full grid twice, against HDF5 2 and 1.14.6 (conda-forge's hdf52 migration).
-    "hdf5": (
-        "variants/conda-forge/conda_build_config.yaml",
-        "variants/python314/conda_build_config.yaml",
-        "variants/python314t/conda_build_config.yaml",
-        "variants/numpy/conda_build_config.yaml",
-        "variants/hdf5/conda_build_config.yaml",
-    ),
+    "hdf5": VARIANT_STACK,
 }
+
+
+def python_label(spec: str) -> str:
+    """How a variant's Python reads in checks and messages: "3.12" for
+    ``3.12.* *_cpython``, "3.14t" for the free-threaded ``3.14.* *_cp314t``."""
+    version = spec.split(".*", maxsplit=1)[0]
+    return f"{version}t" if re.search(r"_cp3\d+t$", spec) else version
 
 
 @dataclass(frozen=True)

@@ -32,12 +32,13 @@ from typing import Any
 from packaging.requirements import Requirement
 
 from tools.conda._common import (
-    MATRICES,
     ROOT,
+    VARIANT_STACK,
     facts,
     fail_if,
     load_toml,
     load_yaml,
+    python_label,
     requirement_strings,
     spec_name,
 )
@@ -276,13 +277,11 @@ def _variant_pythons(root: Path) -> list[str]:
     pythons = set()
     for path in [
         root / "recipe/variants.yaml",
-        *(root / m for ms in MATRICES.values() for m in ms),
+        *(root / m for m in VARIANT_STACK),
     ]:
         for value in load_yaml(path).get("python", []):
-            text = str(value["then"] if isinstance(value, dict) else value)
-            free_threaded = re.search(r"_cp3\d+t$", text)
             pythons.add(
-                text.split(".*", maxsplit=1)[0] + ("t" if free_threaded else "")
+                python_label(str(value["then"] if isinstance(value, dict) else value))
             )
     return sorted(pythons, key=_version_key)
 

@@ -44,6 +44,7 @@ from tools.conda._common import (
     Platform,
     cli_variant_files,
     fail_if,
+    python_label,
 )
 
 #: The (Python, NumPy, HDF5) cells each matrix must produce, one package each;
@@ -84,7 +85,7 @@ class Cell:
 
     @property
     def python(self) -> str:
-        """ "3.14" or, for the free-threaded interpreter (``3.14.* *_cp314t``), "3.14t"."""
+        """The Python, "3.14t" for the free-threaded interpreter (``python_label``)."""
         return python_label(str(self.variant["python"]))
 
     @property
@@ -101,12 +102,6 @@ class Cell:
     def key(self) -> tuple[str, str, str]:
         """What makes a package distinct in a channel subdir."""
         return (self.name, self.version, self.build_string)
-
-
-def python_label(spec: str) -> str:
-    """ "3.12" for ``3.12.* *_cpython``, "3.14t" for the free-threaded ``3.14.* *_cp314t``."""
-    version = spec.split(".*", maxsplit=1)[0]
-    return f"{version}t" if spec.endswith("t") and "_cp" in spec else version
 
 
 def digits(version: str) -> str:
