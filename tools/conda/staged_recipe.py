@@ -133,24 +133,34 @@ def sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def set_version(root: Path, version: str) -> None:
-    """Write ``version`` into recipe/recipe.yaml's context.version (comments kept)
-    and regenerate recipe/conda-build/ from it."""
-    if not re.fullmatch(_VERSION, version):
-        msg = f"{version!r} is not a release version (X.Y.Z, optionally aN, bN or rcN)"
-        raise CheckError(msg)
-    path = root / "recipe/recipe.yaml"
+def with_version(text: str, version: str, *, keep_notes: bool) -> str:
+    """A recipe.yaml's ``text`` with context.version set to ``version`` (a text
+    edit, so the comments stay). The notes just above it, about this repository's
+    tools, are kept in recipe/ and dropped from the staged recipe."""
     text, count = re.subn(
-        r"^(context:\n(?:  .*\n)*?)  version: .*$",
-        rf'\g<1>  version: "{version}"',
-        path.read_text(encoding="utf-8"),
+        r"^(context:\n(?:  \w+: .*\n)*)((?:  #.*\n)*)  version: .*$",
+        lambda m: f'{m[1]}{m[2] if keep_notes else ""}  version: "{version}"',
+        text,
         count=1,
         flags=re.MULTILINE,
     )
     if count != 1:
-        msg = f"{path}: no context.version to set"
+        msg = "recipe/recipe.yaml: no context.version to set"
         raise CheckError(msg)
-    path.write_text(text, encoding="utf-8")
+    return text
+
+
+def set_version(root: Path, version: str) -> None:
+    """Write ``version`` into recipe/recipe.yaml's context.version and regenerate
+    recipe/conda-build/ from it."""
+    if not re.fullmatch(_VERSION, version):
+        msg = f"{version!r} is not a release version (X.Y.Z, optionally aN, bN or rcN)"
+        raise CheckError(msg)
+    path = root / "recipe/recipe.yaml"
+    path.write_text(
+        with_version(path.read_text(encoding="utf-8"), version, keep_notes=True),
+        encoding="utf-8",
+    )
     write_v0(generate_v0(path), root / CONDA_BUILD_DIR)
 
 
@@ -168,7 +178,9 @@ def staged_recipe_text(
         f"# {PACKAGE} {version} for conda-forge, written by tools/conda/staged_recipe.py from the",
         "# project's recipe/recipe.yaml; the source is the sdist attached to the GitHub release.",
     ]
-    text = "\n".join(header + lines[body_start:]) + "\n"
+    text = with_version(
+        "\n".join(header + lines[body_start:]) + "\n", version, keep_notes=False
+    )
 
     def replace(pattern: str, new: str, what: str) -> None:
         nonlocal text
@@ -177,11 +189,6 @@ def staged_recipe_text(
             msg = f"recipe/recipe.yaml: cannot find {what} to rewrite for the staged recipe"
             raise CheckError(msg)
 
-    replace(
-        r"^(context:\n(?:  \w+: .*\n)*)(?:  #.*\n)*  version: .*$",
-        rf'\g<1>  version: "{version}"',
-        "context.version",
-    )
     replace(
         r"^source:\n  path: \.\.$",
         f"source:\n  url: {RELEASE_URL}\n  sha256: {sha256}",
