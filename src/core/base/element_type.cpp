@@ -127,6 +127,23 @@ std::optional<ElementType> element_type_of(NumberKind kind, std::size_t size) {
     return std::nullopt;
 }
 
+NumberKind number_kind(ElementType type) {
+    switch (type) {
+        case ElementType::Float16:
+        case ElementType::Float32:
+        case ElementType::Float64: return NumberKind::Float;
+        case ElementType::Int8:
+        case ElementType::Int16:
+        case ElementType::Int32:
+        case ElementType::Int64: return NumberKind::SignedInteger;
+        case ElementType::UInt8:
+        case ElementType::UInt16:
+        case ElementType::UInt32:
+        case ElementType::UInt64: return NumberKind::UnsignedInteger;
+    }
+    return NumberKind::Float;
+}
+
 std::size_t element_size(ElementType type) {
     switch (type) {
         case ElementType::Int8:

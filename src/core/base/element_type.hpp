@@ -32,6 +32,9 @@ enum class NumberKind { SignedInteger, UnsignedInteger, Float };
 /// datatypes (hdf5/dataset.cpp) and NumPy dtypes (the bindings) go through.
 std::optional<ElementType> element_type_of(NumberKind kind, std::size_t size);
 
+/// The kind of number an element type holds (the inverse of element_type_of).
+NumberKind number_kind(ElementType type);
+
 /// Size of one element in bytes.
 std::size_t element_size(ElementType type);
 

@@ -83,16 +83,6 @@ std::optional<Attribute> read_attribute(hid_t dataset, const char* name) {
     return out;
 }
 
-bool is_integer(ElementType type) {
-    return type != ElementType::Float16 && type != ElementType::Float32 &&
-           type != ElementType::Float64;
-}
-
-bool is_signed_integer(ElementType type) {
-    return type == ElementType::Int8 || type == ElementType::Int16 || type == ElementType::Int32 ||
-           type == ElementType::Int64;
-}
-
 bool all_nan(const Attribute& attribute) {
     if (!attribute.numeric) {
         return false;
@@ -108,19 +98,26 @@ bool all_nan(const Attribute& attribute) {
 }  // namespace
 
 std::vector<std::string> read_cf_encoding(hid_t dataset, const StoredType& type) {
+    struct Rule {
+        const char* name;
+        bool masks;  // marks missing points: a NaN there changes nothing
+    };
     std::vector<std::string> found;
-    for (const char* name : {"scale_factor", "add_offset", "_FillValue", "missing_value"}) {
-        const std::optional<Attribute> attribute = read_attribute(dataset, name);
-        const bool masks = name[0] == '_' || name[0] == 'm';
-        if (attribute && !(masks && all_nan(*attribute))) {
-            found.push_back(std::string(name) + "=" + attribute->text);
+    for (const Rule rule : {Rule{"scale_factor", false}, Rule{"add_offset", false},
+                            Rule{"_FillValue", true}, Rule{"missing_value", true}}) {
+        const std::optional<Attribute> attribute = read_attribute(dataset, rule.name);
+        if (attribute && !(rule.masks && all_nan(*attribute))) {
+            found.push_back(std::string(rule.name) + "=" + attribute->text);
         }
     }
     // xarray reinterprets integers whose _Unsigned contradicts their stored sign.
     if (const std::optional<Attribute> unsigned_flag = read_attribute(dataset, "_Unsigned")) {
-        const bool integer = type.element && is_integer(*type.element);
-        const bool says_unsigned = unsigned_flag->text == "'true'";
-        if (integer && says_unsigned == is_signed_integer(*type.element)) {
+        const std::optional<NumberKind> kind =
+            type.element ? std::optional(number_kind(*type.element)) : std::nullopt;
+        const NumberKind contradicted = unsigned_flag->text == "'true'"
+                                            ? NumberKind::SignedInteger
+                                            : NumberKind::UnsignedInteger;
+        if (kind == contradicted) {
             found.push_back("_Unsigned=" + unsigned_flag->text);
         }
     }
