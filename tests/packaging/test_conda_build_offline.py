@@ -380,22 +380,30 @@ def build_tiny(
     return package
 
 
-def test_a_failing_test_command_fails_and_a_passing_one_passes(
-    tmp_path: Path, channel: tuple[str, dict[str, list[Any]]]
-) -> None:
-    recipe = {
-        "package": {"name": "probe-tests", "version": "1.0"},
+def probe_recipe(name: str, tests: list[dict[str, Any]]) -> dict[str, Any]:
+    """A tiny generic package holding share/probe.txt, with ``tests``."""
+    return {
+        "package": {"name": name, "version": "1.0"},
         "build": {
             "noarch": "generic",
             "script": [
                 'mkdir -p "$PREFIX/share" && echo ok > "$PREFIX/share/probe.txt"'
             ],
         },
-        "tests": [
+        "tests": tests,
+    }
+
+
+def test_a_failing_test_command_fails_and_a_passing_one_passes(
+    tmp_path: Path, channel: tuple[str, dict[str, list[Any]]]
+) -> None:
+    recipe = probe_recipe(
+        "probe-tests",
+        [
             {"script": ['test -f "$PREFIX/share/probe.txt"']},
             {"script": ["echo the probe test fails on purpose; exit 7"]},
         ],
-    }
+    )
     package = build_tiny(tmp_path, recipe, channel)
     probe = rattler_build.Package.from_file(package)
     results = [probe.run_test(i, channel=[channel[0]]) for i in range(probe.test_count)]
@@ -406,16 +414,9 @@ def test_a_failing_test_command_fails_and_a_passing_one_passes(
 def test_a_missing_file_of_package_contents_fails_the_build(
     tmp_path: Path, channel: tuple[str, dict[str, list[Any]]]
 ) -> None:
-    recipe = {
-        "package": {"name": "probe-contents", "version": "1.0"},
-        "build": {
-            "noarch": "generic",
-            "script": [
-                'mkdir -p "$PREFIX/share" && echo ok > "$PREFIX/share/probe.txt"'
-            ],
-        },
-        "tests": [{"package_contents": {"files": ["share/probe.txt"]}}],
-    }
+    recipe = probe_recipe(
+        "probe-contents", [{"package_contents": {"files": ["share/probe.txt"]}}]
+    )
     build_tiny(tmp_path / "present", recipe, channel)
     recipe["tests"] = [{"package_contents": {"files": ["share/missing.txt"]}}]
     with pytest.raises(
