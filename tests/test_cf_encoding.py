@@ -10,6 +10,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import h5py
 import numpy as np
@@ -68,8 +69,8 @@ REFUSED = {
         h5linalg.gram,
         h5linalg.covariance,
         lambda s: h5linalg.pca(s, 1),
-        lambda s: h5linalg.lstsq(s, np.ones(_rows(s))),
-        lambda s: h5linalg.matmul(s, np.ones((_columns(s), 1))),
+        lambda s: h5linalg.lstsq(s, np.ones(_shape(s)[0])),
+        lambda s: h5linalg.matmul(s, np.ones((_shape(s)[1], 1))),
     ],
     ids=["moments", "gram", "covariance", "pca", "lstsq", "matmul"],
 )
@@ -82,20 +83,12 @@ def test_every_function_refuses_an_encoded_dataset(climate, name, run):
     assert "xarray" in str(error.value)
 
 
-def _rows(source: str) -> int:
-    return int(
-        _core.describe(_core.DatasetRef(*source.split(":"), allow_external=False))[
-            "shape"
-        ][0]
-    )
+def _describe(path: Path | str, name: str) -> dict[str, Any]:
+    return _core.describe(_core.DatasetRef(str(path), name, allow_external=False))
 
 
-def _columns(source: str) -> int:
-    return int(
-        _core.describe(_core.DatasetRef(*source.split(":"), allow_external=False))[
-            "shape"
-        ][1]
-    )
+def _shape(source: str) -> tuple[int, ...]:
+    return tuple(_describe(*source.split(":"))["shape"])
 
 
 def test_an_h5py_dataset_and_a_stack_are_refused_too(climate, tmp_path):
@@ -118,16 +111,11 @@ def test_attributes_that_change_nothing_are_read(climate, name):
         assert list(file[name].attrs)  # the attribute is there
     result = h5linalg.moments(f"{climate}:/{name}")
     np.testing.assert_allclose(result.mean, data.mean(axis=0), rtol=1e-12)
-    assert (
-        _core.describe(_core.DatasetRef(str(climate), name, allow_external=False))[
-            "cf_encoding"
-        ]
-        == []
-    )
+    assert _describe(climate, name)["cf_encoding"] == []
 
 
 def test_describe_lists_the_attributes_and_computes_nothing(climate):
-    info = _core.describe(_core.DatasetRef(str(climate), "t", allow_external=False))
+    info = _describe(climate, "t")
     assert info["cf_encoding"] == [
         "scale_factor=0.01",
         "add_offset=15",
